@@ -1,0 +1,70 @@
+package io.accrue.autograd;
+
+import io.accrue.tensor.Gemm;
+import io.accrue.tensor.Kernels;
+import io.accrue.tensor.Tensor;
+
+import java.util.Arrays;
+
+/**
+ * {@code Y = X·Wᵀ + b}: X (N, in), W (out, in), b (out) or null, Y (N, out).
+ *
+ * <p>Forward fills Y with the bias and accumulates X·Wᵀ into it. Backward: {@code dX += dY·W},
+ * {@code dW += dYᵀ·X} and {@code db += Σ_rows dY} — the last two are sums over rows in ascending order that
+ * continue from the gradient buffer's value (law 3).
+ */
+public final class LinearOp {
+    private LinearOp() {
+    }
+
+    public static Tensor forward(Tape tape, Tensor x, Tensor w, Tensor b) {
+        int n = x.rows();
+        int in = x.cols();
+        if (w.rank() != 2 || w.dim(1) != in) {
+            throw new IllegalArgumentException("linear: input " + x + " does not match weight " + w
+                    + " (weight must be (out, " + in + "))");
+        }
+        int out = w.dim(0);
+        if (b != null) {
+            b.requireShape("linear bias", out);
+        }
+        int[] yShape = x.shape();
+        yShape[yShape.length - 1] = out;
+        Tensor y = tape.output(yShape);
+        float[] yd = y.data();
+        for (int r = 0; r < n; r++) {
+            if (b != null) {
+                System.arraycopy(b.data(), b.offset(), yd, y.offset() + r * out, out);
+            } else {
+                Arrays.fill(yd, y.offset() + r * out, y.offset() + (r + 1) * out, 0f);
+            }
+        }
+        Gemm gemm = tape.compute().gemm();
+        gemm.multiply(yd, y.offset(), out, x.data(), x.offset(), in, false, w.data(), w.offset(), in, true,
+                n, out, in);
+        tape.record(() -> backward(tape, x, w, b, y));
+        return y;
+    }
+
+    private static void backward(Tape tape, Tensor x, Tensor w, Tensor b, Tensor y) {
+        Gemm gemm = tape.compute().gemm();
+        Tensor dy = tape.grad(y);
+        int n = x.rows();
+        int in = x.cols();
+        int out = w.dim(0);
+        if (x.requiresGrad()) {
+            Tensor dx = tape.grad(x);
+            gemm.multiply(dx.data(), dx.offset(), in, dy.data(), dy.offset(), out, false, w.data(), w.offset(), in,
+                    false, n, in, out);
+        }
+        if (w.requiresGrad()) {
+            Tensor dw = tape.grad(w);
+            gemm.multiply(dw.data(), dw.offset(), in, dy.data(), dy.offset(), out, true, x.data(), x.offset(), in,
+                    false, out, in, n);
+        }
+        if (b != null && b.requiresGrad()) {
+            Tensor db = tape.grad(b);
+            Kernels.addRowSums(tape.compute().parallel(), db, dy);
+        }
+    }
+}

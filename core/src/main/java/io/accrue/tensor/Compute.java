@@ -1,0 +1,32 @@
+package io.accrue.tensor;
+
+/**
+ * The compute resources of one trainer: a thread team and the kernels bound to it. Created once, passed
+ * explicitly, closed at the end.
+ */
+public final class Compute implements AutoCloseable {
+    private final Parallel parallel;
+    private final Gemm gemm;
+
+    public Compute(int threads) {
+        this.parallel = new Parallel(threads);
+        this.gemm = new Gemm(parallel);
+    }
+
+    public Parallel parallel() {
+        return parallel;
+    }
+
+    public Gemm gemm() {
+        return gemm;
+    }
+
+    public int threads() {
+        return parallel.threads();
+    }
+
+    @Override
+    public void close() {
+        parallel.close();
+    }
+}

@@ -1,0 +1,48 @@
+package io.accrue.tensor;
+
+/**
+ * Small elementwise and row-reduction kernels shared by ops. Outputs first, then inputs (STYLE 5).
+ *
+ * <p>Column sums over rows ({@link #addRowSums}) are sums over examples: one ordered chain per column that
+ * starts from the output's value (law 3); threads split the columns.
+ */
+public final class Kernels {
+    private Kernels() {
+    }
+
+    /** {@code out[j] += Σ_r in[r][j]} for r ascending; in is (rows, cols), out is (cols). */
+    public static void addRowSums(Parallel parallel, Tensor out, Tensor in) {
+        int cols = in.cols();
+        int rows = in.rows();
+        if (out.size() != cols) {
+            throw new IllegalArgumentException("row sums of " + in + " need an output of " + cols + " elements, got "
+                    + out);
+        }
+        float[] o = out.data();
+        float[] x = in.data();
+        int oo = out.offset();
+        int xo = in.offset();
+        parallel.forRange(cols, 256, (from, to) -> {
+            for (int r = 0; r < rows; r++) {
+                int base = xo + r * cols;
+                for (int j = from; j < to; j++) {
+                    o[oo + j] += x[base + j];
+                }
+            }
+        });
+    }
+
+    /** {@code out[i] += in[i]} elementwise; same sizes. */
+    public static void addInPlace(Tensor out, Tensor in) {
+        if (out.size() != in.size()) {
+            throw new IllegalArgumentException("cannot add " + in + " into " + out);
+        }
+        float[] o = out.data();
+        float[] x = in.data();
+        int oo = out.offset();
+        int xo = in.offset();
+        for (int i = 0, n = out.size(); i < n; i++) {
+            o[oo + i] += x[xo + i];
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package io.accrue.tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * All parameters of a model in one contiguous float buffer, their gradients in a second of the same
+ * layout (law 1).
+ *
+ * <p>Modules {@link #declare} parameters while they are constructed; {@link #allocate()} then creates the
+ * buffers and binds every declared parameter's views. Zeroing gradients is one fill, the optimizer one pass,
+ * clipping one norm, a checkpoint one write.
+ *
+ * <p>A parameter used twice in one forward pass (a tied embedding/head) would receive two interleaved sums
+ * per micro-batch, so where the micro-batches are cut would change the bits. A {@link #tie tied use} therefore
+ * gets its own gradient slot after the main layout; {@link #foldTiedGradients()} adds each slot into its
+ * owner once per optimizer step, keeping every sum over examples a single ordered chain (law 3).
+ */
+public final class ParameterStore {
+
+    private record Declaration(String name, int[] shape, boolean weightDecay, Consumer<float[]> init) {
+    }
+
+    private final Map<String, Declaration> declared = new LinkedHashMap<>();
+    private final Map<String, Parameter> byName = new LinkedHashMap<>();
+    private final List<Parameter> parameters = new ArrayList<>();
+    private final List<String> tiedOwners = new ArrayList<>();
+    private float[] values;
+    private float[] grads;
+    private int size;
+
+    /**
+     * Declares a parameter; {@code init} fills a fresh array of its size (called in declaration order at
+     * {@link #allocate()}, so a seeded initialiser gives the same weights every time).
+     */
+    public void declare(String name, int[] shape, boolean weightDecay, Consumer<float[]> init) {
+        if (values != null) {
+            throw new IllegalStateException("parameter '" + name + "' declared after allocate()");
+        }
+        if (declared.containsKey(name)) {
+            throw new IllegalArgumentException("parameter '" + name + "' is declared twice");
+        }
+        Tensor.sizeOf(shape);
+        declared.put(name, new Declaration(name, shape.clone(), weightDecay, init));
+    }
+
+    /**
+     * Declares a second use of {@code owner} in the forward pass, returning the name of the tensor that
+     * carries it: same values, its own gradient slot.
+     */
+    public String tie(String owner) {
+        if (!declared.containsKey(owner)) {
+            throw new IllegalArgumentException("cannot tie unknown parameter '" + owner + "'");
+        }
+        tiedOwners.add(owner);
+        return owner + "#tied" + (tiedOwners.size() - 1);
+    }
+
+    /** Creates the flat buffers, runs the initialisers and binds all views. */
+    public ParameterStore allocate() {
+        if (values != null) {
+            throw new IllegalStateException("allocate() called twice");
+        }
+        long total = 0;
+        for (Declaration d : declared.values()) {
+            total += Tensor.sizeOf(d.shape);
+        }
+        long tiedTotal = 0;
+        for (String owner : tiedOwners) {
+            tiedTotal += Tensor.sizeOf(declared.get(owner).shape);
+        }
+        if (total + tiedTotal > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("model has " + total + " parameters; one flat float buffer holds "
+                    + "at most 2^31-9");
+        }
+        size = (int) total;
+        values = new float[size];
+        grads = new float[(int) (total + tiedTotal)];
+        int offset = 0;
+        for (Declaration d : declared.values()) {
+            int n = Tensor.sizeOf(d.shape);
+            float[] init = new float[n];
+            d.init.accept(init);
+            System.arraycopy(init, 0, values, offset, n);
+            Tensor v = new Tensor(values, offset, d.shape);
+            v.setGrad(new Tensor(grads, offset, d.shape));
+            Parameter p = new Parameter(d.name, v, offset, d.weightDecay);
+            parameters.add(p);
+            byName.put(d.name, p);
+            offset += n;
+        }
+        for (int i = 0; i < tiedOwners.size(); i++) {
+            Parameter owner = byName.get(tiedOwners.get(i));
+            Tensor v = new Tensor(values, owner.offset(), owner.value().shape());
+            v.setGrad(new Tensor(grads, offset, owner.value().shape()));
+            byName.put(owner.name() + "#tied" + i, new Parameter(owner.name() + "#tied" + i, v, offset, false));
+            offset += owner.size();
+        }
+        return this;
+    }
+
+    private void requireAllocated() {
+        if (values == null) {
+            throw new IllegalStateException("parameters are not allocated yet: call allocate()");
+        }
+    }
+
+    /** The parameter (or tied use) with this name. */
+    public Parameter get(String name) {
+        requireAllocated();
+        Parameter p = byName.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no parameter named '" + name + "'");
+        }
+        return p;
+    }
+
+    /** The value tensor of a parameter or tied use; its grad() is where backward adds. */
+    public Tensor tensor(String name) {
+        return get(name).value();
+    }
+
+    /** The real parameters in layout order (tied uses excluded). */
+    public List<Parameter> parameters() {
+        requireAllocated();
+        return Collections.unmodifiableList(parameters);
+    }
+
+    /** Number of parameters (the length of the value buffer). */
+    public int size() {
+        requireAllocated();
+        return size;
+    }
+
+    /** The flat value buffer, all parameters in layout order. */
+    public float[] values() {
+        requireAllocated();
+        return values;
+    }
+
+    /**
+     * The flat gradient buffer; elements {@code [0, size())} share the value layout, the rest are tied-use
+     * slots.
+     */
+    public float[] grads() {
+        requireAllocated();
+        return grads;
+    }
+
+    /** Zeroes every gradient, tied slots included: one fill. */
+    public void zeroGrad() {
+        Arrays.fill(grads(), 0f);
+    }
+
+    /** Adds each tied-use slot into its owner's gradient, in declaration order, and zeroes the slot. */
+    public void foldTiedGradients() {
+        requireAllocated();
+        int slot = size;
+        for (String ownerName : tiedOwners) {
+            Parameter owner = byName.get(ownerName);
+            int n = owner.size();
+            for (int i = 0; i < n; i++) {
+                grads[owner.offset() + i] += grads[slot + i];
+                grads[slot + i] = 0f;
+            }
+            slot += n;
+        }
+    }
+}

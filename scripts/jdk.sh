@@ -1,0 +1,31 @@
+# Sourced by the project's scripts: sets JAVA_HOME to a JDK 25 or newer, or exits with a clear message.
+# Order: $JAVA_HOME if it is 25+, then `java` on PATH if 25+, then JDKs installed under /usr/lib/jvm and
+# /opt (newest first).
+accrue_java_major() {
+  "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -n1
+}
+accrue_find_jdk() {
+  local candidates=()
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+  if command -v java >/dev/null 2>&1; then
+    candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")")
+  fi
+  local d
+  for d in $(ls -d /usr/lib/jvm/* /opt/*jdk* /opt/java/* 2>/dev/null | sort -rV); do candidates+=("$d"); done
+  for d in "${candidates[@]}"; do
+    if [ -x "$d/bin/java" ] && [ -x "$d/bin/javac" ]; then
+      local major; major=$(accrue_java_major "$d")
+      if [ -n "$major" ] && [ "${major%%.*}" -ge 25 ] 2>/dev/null; then
+        echo "$d"; return 0
+      fi
+    fi
+  done
+  return 1
+}
+if ! JAVA_HOME=$(accrue_find_jdk); then
+  echo "accrue: no JDK 25 or newer found (checked \$JAVA_HOME, java on PATH, /usr/lib/jvm, /opt)." >&2
+  echo "accrue: install one (e.g. Temurin 25) and set JAVA_HOME to it." >&2
+  exit 2
+fi
+export JAVA_HOME
+export PATH="$JAVA_HOME/bin:$PATH"
