@@ -1,0 +1,135 @@
+package io.accrue.models;
+
+import io.accrue.autograd.AddOp;
+import io.accrue.autograd.AttentionOp;
+import io.accrue.autograd.DropoutOp;
+import io.accrue.autograd.EmbeddingOp;
+import io.accrue.autograd.GeluOp;
+import io.accrue.autograd.LinearOp;
+import io.accrue.autograd.Loss;
+import io.accrue.autograd.SoftmaxCrossEntropyOp;
+import io.accrue.autograd.Tape;
+import io.accrue.nn.Init;
+import io.accrue.nn.LayerNorm;
+import io.accrue.nn.Linear;
+import io.accrue.tensor.ParameterStore;
+import io.accrue.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * GPT-2 style decoder: token + position embeddings, L pre-LayerNorm blocks (causal self-attention, GELU MLP
+ * 4×), final LayerNorm, and an LM head tied to the token embedding. Parameter names are Hugging Face GPT-2's
+ * ({@code wte.weight}, {@code h.0.attn.c_attn.weight}, …); weights are stored (out, in).
+ *
+ * <p>The head is a second use of {@code wte.weight}, so it gets its own gradient slot
+ * ({@link ParameterStore#tie}) and the two sums over tokens never interleave (law 3).
+ */
+public final class Gpt implements Model<TokenBatch> {
+
+    private record Block(LayerNorm ln1, Linear attn, Linear attnProj, LayerNorm ln2, Linear fc, Linear mlpProj) {
+    }
+
+    private final GptConfig config;
+    private final long seed;
+    private final ParameterStore store = new ParameterStore();
+    private final List<Block> blocks = new ArrayList<>();
+    private final LayerNorm lnF;
+    private final String tiedHead;
+    private int[] positions = new int[0];
+    private int positionsSeq;
+
+    public Gpt(GptConfig config, long seed) {
+        this.config = config;
+        this.seed = seed;
+        int c = config.width();
+        double std = 0.02;
+        double projStd = 0.02 / Math.sqrt(2.0 * config.layers());
+        store.declare("wte.weight", new int[] {config.vocab(), c}, true, Init.normal(seed, "wte.weight", std));
+        store.declare("wpe.weight", new int[] {config.context(), c}, true, Init.normal(seed, "wpe.weight", std));
+        for (int l = 0; l < config.layers(); l++) {
+            String h = "h." + l;
+            blocks.add(new Block(
+                    new LayerNorm(store, h + ".ln_1", c),
+                    new Linear(store, h + ".attn.c_attn", c, 3 * c, true, Init.normal(seed, h + ".attn.c_attn", std)),
+                    new Linear(store, h + ".attn.c_proj", c, c, true, Init.normal(seed, h + ".attn.c_proj", projStd)),
+                    new LayerNorm(store, h + ".ln_2", c),
+                    new Linear(store, h + ".mlp.c_fc", c, 4 * c, true, Init.normal(seed, h + ".mlp.c_fc", std)),
+                    new Linear(store, h + ".mlp.c_proj", 4 * c, c, true,
+                            Init.normal(seed, h + ".mlp.c_proj", projStd))));
+        }
+        lnF = new LayerNorm(store, "ln_f", c);
+        tiedHead = store.tie("wte.weight");
+        store.allocate();
+    }
+
+    public GptConfig config() {
+        return config;
+    }
+
+    @Override
+    public ParameterStore parameters() {
+        return store;
+    }
+
+    /** Next-token logits (B·T, V) of a batch. */
+    public Tensor logits(Tape tape, TokenBatch batch) {
+        int b = batch.batch();
+        int t = batch.seq();
+        if (t > config.context()) {
+            throw new IllegalArgumentException("sequence length " + t + " exceeds the model's context "
+                    + config.context());
+        }
+        long[] rowKeys = config.dropout() > 0 && tape.training() ? rowKeys(batch) : null;
+        Tensor x = AddOp.forward(tape,
+                EmbeddingOp.forward(tape, batch.inputs(), store.tensor("wte.weight")),
+                EmbeddingOp.forward(tape, positions(b, t), store.tensor("wpe.weight")));  // (B·T, C)
+        int site = 0;
+        x = DropoutOp.forward(tape, x, config.dropout(), seed, site++, rowKeys);
+        int c = config.width();
+        for (Block blk : blocks) {
+            Tensor qkv = blk.attn.forward(tape, blk.ln1.forward(tape, x)).reshape(b, t, 3 * c);
+            Tensor att = AttentionOp.forward(tape, qkv, config.heads()).reshape(b * t, c);
+            Tensor a = DropoutOp.forward(tape, blk.attnProj.forward(tape, att), config.dropout(), seed, site++,
+                    rowKeys);
+            x = AddOp.forward(tape, x, a);
+            Tensor f = GeluOp.forward(tape, blk.fc.forward(tape, blk.ln2.forward(tape, x)));
+            Tensor m = DropoutOp.forward(tape, blk.mlpProj.forward(tape, f), config.dropout(), seed, site++, rowKeys);
+            x = AddOp.forward(tape, x, m);
+        }
+        return LinearOp.forward(tape, lnF.forward(tape, x), store.tensor(tiedHead), null);
+    }
+
+    @Override
+    public Loss loss(Tape tape, TokenBatch batch) {
+        return SoftmaxCrossEntropyOp.forward(tape, logits(tape, batch), batch.targets(), TokenBatch.IGNORE);
+    }
+
+    @Override
+    public boolean mixesExamples() {
+        return false;
+    }
+
+    /** Position ids 0..T−1 repeated B times, cached for the last (B, T). */
+    private int[] positions(int b, int t) {
+        if (positions.length != b * t || positionsSeq != t) {
+            positions = new int[b * t];
+            positionsSeq = t;
+            for (int i = 0; i < positions.length; i++) {
+                positions[i] = i % t;
+            }
+        }
+        return positions;
+    }
+
+    /** Dropout key of each row: example index · T + position, the same in any micro-batch (law 5). */
+    private static long[] rowKeys(TokenBatch batch) {
+        int t = batch.seq();
+        long[] keys = new long[batch.batch() * t];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = batch.exampleIds()[i / t] * t + i % t;
+        }
+        return keys;
+    }
+}

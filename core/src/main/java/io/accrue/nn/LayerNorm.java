@@ -1,0 +1,18 @@
+package io.accrue.nn;
+
+import io.accrue.autograd.LayerNormOp;
+import io.accrue.autograd.Tape;
+import io.accrue.tensor.ParameterStore;
+import io.accrue.tensor.Tensor;
+
+/** Layer normalization over the last dimension, per example (or token). */
+public final class LayerNorm extends AffineNorm {
+    public LayerNorm(ParameterStore store, String name, int channels) {
+        super(store, name, channels, true);
+    }
+
+    @Override
+    public Tensor forward(Tape tape, Tensor x) {
+        return LayerNormOp.forward(tape, x, gain(), shift(), EPS);
+    }
+}

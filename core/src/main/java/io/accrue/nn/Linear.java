@@ -1,0 +1,53 @@
+package io.accrue.nn;
+
+import io.accrue.autograd.LinearOp;
+import io.accrue.autograd.Tape;
+import io.accrue.tensor.ParameterStore;
+import io.accrue.tensor.Tensor;
+
+import java.util.function.Consumer;
+
+/** Fully connected layer {@code y = x·Wᵀ + b} with weight (out, in) named {@code name.weight}, bias {@code name.bias}. */
+public final class Linear implements Module {
+    private final ParameterStore store;
+    private final String name;
+    private final boolean bias;
+
+    /** Declares weight and (optionally) bias; the weight gets {@code init}, the bias zeros. */
+    public Linear(ParameterStore store, String name, int in, int out, boolean bias, Consumer<float[]> init) {
+        if (in <= 0 || out <= 0) {
+            throw new IllegalArgumentException("linear '" + name + "' needs positive sizes, got in=" + in
+                    + " out=" + out);
+        }
+        this.store = store;
+        this.name = name;
+        this.bias = bias;
+        store.declare(Module.join(name, "weight"), new int[] {out, in}, true, init);
+        if (bias) {
+            store.declare(Module.join(name, "bias"), new int[] {out}, false, Init.constant(0f));
+        }
+    }
+
+    /** PyTorch's default: uniform(±1/√in) for the weight. */
+    public Linear(ParameterStore store, String name, int in, int out, long seed) {
+        this(store, name, in, out, true, Init.uniform(seed, Module.join(name, "weight"), 1 / Math.sqrt(in)));
+    }
+
+    public Tensor forward(Tape tape, Tensor x) {
+        return LinearOp.forward(tape, x, weight(), bias ? store.tensor(Module.join(name, "bias")) : null);
+    }
+
+    public Tensor weight() {
+        return store.tensor(Module.join(name, "weight"));
+    }
+
+    @Override
+    public ParameterStore store() {
+        return store;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+}

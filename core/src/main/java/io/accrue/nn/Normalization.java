@@ -1,0 +1,18 @@
+package io.accrue.nn;
+
+import io.accrue.autograd.Tape;
+import io.accrue.tensor.Tensor;
+
+/** A normalization layer: maps (N, C[, spatial…]) to the same shape. */
+public interface Normalization extends Module {
+
+    Tensor forward(Tape tape, Tensor x);
+
+    /**
+     * Whether statistics are shared across the examples of a micro-batch (BatchNorm): then K micro-batches
+     * are not equivalent to one large batch.
+     */
+    default boolean mixesExamples() {
+        return false;
+    }
+}

@@ -1,0 +1,262 @@
+package io.accrue.train;
+
+/**
+ * Everything a training run is configured by, validated at construction; messages name the field and value.
+ *
+ * <p>Set the micro-batch B and either the accumulation steps K or the effective batch N = K·B (0 means
+ * "derive": K = N / B, or N = K·B; neither set gives K = 1). Build one with {@link #builder()}.
+ *
+ * @param microBatch           B, examples per forward/backward pass
+ * @param accumulationSteps    K, micro-batches per optimizer step
+ * @param effectiveBatch       N = K·B, examples per optimizer step
+ * @param epochs               passes over the data (0: bounded by maxSteps only)
+ * @param maxSteps             optimizer steps (windows) to run (0: bounded by epochs only)
+ * @param dropLast             drop an epoch's last partial window instead of stepping on it
+ * @param shuffle              keyed shuffle of each epoch (else dataset order)
+ * @param optimizer            AdamW or SGD
+ * @param lr                   peak learning rate
+ * @param weightDecay          decoupled (AdamW) or L2 (SGD) weight decay on matrices
+ * @param momentum             SGD momentum
+ * @param beta1                AdamW β1
+ * @param beta2                AdamW β2
+ * @param adamEps              AdamW ε
+ * @param schedule             learning-rate schedule, advanced once per optimizer step
+ * @param warmupSteps          linear warmup steps for cosine/linear schedules
+ * @param minLr                final learning rate for cosine/linear schedules
+ * @param clipNorm             global gradient-norm clip, applied per optimizer step (+∞: no clipping)
+ * @param seed                 seed of initialisation, shuffling and dropout
+ * @param threads              compute threads
+ * @param accumulationSchedule K changing at given steps/epochs, or null
+ */
+public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBatch, int epochs, long maxSteps,
+                          boolean dropLast, boolean shuffle, OptimizerKind optimizer, double lr, double weightDecay,
+                          double momentum, double beta1, double beta2, double adamEps, ScheduleKind schedule,
+                          int warmupSteps, double minLr, double clipNorm, long seed, int threads,
+                          AccumulationSchedule accumulationSchedule) {
+
+    public TrainConfig {
+        if (microBatch <= 0) {
+            throw new IllegalArgumentException("microBatch must be positive, got " + microBatch);
+        }
+        if (accumulationSteps < 0) {
+            throw new IllegalArgumentException("accumulationSteps must be positive, got " + accumulationSteps);
+        }
+        if (effectiveBatch < 0) {
+            throw new IllegalArgumentException("effectiveBatch must be positive, got " + effectiveBatch);
+        }
+        if (accumulationSteps == 0 && effectiveBatch == 0) {
+            accumulationSteps = 1;
+        }
+        if (accumulationSteps == 0) {
+            if (effectiveBatch % microBatch != 0) {
+                int lower = Math.max(1, effectiveBatch / microBatch) * microBatch;
+                throw new IllegalArgumentException("effectiveBatch " + effectiveBatch + " is not divisible by microBatch "
+                        + microBatch + "; use effectiveBatch " + lower + " or " + (lower + microBatch)
+                        + ", or a microBatch that divides " + effectiveBatch);
+            }
+            accumulationSteps = effectiveBatch / microBatch;
+        }
+        if ((long) accumulationSteps * microBatch > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("effective batch " + (long) accumulationSteps * microBatch
+                    + " is too large");
+        }
+        if (effectiveBatch == 0) {
+            effectiveBatch = accumulationSteps * microBatch;
+        } else if (effectiveBatch != accumulationSteps * microBatch) {
+            throw new IllegalArgumentException("effectiveBatch " + effectiveBatch + " disagrees with accumulationSteps "
+                    + accumulationSteps + " × microBatch " + microBatch + " = " + accumulationSteps * microBatch
+                    + "; set only one of them");
+        }
+        if (epochs < 0 || maxSteps < 0 || (epochs == 0 && maxSteps == 0)) {
+            throw new IllegalArgumentException("set epochs or maxSteps to a positive value, got epochs=" + epochs
+                    + " maxSteps=" + maxSteps);
+        }
+        if (optimizer == null) {
+            throw new IllegalArgumentException("optimizer must be set");
+        }
+        positiveFinite("lr", lr);
+        nonNegative("weightDecay", weightDecay);
+        if (!(momentum >= 0 && momentum < 1)) {
+            throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
+        }
+        if (!(beta1 >= 0 && beta1 < 1)) {
+            throw new IllegalArgumentException("beta1 must be in [0, 1), got " + beta1);
+        }
+        if (!(beta2 >= 0 && beta2 < 1)) {
+            throw new IllegalArgumentException("beta2 must be in [0, 1), got " + beta2);
+        }
+        positiveFinite("adamEps", adamEps);
+        if (schedule == null) {
+            throw new IllegalArgumentException("schedule must be set");
+        }
+        if (warmupSteps < 0) {
+            throw new IllegalArgumentException("warmupSteps must be ≥ 0, got " + warmupSteps);
+        }
+        nonNegative("minLr", minLr);
+        if (minLr > lr) {
+            throw new IllegalArgumentException("minLr " + minLr + " exceeds lr " + lr);
+        }
+        if (!(clipNorm > 0)) {
+            throw new IllegalArgumentException("clipNorm must be positive (or +Infinity for no clipping), got "
+                    + clipNorm);
+        }
+        if (threads <= 0 || threads > 256) {
+            throw new IllegalArgumentException("threads must be in [1, 256], got " + threads);
+        }
+    }
+
+    private static void positiveFinite(String field, double v) {
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw new IllegalArgumentException(field + " must be a positive finite number, got " + v);
+        }
+    }
+
+    private static void nonNegative(String field, double v) {
+        if (!(v >= 0) || Double.isInfinite(v)) {
+            throw new IllegalArgumentException(field + " must be a finite number ≥ 0, got " + v);
+        }
+    }
+
+    /** K for the window of optimizer step {@code step} starting in {@code epoch}. */
+    public int accumulationStepsAt(long step, int epoch) {
+        return accumulationSchedule == null ? accumulationSteps : accumulationSchedule.k(step, epoch, accumulationSteps);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Defaults: B=1, K=1, 1 epoch, AdamW(lr 1e-3, β 0.9/0.999, ε 1e-8, wd 0), constant LR, no clipping, all cores. */
+    public static final class Builder {
+        private int microBatch = 1;
+        private int accumulationSteps;
+        private int effectiveBatch;
+        private int epochs = 1;
+        private long maxSteps;
+        private boolean dropLast;
+        private boolean shuffle = true;
+        private OptimizerKind optimizer = OptimizerKind.ADAMW;
+        private double lr = 1e-3;
+        private double weightDecay;
+        private double momentum;
+        private double beta1 = 0.9;
+        private double beta2 = 0.999;
+        private double adamEps = 1e-8;
+        private ScheduleKind schedule = ScheduleKind.CONSTANT;
+        private int warmupSteps;
+        private double minLr;
+        private double clipNorm = Double.POSITIVE_INFINITY;
+        private long seed = 1337;
+        private int threads = Runtime.getRuntime().availableProcessors();
+        private AccumulationSchedule accumulationSchedule;
+
+        public Builder microBatch(int v) {
+            microBatch = v;
+            return this;
+        }
+
+        public Builder accumulationSteps(int v) {
+            if (v <= 0) {
+                throw new IllegalArgumentException("accumulationSteps must be positive, got " + v);
+            }
+            accumulationSteps = v;
+            return this;
+        }
+
+        public Builder effectiveBatch(int v) {
+            if (v <= 0) {
+                throw new IllegalArgumentException("effectiveBatch must be positive, got " + v);
+            }
+            effectiveBatch = v;
+            return this;
+        }
+
+        /** Train for this many epochs (replaces a step limit, like Hugging Face's num_train_epochs). */
+        public Builder epochs(int v) {
+            epochs = v;
+            maxSteps = 0;
+            return this;
+        }
+
+        /** Train for this many optimizer steps, across epochs as needed (overrides epochs, like max_steps). */
+        public Builder maxSteps(long v) {
+            maxSteps = v;
+            epochs = 0;
+            return this;
+        }
+
+        public Builder dropLast(boolean v) {
+            dropLast = v;
+            return this;
+        }
+
+        public Builder shuffle(boolean v) {
+            shuffle = v;
+            return this;
+        }
+
+        public Builder optimizer(OptimizerKind v) {
+            optimizer = v;
+            return this;
+        }
+
+        public Builder lr(double v) {
+            lr = v;
+            return this;
+        }
+
+        public Builder weightDecay(double v) {
+            weightDecay = v;
+            return this;
+        }
+
+        public Builder momentum(double v) {
+            momentum = v;
+            return this;
+        }
+
+        public Builder betas(double b1, double b2) {
+            beta1 = b1;
+            beta2 = b2;
+            return this;
+        }
+
+        public Builder adamEps(double v) {
+            adamEps = v;
+            return this;
+        }
+
+        public Builder schedule(ScheduleKind kind, int warmup, double minLearningRate) {
+            schedule = kind;
+            warmupSteps = warmup;
+            minLr = minLearningRate;
+            return this;
+        }
+
+        public Builder clipNorm(double v) {
+            clipNorm = v;
+            return this;
+        }
+
+        public Builder seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        public Builder threads(int v) {
+            threads = v;
+            return this;
+        }
+
+        public Builder accumulationSchedule(AccumulationSchedule v) {
+            accumulationSchedule = v;
+            return this;
+        }
+
+        public TrainConfig build() {
+            return new TrainConfig(microBatch, accumulationSteps, effectiveBatch, epochs, maxSteps, dropLast, shuffle,
+                    optimizer, lr, weightDecay, momentum, beta1, beta2, adamEps, schedule, warmupSteps, minLr, clipNorm,
+                    seed, threads, accumulationSchedule);
+        }
+    }
+}

@@ -1,0 +1,251 @@
+package io.accrue.train;
+
+import io.accrue.autograd.Loss;
+import io.accrue.autograd.Tape;
+import io.accrue.data.Dataset;
+import io.accrue.data.EpochOrder;
+import io.accrue.data.Window;
+import io.accrue.models.Model;
+import io.accrue.optim.AdamW;
+import io.accrue.optim.GradClip;
+import io.accrue.optim.LrSchedule;
+import io.accrue.optim.Optimizer;
+import io.accrue.optim.Sgd;
+import io.accrue.tensor.Arena;
+import io.accrue.tensor.Compute;
+import io.accrue.tensor.ParameterStore;
+import io.accrue.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Trains a model with exact gradient accumulation: one optimizer step per window of K micro-batches, equal
+ * bit for bit to the step of one K·B batch.
+ *
+ * <p>Per micro-batch: forward (records the tape) → backward (adds raw loss-sum gradients into the flat
+ * gradient buffer) → arena reset. Per window, at the step boundary: fold tied gradients → divide by the
+ * window's count → non-finite guard → clip → optimizer step at the schedule's LR → zero gradients → metrics.
+ * Gradients are zeroed only there, after the step.
+ *
+ * @param <I> the micro-batch type
+ */
+public final class Trainer<I> implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.accrue.train");
+
+    private final TrainConfig config;
+    private final Model<I> model;
+    private final Dataset<I> data;
+    private final Compute compute;
+    private final Tape tape;
+    private final Optimizer optimizer;
+    private final LrSchedule schedule;
+    private final EpochOrder order;
+    private final List<StepListener> listeners = new ArrayList<>();
+    private final long plannedSteps;
+    private long step;
+    private int epoch;
+    private int cursor;
+
+    public Trainer(TrainConfig config, Model<I> model, Dataset<I> data) {
+        this.config = config;
+        this.model = model;
+        this.data = data;
+        if (config.microBatch() > data.size()) {
+            throw new IllegalArgumentException("microBatch " + config.microBatch() + " is larger than the dataset ("
+                    + data.size() + " examples); use microBatch ≤ " + data.size());
+        }
+        if (config.dropLast() && config.effectiveBatch() > data.size()) {
+            throw new IllegalArgumentException("effectiveBatch " + config.effectiveBatch() + " exceeds the dataset ("
+                    + data.size() + " examples) and dropLast is set, so no window would ever be full");
+        }
+        this.order = new EpochOrder(data.size(), config.seed(), config.shuffle());
+        this.plannedSteps = plannedSteps();
+        this.compute = new Compute(config.threads());
+        this.tape = new Tape(compute, new Arena());
+        ParameterStore store = model.parameters();
+        this.optimizer = switch (config.optimizer()) {
+            case ADAMW -> new AdamW(store, compute.parallel(), (float) config.beta1(), (float) config.beta2(),
+                    (float) config.adamEps(), (float) config.weightDecay());
+            case SGD -> new Sgd(store, compute.parallel(), (float) config.momentum(), (float) config.weightDecay());
+        };
+        this.schedule = switch (config.schedule()) {
+            case CONSTANT -> LrSchedule.constant(config.lr());
+            case COSINE -> LrSchedule.warmupCosine(config.lr(), config.warmupSteps(), plannedSteps, config.minLr());
+            case LINEAR -> LrSchedule.warmupLinear(config.lr(), config.warmupSteps(), plannedSteps, config.minLr());
+        };
+    }
+
+    public Trainer<I> addListener(StepListener listener) {
+        listeners.add(listener);
+        return this;
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    public Model<I> model() {
+        return model;
+    }
+
+    public Tape tape() {
+        return tape;
+    }
+
+    /** Optimizer steps (windows) this configuration runs in total. */
+    public long plannedSteps() {
+        if (config.epochs() == 0) {
+            return config.maxSteps();
+        }
+        long s = 0;
+        int n = data.size();
+        for (int e = 0; e < config.epochs(); e++) {
+            int pos = 0;
+            while (pos < n) {
+                int want = config.accumulationStepsAt(s, e) * config.microBatch();
+                if (n - pos < want && config.dropLast()) {
+                    break;
+                }
+                pos += Math.min(want, n - pos);
+                s++;
+            }
+        }
+        return config.maxSteps() > 0 ? Math.min(s, config.maxSteps()) : s;
+    }
+
+    /** Runs windows until the planned steps are done and returns the totals. */
+    public TrainResult fit() {
+        long t0 = System.nanoTime();
+        List<String> warnings = startWarnings();
+        long steps = 0;
+        long examples = 0;
+        long count = 0;
+        long skipped = 0;
+        double lastLoss = Double.NaN;
+        long windows = 0;
+        while (step < plannedSteps) {
+            StepMetrics m = trainWindow(nextWindow());
+            windows++;
+            examples += m.examples();
+            count += m.count();
+            if (m.skipped()) {
+                skipped++;
+            } else {
+                steps++;
+                lastLoss = m.loss();
+            }
+        }
+        return new TrainResult(steps, windows, examples, count, skipped, lastLoss, (System.nanoTime() - t0) / 1e9,
+                warnings);
+    }
+
+    private List<String> startWarnings() {
+        List<String> warnings = new ArrayList<>();
+        boolean accumulates = config.accumulationSteps() > 1 || (config.accumulationSchedule() != null
+                && config.accumulationSchedule().changes().values().stream().anyMatch(k -> k > 1));
+        if (model.mixesExamples() && accumulates) {
+            String w = "model has BatchNorm and accumulates K > 1 micro-batches: its statistics are per micro-batch of "
+                    + config.microBatch() + ", so the step is not equivalent to one batch of " + config.effectiveBatch()
+                    + "; use GroupNorm or LayerNorm for exact accumulation";
+            LOG.log(System.Logger.Level.WARNING, w);
+            warnings.add(w);
+        }
+        return warnings;
+    }
+
+    /** The examples of the next optimizer step: the next N of the epoch's keyed order. */
+    private Window nextWindow() {
+        int n = data.size();
+        while (true) {
+            if (cursor >= n) {
+                epoch++;
+                cursor = 0;
+            }
+            int want = config.accumulationStepsAt(step, epoch) * config.microBatch();
+            int size = Math.min(want, n - cursor);
+            if (size < want && config.dropLast()) {
+                cursor = n;
+                continue;
+            }
+            Window w = new Window(epoch, cursor, Arrays.copyOfRange(order.order(epoch), cursor, cursor + size));
+            cursor += size;
+            return w;
+        }
+    }
+
+    /** Forward/backward over the window's micro-batches, then the step boundary. */
+    private StepMetrics trainWindow(Window window) {
+        long t0 = System.nanoTime();
+        List<int[]> micro = window.microBatches(config.microBatch());
+        double lossSum = 0;
+        long count = 0;
+        tape.setTraining(true);
+        for (int i = 0; i < micro.size(); i++) {
+            Loss loss = model.loss(tape, data.batch(micro.get(i)));
+            Tensor rows = loss.rows();
+            for (int r = 0; r < rows.size(); r++) {
+                lossSum += rows.get(r);
+            }
+            count += loss.count();
+            tape.backward();
+            tape.reset();
+            for (StepListener l : listeners) {
+                l.onMicroBatch(step, i, micro.size());
+            }
+        }
+        StepMetrics m = stepBoundary(window, micro.size(), lossSum, count, t0);
+        for (StepListener l : listeners) {
+            l.onStep(m);
+        }
+        step++;
+        return m;
+    }
+
+    private StepMetrics stepBoundary(Window window, int k, double lossSum, long count, long startNanos) {
+        ParameterStore store = model.parameters();
+        store.foldTiedGradients();
+        boolean finite = count > 0 && Double.isFinite(lossSum) && normalize(store, count);
+        double lr = schedule.lr(step);
+        double norm = Double.NaN;
+        if (finite) {
+            norm = Double.isInfinite(config.clipNorm()) ? GradClip.globalNorm(store)
+                    : GradClip.clipGlobalNorm(store, (float) config.clipNorm());
+            optimizer.step((float) lr);
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "step " + step + ": non-finite loss or gradient (or no counted "
+                    + "examples); window skipped, weights and optimizer state untouched");
+        }
+        store.zeroGrad();
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        return new StepMetrics(step, window.epoch(), k, window.size(), count, lossSum / count, lr, norm, !finite,
+                seconds, tape.arena().highWaterFloats());
+    }
+
+    /** Divides the summed gradients by the window's count (law 2); false if any gradient is NaN or infinite. */
+    private boolean normalize(ParameterStore store, long count) {
+        float[] g = store.grads();
+        float c = count;
+        int n = store.size();
+        AtomicBoolean finite = new AtomicBoolean(true);
+        compute.parallel().forRange(n, 1 << 14, (from, to) -> {
+            boolean ok = true;
+            for (int i = from; i < to; i++) {
+                float v = g[i] / c;
+                g[i] = v;
+                ok &= Float.isFinite(v);
+            }
+            if (!ok) {
+                finite.set(false);
+            }
+        });
+        return finite.get();
+    }
+
+    @Override
+    public void close() {
+        compute.close();
+    }
+}
