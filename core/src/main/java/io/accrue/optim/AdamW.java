@@ -24,7 +24,7 @@ import java.util.Objects;
  */
 public final class AdamW implements Optimizer {
 
-    private static final int GRAIN = 1 << 13;
+    private static final int GRAIN = 1 << 11;
 
     private final ParameterStore store;
     private final Parallel parallel;

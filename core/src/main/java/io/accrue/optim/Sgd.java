@@ -22,7 +22,7 @@ import java.util.Objects;
  */
 public final class Sgd implements Optimizer {
 
-    private static final int GRAIN = 1 << 14;
+    private static final int GRAIN = 1 << 11;
 
     private final ParameterStore store;
     private final Parallel parallel;
