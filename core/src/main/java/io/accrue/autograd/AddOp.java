@@ -1,0 +1,59 @@
+package io.accrue.autograd;
+
+import io.accrue.tensor.Tensor;
+
+/**
+ * Elementwise sum of two tensors of the same shape (residual connections): {@code y = a + b}.
+ *
+ * <p>Backward: {@code da += dy}, {@code db += dy} (both, when a and b are the same tensor).
+ */
+public final class AddOp {
+    /** Elements per parallel part: below this, one thread does the whole tensor. */
+    static final int GRAIN = 1 << 15;
+
+    private AddOp() {
+    }
+
+    public static Tensor forward(Tape tape, Tensor a, Tensor b) {
+        b.requireShape("add: second operand (first is " + a + ")", a.shape());
+        Tensor y = tape.output(a.shape());
+        float[] yd = y.data();
+        float[] ad = a.data();
+        float[] bd = b.data();
+        int yo = y.offset();
+        int ao = a.offset();
+        int bo = b.offset();
+        tape.compute().parallel().forRange(y.size(), GRAIN, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                yd[yo + i] = ad[ao + i] + bd[bo + i];
+            }
+        });
+        if (a.requiresGrad() || b.requiresGrad()) {
+            tape.record(() -> backward(tape, a, b, y));
+        }
+        return y;
+    }
+
+    private static void backward(Tape tape, Tensor a, Tensor b, Tensor y) {
+        Tensor dy = tape.grad(y);
+        if (a.requiresGrad()) {
+            addInto(tape, tape.grad(a), dy);
+        }
+        if (b.requiresGrad()) {
+            addInto(tape, tape.grad(b), dy);
+        }
+    }
+
+    /** {@code out[i] += in[i]}, split over elements. */
+    static void addInto(Tape tape, Tensor out, Tensor in) {
+        float[] o = out.data();
+        float[] x = in.data();
+        int oo = out.offset();
+        int xo = in.offset();
+        tape.compute().parallel().forRange(out.size(), GRAIN, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                o[oo + i] += x[xo + i];
+            }
+        });
+    }
+}

@@ -1,0 +1,97 @@
+package io.accrue.autograd;
+
+import io.accrue.tensor.Tensor;
+
+/**
+ * Softmax cross-entropy per row, the tape's root: {@code loss_r = logsumexp(logits[r]) − logits[r][t_r]}
+ * with {@code t_r = targets[r]}; logits (N, V), targets (N).
+ *
+ * <p>Rows whose target is {@code ignoreIndex} have loss 0 and are not counted. Law 2: backward is seeded with 1
+ * per counted row — the gradient of the raw SUM, not the mean — and adds
+ * {@code dlogits[r] += softmax(logits[r]) − onehot(t_r)} for counted rows only; the trainer divides by the
+ * count once per step. Per row, the max is subtracted and {@code Σ exp(l − max)} is accumulated in double in
+ * ascending column order: with V up to ~50k terms a float sum would lose ~log2(V) bits, while double costs
+ * nothing next to the exponentials. {@code targets} is read again by backward: do not modify it before then.
+ */
+public final class SoftmaxCrossEntropyOp {
+    private SoftmaxCrossEntropyOp() {
+    }
+
+    public static Loss forward(Tape tape, Tensor logits, int[] targets, int ignoreIndex) {
+        int n = logits.rows();
+        int v = logits.cols();
+        if (targets.length != n) {
+            throw new IllegalArgumentException("cross-entropy: " + targets.length + " targets for " + n
+                    + " rows of " + logits);
+        }
+        long count = 0;
+        for (int r = 0; r < n; r++) {
+            int t = targets[r];
+            if (t == ignoreIndex) {
+                continue;
+            }
+            if (t < 0 || t >= v) {
+                throw new IllegalArgumentException("cross-entropy: target " + t + " of row " + r
+                        + " is outside [0, " + v + ") (V = " + v + ", ignoreIndex = " + ignoreIndex + ")");
+            }
+            count++;
+        }
+        Tensor rows = tape.scratch(n); // (N) loss per row
+        Tensor stats = tape.scratch(n, 2); // (N, 2) row max, Σ exp(l − max)
+        float[] ld = logits.data();
+        float[] rd = rows.data();
+        float[] sd = stats.data();
+        int lo = logits.offset();
+        int ro = rows.offset();
+        int so = stats.offset();
+        tape.compute().parallel().forRange(n, Math.max(1, AddOp.GRAIN / 8 / v), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int base = lo + r * v;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < v; j++) {
+                    max = Math.max(max, ld[base + j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < v; j++) {
+                    sum += Math.exp((double) ld[base + j] - max);
+                }
+                sd[so + 2 * r] = max;
+                sd[so + 2 * r + 1] = (float) sum;
+                int t = targets[r];
+                rd[ro + r] = t == ignoreIndex ? 0f : (float) (max + Math.log(sum) - ld[base + t]);
+            }
+        });
+        if (logits.requiresGrad() && count > 0) {
+            tape.record(() -> backward(tape, logits, targets, ignoreIndex, stats));
+        }
+        return new Loss(rows, count);
+    }
+
+    private static void backward(Tape tape, Tensor logits, int[] targets, int ignoreIndex, Tensor stats) {
+        Tensor dl = tape.grad(logits); // (N, V)
+        int n = logits.rows();
+        int v = logits.cols();
+        float[] ld = logits.data();
+        float[] gd = dl.data();
+        float[] sd = stats.data();
+        int lo = logits.offset();
+        int go = dl.offset();
+        int so = stats.offset();
+        tape.compute().parallel().forRange(n, Math.max(1, AddOp.GRAIN / 8 / v), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int t = targets[r];
+                if (t == ignoreIndex) {
+                    continue;
+                }
+                int base = lo + r * v;
+                int gbase = go + r * v;
+                double max = sd[so + 2 * r];
+                double sum = sd[so + 2 * r + 1];
+                for (int j = 0; j < v; j++) {
+                    float prob = (float) (Math.exp(ld[base + j] - max) / sum);
+                    gd[gbase + j] += j == t ? prob - 1f : prob;
+                }
+            }
+        });
+    }
+}
