@@ -10,7 +10,8 @@ import io.accrue.tensor.Tensor;
  * <p>{@code rowKeys[r]} names the row globally (e.g. exampleIndex·T + t), so an example gets the same mask in a
  * micro-batch of any size and at any position. The mask is not stored: backward recomputes it from the keys
  * ({@code dx += dy·(1/(1−p))} on kept elements), so {@code rowKeys} must not be modified before backward has
- * run. In eval mode or with p = 0 the op is the identity: it returns x itself and records nothing.
+ * run. In eval mode or with p = 0 the op is the identity: it returns x itself and records nothing
+ * ({@code rowKeys} may then be null).
  */
 public final class DropoutOp {
     private DropoutOp() {
@@ -20,14 +21,14 @@ public final class DropoutOp {
         if (!(p >= 0f && p < 1f)) {
             throw new IllegalArgumentException("dropout: p = " + p + " is outside [0, 1)");
         }
-        int rows = x.rows();
-        int c = x.cols();
-        if (rowKeys.length != rows) {
-            throw new IllegalArgumentException("dropout: " + rowKeys.length + " row keys for " + rows + " rows of "
-                    + x);
-        }
         if (!tape.training() || p == 0f) {
             return x;
+        }
+        int rows = x.rows();
+        int c = x.cols();
+        if (rowKeys == null || rowKeys.length != rows) {
+            throw new IllegalArgumentException("dropout: " + (rowKeys == null ? "no" : rowKeys.length)
+                    + " row keys for " + rows + " rows of " + x);
         }
         float scale = 1f / (1f - p);
         Tensor y = tape.output(x.shape()); // (rows, C)
