@@ -7,6 +7,6 @@ public interface StepListener {
     default void onMicroBatch(long step, int micro, int k) {
     }
 
-    /** Called after each step boundary. */
+    /** Called after each step boundary; {@link Trainer#state()} then already points past this step. */
     void onStep(StepMetrics metrics);
 }

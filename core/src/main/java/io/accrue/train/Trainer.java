@@ -48,6 +48,7 @@ public final class Trainer<I> implements AutoCloseable {
     private long step;
     private int epoch;
     private int cursor;
+    private volatile boolean stopRequested;
 
     public Trainer(TrainConfig config, Model<I> model, Dataset<I> data) {
         this.config = config;
@@ -95,6 +96,36 @@ public final class Trainer<I> implements AutoCloseable {
         return tape;
     }
 
+    /** The position after the last completed step (call between steps, e.g. from a listener's onStep). */
+    public TrainerState state() {
+        return new TrainerState(step, epoch, cursor);
+    }
+
+    /**
+     * Continues from {@code state}, as saved by {@link #state()}; restore the weights and the optimizer state
+     * ({@link Optimizer#restore}) alongside it. Call before {@link #fit()}.
+     *
+     * @throws IllegalArgumentException if the state lies beyond this configuration's data or planned steps
+     */
+    public void restore(TrainerState state) {
+        if (state.step() > plannedSteps) {
+            throw new IllegalArgumentException("cannot resume at step " + state.step() + ": this run plans only "
+                    + plannedSteps + " steps");
+        }
+        if (state.cursor() > data.size()) {
+            throw new IllegalArgumentException("cannot resume at position " + state.cursor() + " of an epoch of "
+                    + data.size() + " examples");
+        }
+        step = state.step();
+        epoch = state.epoch();
+        cursor = state.cursor();
+    }
+
+    /** Asks {@link #fit()} to return after the current step (safe from a listener or another thread). */
+    public void stop() {
+        stopRequested = true;
+    }
+
     /** Optimizer steps (windows) this configuration runs in total. */
     public long plannedSteps() {
         if (config.epochs() == 0) {
@@ -116,7 +147,7 @@ public final class Trainer<I> implements AutoCloseable {
         return config.maxSteps() > 0 ? Math.min(s, config.maxSteps()) : s;
     }
 
-    /** Runs windows until the planned steps are done and returns the totals. */
+    /** Runs windows until the planned steps are done (or {@link #stop()} is called) and returns the totals. */
     public TrainResult fit() {
         long t0 = System.nanoTime();
         List<String> warnings = startWarnings();
@@ -126,7 +157,7 @@ public final class Trainer<I> implements AutoCloseable {
         long skipped = 0;
         double lastLoss = Double.NaN;
         long windows = 0;
-        while (step < plannedSteps) {
+        while (step < plannedSteps && !stopRequested) {
             StepMetrics m = trainWindow(nextWindow());
             windows++;
             examples += m.examples();
@@ -197,10 +228,10 @@ public final class Trainer<I> implements AutoCloseable {
             }
         }
         StepMetrics m = stepBoundary(window, micro.size(), lossSum, count, t0);
+        step++;
         for (StepListener l : listeners) {
             l.onStep(m);
         }
-        step++;
         return m;
     }
 
