@@ -1,0 +1,48 @@
+package io.accrue.cli;
+
+import io.accrue.train.Json;
+import io.accrue.train.StepMetrics;
+
+import java.util.Locale;
+import java.util.Map;
+
+/** Hand-written JSON of the run's records: one object per step in {@code metrics.jsonl}, and results. */
+final class Metrics {
+    private Metrics() {
+    }
+
+    /** One line of {@code metrics.jsonl}. */
+    static String json(StepMetrics m, double tokensPerSecond, double elapsed) {
+        return String.format(Locale.ROOT, "{\"step\":%d,\"epoch\":%d,\"k\":%d,\"examples\":%d,\"count\":%d,"
+                        + "\"loss\":%s,\"lr\":%s,\"grad_norm\":%s,\"skipped\":%b,\"seconds\":%s,"
+                        + "\"tokens_per_s\":%s,\"elapsed_s\":%s,\"arena_floats\":%d}",
+                m.step() + 1, m.epoch(), m.accumulation(), m.examples(), m.count(), num(m.loss()), num(m.lr()),
+                num(m.gradNorm()), m.skipped(), num(m.seconds()), num(tokensPerSecond), num(elapsed),
+                m.arenaFloats());
+    }
+
+    /** A flat object of numbers, strings and booleans. */
+    static String object(Map<String, Object> map) {
+        StringBuilder sb = new StringBuilder("{");
+        for (Map.Entry<String, Object> e : map.entrySet()) {
+            if (sb.length() > 1) {
+                sb.append(", ");
+            }
+            sb.append(Json.quote(e.getKey())).append(": ");
+            Object v = e.getValue();
+            if (v instanceof Double d) {
+                sb.append(num(d));
+            } else if (v instanceof Number || v instanceof Boolean) {
+                sb.append(v);
+            } else {
+                sb.append(Json.quote(String.valueOf(v)));
+            }
+        }
+        return sb.append('}').toString();
+    }
+
+    /** A JSON number, or null for NaN and infinities (which JSON cannot hold). */
+    static String num(double v) {
+        return Double.isFinite(v) ? Double.toString(v) : "null";
+    }
+}

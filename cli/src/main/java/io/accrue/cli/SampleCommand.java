@@ -1,0 +1,110 @@
+package io.accrue.cli;
+
+import io.accrue.data.AdditionTask;
+import io.accrue.data.CharVocabulary;
+import io.accrue.models.Decoding;
+import io.accrue.models.Gpt;
+import io.accrue.models.GptConfig;
+import io.accrue.tensor.Arena;
+import io.accrue.tensor.Compute;
+import io.accrue.autograd.Tape;
+import io.accrue.train.Checkpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code accrue sample}: continues a prompt with a trained checkpoint. */
+@Command(name = "sample", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
+        description = "Generate text from a checkpoint written by 'accrue train'.")
+final class SampleCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--checkpoint", paramLabel = "DIR", required = true,
+            description = "A run's --out directory or its checkpoint/ directory.")
+    Path checkpoint;
+
+    @Option(names = "--prompt", paramLabel = "TEXT", required = true, description = "Text to continue, e.g. "
+            + "\"123+456=\" for the addition task.")
+    String prompt;
+
+    @Option(names = "--tokens", paramLabel = "N", description = "Tokens to generate. Default: the answer length "
+            + "(addition) or 200.")
+    Integer tokens;
+
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0", description = "0: greedy; else sample "
+            + "from softmax(logits / T).")
+    double temperature;
+
+    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1", description = "Seed of sampling.")
+    long seed;
+
+    @Override
+    public Integer call() {
+        Path dir = Checkpoint.exists(checkpoint) ? checkpoint : checkpoint.resolve("checkpoint");
+        Checkpoint cp = Checkpoint.load(Checkpoint.exists(dir) ? dir : checkpoint);
+        Map<String, String> m = cp.metadata();
+        GptConfig cfg;
+        try {
+            cfg = new GptConfig(Integer.parseInt(m.get("layers")), Integer.parseInt(m.get("heads")),
+                    Integer.parseInt(m.get("width")), Integer.parseInt(m.get("context")),
+                    Integer.parseInt(m.get("vocab")), 0f);
+        } catch (RuntimeException e) {
+            throw new UsageException(cp.dir().resolve(Checkpoint.SIDECAR) + ": no model shape in its metadata; was "
+                    + "it written by 'accrue train'?");
+        }
+        boolean addition = "addition".equals(m.get("task"));
+        if (temperature < 0 || !Double.isFinite(temperature)) {
+            throw new UsageException("--temperature must be ≥ 0, got " + temperature);
+        }
+        int[] in;
+        CharVocabulary vocab = AdditionTask.VOCABULARY;
+        if (addition) {
+            try {
+                in = vocab.encode(prompt);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--prompt: " + e.getMessage() + "; the addition model reads digits, '+' and "
+                        + "'=' like \"123+456=\"");
+            }
+        } else {
+            byte[] b = prompt.getBytes(StandardCharsets.UTF_8);
+            in = new int[b.length];
+            for (int i = 0; i < b.length; i++) {
+                in[i] = b[i] & 0xff;
+            }
+        }
+        if (in.length == 0) {
+            throw new UsageException("--prompt is empty; give some text to continue");
+        }
+        int n = tokens != null ? tokens : addition ? Integer.parseInt(m.get("digits")) + 1 : 200;
+        Gpt model = new Gpt(cfg, 0);
+        cp.restoreWeights(model.parameters());
+        try (Compute compute = new Compute(Runtime.getRuntime().availableProcessors())) {
+            Tape tape = new Tape(compute, new Arena());
+            int[] outTokens = Decoding.generate(model, tape, new int[][] {in}, n, temperature, seed)[0];
+            String text;
+            if (addition) {
+                String digits = vocab.decode(outTokens);
+                text = prompt + digits;
+                if (digits.chars().allMatch(Character::isDigit)) {
+                    text += "   (sum " + new StringBuilder(digits).reverse().toString().replaceFirst("^0+(?=.)", "")
+                            + ")";
+                }
+            } else {
+                byte[] b = new byte[outTokens.length];
+                for (int i = 0; i < b.length; i++) {
+                    b[i] = (byte) outTokens[i];
+                }
+                text = prompt + new String(b, StandardCharsets.UTF_8);
+            }
+            spec.commandLine().getOut().println(text);
+        }
+        return 0;
+    }
+}
