@@ -102,9 +102,9 @@ final class TrainCommand implements Callable<Integer> {
             description = "Learning-rate schedule: constant, cosine or linear.")
     String schedule;
 
-    @Option(names = "--warmup", paramLabel = "STEPS", defaultValue = "100",
-            description = "Linear warmup steps (cosine, linear).")
-    int warmup;
+    @Option(names = "--warmup", paramLabel = "STEPS", description = "Linear warmup steps (cosine, linear). "
+            + "Default: 100, at most a tenth of --steps.")
+    Integer warmup;
 
     @Option(names = "--steps", paramLabel = "STEPS", description = "Optimizer steps. Default: 1500 (if no --epochs).")
     Long steps;
@@ -199,11 +199,19 @@ final class TrainCommand implements Callable<Integer> {
         }
         GptConfig gpt = shape.withVocab(task.vocab()).withContext(task.seq()).withDropout(dropout);
 
+        int warm = warmup != null ? warmup : steps != null ? (int) Math.min(100, steps / 10) : 100;
+        if (warmup != null && warmup < 0) {
+            throw new UsageException("--warmup must be ≥ 0, got " + warmup);
+        }
+        if (scheduleKind != ScheduleKind.CONSTANT && steps != null && warm >= steps) {
+            throw new UsageException("--warmup " + warm + " must be less than --steps " + steps
+                    + "; lower --warmup or use --schedule constant");
+        }
         int n = effectiveBatch != null ? effectiveBatch : accum != null ? accum * microBatch : 64;
         double peak = scaleLr == null ? lr : LinearScaling.scale(lr, scaleLr, n);
         TrainConfig.Builder b = TrainConfig.builder().microBatch(microBatch).optimizer(optimizerKind).lr(peak)
                 .weightDecay(weightDecay).clipNorm(clip).seed(seed)
-                .schedule(scheduleKind, scheduleKind == ScheduleKind.CONSTANT ? 0 : warmup,
+                .schedule(scheduleKind, scheduleKind == ScheduleKind.CONSTANT ? 0 : warm,
                         minLr != null ? minLr : scheduleKind == ScheduleKind.CONSTANT ? 0 : peak / 10);
         if (optimizerKind == io.accrue.train.OptimizerKind.SGD) {
             b.momentum(0.9);
