@@ -20,14 +20,14 @@ public final class DropoutOp {
         if (!(p >= 0f && p < 1f)) {
             throw new IllegalArgumentException("dropout: p = " + p + " is outside [0, 1)");
         }
+        if (!tape.training() || p == 0f) {
+            return x;  // identity: rowKeys may be null here
+        }
         int rows = x.rows();
         int c = x.cols();
-        if (rowKeys.length != rows) {
-            throw new IllegalArgumentException("dropout: " + rowKeys.length + " row keys for " + rows + " rows of "
-                    + x);
-        }
-        if (!tape.training() || p == 0f) {
-            return x;
+        if (rowKeys == null || rowKeys.length != rows) {
+            throw new IllegalArgumentException("dropout: " + (rowKeys == null ? "no" : rowKeys.length)
+                    + " row keys for " + rows + " rows of " + x);
         }
         float scale = 1f / (1f - p);
         Tensor y = tape.output(x.shape()); // (rows, C)
