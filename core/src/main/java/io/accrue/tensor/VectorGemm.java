@@ -25,11 +25,11 @@ final class VectorGemm {
     static final int MR = 5;
     static final int NR = 2 * W;
     /** Largest k block (packed A block 80×768 floats fits L2; a B micro-panel 768×16). */
-    static final int KC = 768;
+    static final int KC = Integer.getInteger("accrue.kc", 768);
     /** Rows of A packed at a time; a multiple of MR. */
-    static final int MC = 80;
+    static final int MC = Integer.getInteger("accrue.mc", 80);
     /** Columns of B packed at a time: a per-thread panel of KC×NC floats = 3 MB. */
-    static final int NC = 1024;
+    static final int NC = Integer.getInteger("accrue.nc", 1024);
 
     private final float[][] packA;
     private final float[][] packB;
@@ -205,22 +205,24 @@ final class VectorGemm {
         FloatVector c31 = FloatVector.fromArray(S, c, c3 + W);
         FloatVector c40 = FloatVector.fromArray(S, c, c4);
         FloatVector c41 = FloatVector.fromArray(S, c, c4 + W);
-        for (int p = 0; p < kc; p++, ao += MR, bo += NR) {
-            FloatVector b0 = FloatVector.fromArray(S, b, bo);
-            FloatVector b1 = FloatVector.fromArray(S, b, bo + W);
-            FloatVector x = FloatVector.broadcast(S, a[ao]);
+        for (int p = 0; p < kc; p++) {
+            int ap = ao + p * MR;
+            int bp = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + W);
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, a[ao + 1]);
+            x = FloatVector.broadcast(S, a[ap + 1]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, a[ao + 2]);
+            x = FloatVector.broadcast(S, a[ap + 2]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, a[ao + 3]);
+            x = FloatVector.broadcast(S, a[ap + 3]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, a[ao + 4]);
+            x = FloatVector.broadcast(S, a[ap + 4]);
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
         }
