@@ -12,6 +12,8 @@
 #   dx       dX += dY·W  m=N,   n=in,  k=out     numpy: matmul(dY, W, out=dX)
 #   dw       dW += dYᵀ·X m=out, n=in,  k=N       numpy: matmul(dY.T, X, out=dW)
 # (numpy overwrites its output, β = 0; Accrue accumulates into it, β = 1.)
+# Columns: wall-clock GFLOPS (median of REPS, min–max) and their ratio; then GFLOPS per CPU-second of the
+# process × threads (what the cores deliver while they run; less sensitive to other load on a shared machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/jdk.sh
@@ -58,14 +60,17 @@ while True:
     if time.perf_counter() - t0 >= warmup:
         break
 batch = max(1, int(-(-rep_time // ((time.perf_counter() - t0) / calls))))
-g = []
+g, cpu = [], []
+threads = int(sys.argv[6])
 for _ in range(reps):
+    c = time.process_time()
     s = time.perf_counter()
     for _ in range(batch):
         call()
     g.append(flops * batch / (time.perf_counter() - s) / 1e9)
-g.sort()
-print("%.1f %.1f %.1f" % (g[len(g) // 2], g[0], g[-1]))
+    cpu.append(flops * batch * threads / (time.process_time() - c) / 1e9)
+g.sort(); cpu.sort()
+print("%.1f %.1f %.1f %.1f" % (g[len(g) // 2], g[0], g[-1], cpu[len(cpu) // 2]))
 '
 
 CP=bench/target/classes:core/target/classes
@@ -76,19 +81,20 @@ for t in $THREADS; do
     for form in $FORMS; do
       acc=$(java --add-modules jdk.incubator.vector -cp "$CP" io.accrue.bench.GemmBench --shapes "$shape" \
               --forms "$form" --threads "$t" --warmup "$WARMUP" --reps "$REPS" --rep-time "$REP_TIME" 2>/dev/null \
-            | sed -n 's/^RESULT .* gflops=\([0-9.]*\) min=\([0-9.]*\) max=\([0-9.]*\).*/\1 \2 \3/p')
+            | sed -n 's/^RESULT .* gflops=\([0-9.]*\) min=\([0-9.]*\) max=\([0-9.]*\) cpu=\([0-9.]*\).*/\1 \2 \3 \4/p')
       np=$(OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t "$PYTHON" -c "$NUMPY_BENCH" "$shape" "$form" "$WARMUP" \
-              "$REPS" "$REP_TIME")
-      read -r am amin amax <<<"$acc"
-      read -r nm nmin nmax <<<"$np"
+              "$REPS" "$REP_TIME" "$t")
+      read -r am amin amax acpu <<<"$acc"
+      read -r nm nmin nmax ncpu <<<"$np"
       ratio=$(awk -v a="$am" -v b="$nm" 'BEGIN { printf "%.2f", a / b }')
-      line="| $shape | $form | $t | $am ($amin–$amax) | $nm ($nmin–$nmax) | $ratio |"
+      cratio=$(awk -v a="$acpu" -v b="$ncpu" 'BEGIN { printf "%.2f", a / b }')
+      line="| $shape | $form | $t | $am ($amin–$amax) | $nm ($nmin–$nmax) | $ratio | $acpu | $ncpu | $cratio |"
       echo "$line" >&2
       rows+=("$line")
     done
   done
 done
 echo "# done, load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-echo "| shape N:in:out | form | threads | Accrue GFLOPS median (min–max) | numpy GFLOPS median (min–max) | ratio |"
-echo "|---|---|---|---|---|---|"
+echo "| shape N:in:out | form | threads | Accrue GFLOPS median (min–max) | numpy GFLOPS median (min–max) | ratio | Accrue per CPU-s | numpy per CPU-s | CPU ratio |"
+echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"

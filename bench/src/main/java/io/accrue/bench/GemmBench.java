@@ -2,6 +2,7 @@ package io.accrue.bench;
 
 import io.accrue.tensor.Gemm;
 import io.accrue.tensor.Parallel;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,7 +20,9 @@ import java.util.SplittableRandom;
  *
  * Each case warms up for {@code --warmup} seconds, then times {@code --reps} repetitions of at least
  * {@code --rep-time} seconds each (as many calls as fit) and reports the median, min and max GFLOPS
- * (2·m·n·k flops a call). One line per case: {@code RESULT shape=N:in:out form=F threads=T gflops=G ...}.
+ * (2·m·n·k flops a call), and the median of the same flops over the process's CPU time divided by the threads
+ * ({@code cpu=}: what a core delivers while it runs, less sensitive to other processes sharing the machine).
+ * One line per case: {@code RESULT shape=N:in:out form=F threads=T gflops=G ...}.
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp bench/target/classes:core/target/classes
  * io.accrue.bench.GemmBench [--shapes 1024:1024:1024,4096:768:3072] [--forms forward,dx,dw] [--threads 1,2]
@@ -120,18 +123,28 @@ public final class GemmBench {
         double perCall = (System.nanoTime() - t0) / 1e9 / calls;
         int batch = Math.max(1, (int) Math.ceil(repTime / perCall));
         double[] gflops = new double[reps];
+        double[] cpuGflops = new double[reps];
         for (int r = 0; r < reps; r++) {
+            long cpu = processCpuNanos();
             long s = System.nanoTime();
             for (int i = 0; i < batch; i++) {
                 call.run();
             }
             gflops[r] = flops * batch / (System.nanoTime() - s);
+            cpuGflops[r] = flops * batch * threads / (processCpuNanos() - cpu);
         }
         Arrays.sort(gflops);
+        Arrays.sort(cpuGflops);
         System.out.println(String.format(Locale.ROOT,
-                "RESULT shape=%d:%d:%d form=%s threads=%d m=%d n=%d k=%d gflops=%.1f min=%.1f max=%.1f calls=%d",
+                "RESULT shape=%d:%d:%d form=%s threads=%d m=%d n=%d k=%d gflops=%.1f min=%.1f max=%.1f cpu=%.1f calls=%d",
                 tokens, in, out, cs.form(), threads, cs.m(), cs.n(), cs.k(), gflops[reps / 2], gflops[0],
-                gflops[reps - 1], batch));
+                gflops[reps - 1], cpuGflops[reps / 2], batch));
+    }
+
+    /** CPU time of the whole process (all threads), to see through the load of a shared machine. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     private static float[] random(SplittableRandom random, int size) {

@@ -25,11 +25,11 @@ final class VectorGemm {
     static final int MR = 5;
     static final int NR = 2 * W;
     /** Largest k block (packed A block 80×768 floats fits L2; a B micro-panel 768×16). */
-    static final int KC = Integer.getInteger("accrue.kc", 768);
+    static final int KC = 768;
     /** Rows of A packed at a time; a multiple of MR. */
-    static final int MC = Integer.getInteger("accrue.mc", 80);
+    static final int MC = 80;
     /** Columns of B packed at a time: a per-thread panel of KC×NC floats = 3 MB. */
-    static final int NC = Integer.getInteger("accrue.nc", 1024);
+    static final int NC = 1024;
 
     private final float[][] packA;
     private final float[][] packB;
