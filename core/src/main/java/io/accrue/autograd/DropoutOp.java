@@ -10,8 +10,7 @@ import io.accrue.tensor.Tensor;
  * <p>{@code rowKeys[r]} names the row globally (e.g. exampleIndex·T + t), so an example gets the same mask in a
  * micro-batch of any size and at any position. The mask is not stored: backward recomputes it from the keys
  * ({@code dx += dy·(1/(1−p))} on kept elements), so {@code rowKeys} must not be modified before backward has
- * run. In eval mode or with p = 0 the op is the identity: it returns x itself and records nothing
- * ({@code rowKeys} may then be null).
+ * run. In eval mode or with p = 0 the op is the identity: it returns x itself and records nothing.
  */
 public final class DropoutOp {
     private DropoutOp() {
@@ -22,7 +21,7 @@ public final class DropoutOp {
             throw new IllegalArgumentException("dropout: p = " + p + " is outside [0, 1)");
         }
         if (!tape.training() || p == 0f) {
-            return x;
+            return x;  // identity: rowKeys may be null here
         }
         int rows = x.rows();
         int c = x.cols();

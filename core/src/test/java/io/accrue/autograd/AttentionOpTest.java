@@ -89,6 +89,29 @@ class AttentionOpTest {
                 Arrays.copyOfRange(after, firstChanged, firstChanged + c)));
     }
 
+    /** The interleaved dot products give the bits of one plain fma chain per dot. */
+    @Test
+    void interleavedDotsEqualPlainChains() {
+        int rows = 37;
+        int stride = 50;
+        int n = 29;
+        float[] m = GradCheck.random(8, 3f, rows * stride).toArray();
+        float[] x = GradCheck.random(9, 3f, n).toArray();
+        for (int count : new int[] {1, 7, 37}) {
+            float[] plain = new float[count];
+            for (int j = 0; j < count; j++) {
+                float s = 0f;
+                for (int i = 0; i < n; i++) {
+                    s = Math.fma(x[i], m[5 + j * stride + i], s);
+                }
+                plain[j] = s;
+            }
+            float[] fast = new float[count + 2];
+            AttentionOp.dots(fast, 2, x, 0, m, 5, stride, count, n);
+            assertArrayEquals(bits(plain), bits(Arrays.copyOfRange(fast, 2, count + 2)));
+        }
+    }
+
     @Test
     void badShapesAreNamed() {
         try (Compute c = new Compute(1)) {

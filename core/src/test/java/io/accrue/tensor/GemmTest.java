@@ -1,0 +1,222 @@
+package io.accrue.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link Gemm} against the oracle {@link GemmReference}, bit for bit (law 3): every transpose form, odd and
+ * multi-block shapes, every thread count, rows cut across calls, and sub-matrix views.
+ */
+class GemmTest {
+    private static final int[] SMALL = {1, 7, 33, 127};
+    private static Parallel one;
+    private static Parallel two;
+    private static Parallel three;
+
+    @BeforeAll
+    static void start() {
+        one = new Parallel(1);
+        two = new Parallel(2);
+        three = new Parallel(3);
+    }
+
+    @AfterAll
+    static void stop() {
+        one.close();
+        two.close();
+        three.close();
+    }
+
+    /** A test run must exercise the Vector kernel, not silently the scalar fallback. */
+    @Test
+    void vectorKernelIsActive() {
+        assertTrue(new Gemm(one).vectorized(), "surefire must run with --add-modules jdk.incubator.vector");
+    }
+
+    @Test
+    void allTransposeFormsMatchOracleOnOddShapes() {
+        Gemm gemm = new Gemm(two);
+        for (int form = 0; form < 4; form++) {
+            boolean transA = (form & 1) != 0;
+            boolean transB = (form & 2) != 0;
+            for (int m : SMALL) {
+                for (int n : SMALL) {
+                    for (int k : SMALL) {
+                        check(gemm, m, n, k, transA, transB, 31L * m + 17L * n + k);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void biggerShapesAndSeveralKBlocksMatchOracle() {
+        Gemm gemm = new Gemm(two);
+        int[][] shapes = {
+                {200, 129, 300},   // several row blocks of A, odd n
+                {37, 45, 1700},    // k > KC: three k blocks of 567
+                {86, 1041, 800},   // n > NC: two column panels; k: two k blocks
+                {4, 3, 2000},      // tiny tiles, long chain
+        };
+        for (int[] s : shapes) {
+            for (int form = 0; form < 4; form++) {
+                check(gemm, s[0], s[1], s[2], (form & 1) != 0, (form & 2) != 0, s[0] * 7L + form);
+            }
+        }
+    }
+
+    @Test
+    void sameBitsForOneTwoAndThreeThreads() {
+        int[][] shapes = {{200, 129, 300}, {403, 40, 70}, {9, 700, 50}, {64, 80, 1000}};
+        for (int[] s : shapes) {
+            int m = s[0];
+            int n = s[1];
+            int k = s[2];
+            for (int form = 0; form < 4; form++) {
+                boolean transA = (form & 1) != 0;
+                boolean transB = (form & 2) != 0;
+                SplittableRandom random = new SplittableRandom(m * 1000L + form);
+                float[] a = random(random, m * k);
+                float[] b = random(random, k * n);
+                float[] c0 = random(random, m * n);
+                float[] expected = c0.clone();
+                GemmReference.multiply(expected, 0, n, a, 0, transA ? m : k, transA, b, 0, transB ? k : n, transB,
+                        m, n, k);
+                for (Parallel p : List.of(one, two, three)) {
+                    float[] c = c0.clone();
+                    new Gemm(p).multiply(c, 0, n, a, 0, transA ? m : k, transA, b, 0, transB ? k : n, transB, m, n, k);
+                    assertBits(expected, c, "threads=" + p.threads() + " " + m + "x" + n + "x" + k + " form " + form);
+                }
+            }
+        }
+    }
+
+    /** dW += dYᵀ·X over all rows in one call equals the rows cut into micro-batches of any size. */
+    @Test
+    void weightGradientIsExactAcrossRowSplits() {
+        checkRowSplits(64, 37, 45, new int[] {1, 8, 13});
+        checkRowSplits(1000, 21, 70, new int[] {333, 700});
+    }
+
+    private static void checkRowSplits(int rows, int out, int in, int[] chunks) {
+        SplittableRandom random = new SplittableRandom(rows + out * 31L + in);
+        float[] dy = random(random, rows * out); // (rows, out)
+        float[] x = random(random, rows * in);   // (rows, in)
+        float[] dw0 = random(random, out * in);  // (out, in), already holding earlier gradients
+        float[] whole = dw0.clone();
+        Gemm gemm = new Gemm(two);
+        gemm.multiply(whole, 0, in, dy, 0, out, true, x, 0, in, false, out, in, rows);
+        float[] oracle = dw0.clone();
+        GemmReference.multiply(oracle, 0, in, dy, 0, out, true, x, 0, in, false, out, in, rows);
+        assertBits(oracle, whole, "whole batch vs oracle");
+        for (int chunk : chunks) {
+            for (Parallel p : List.of(one, two)) {
+                float[] dw = dw0.clone();
+                Gemm g = new Gemm(p);
+                for (int r0 = 0; r0 < rows; r0 += chunk) {
+                    int r = Math.min(chunk, rows - r0);
+                    g.multiply(dw, 0, in, dy, r0 * out, out, true, x, r0 * in, in, false, out, in, r);
+                }
+                assertBits(whole, dw, "rows " + rows + " in chunks of " + chunk + ", threads " + p.threads());
+            }
+        }
+    }
+
+    /** Sub-matrix views: offsets and leading dimensions larger than the row; nothing outside the view changes. */
+    @Test
+    void subMatrixViewsWithLargerLeadingDimensions() {
+        int m = 23;
+        int n = 37;
+        int k = 19;
+        Gemm gemm = new Gemm(two);
+        for (int form = 0; form < 4; form++) {
+            boolean transA = (form & 1) != 0;
+            boolean transB = (form & 2) != 0;
+            SplittableRandom random = new SplittableRandom(form);
+            int lda = (transA ? m : k) + 5;
+            int ldb = (transB ? k : n) + 3;
+            int ldc = n + 11;
+            int aOff = 7;
+            int bOff = 13;
+            int cOff = 2 * ldc + 3;
+            float[] a = random(random, aOff + (transA ? k : m) * lda);
+            float[] b = random(random, bOff + (transB ? n : k) * ldb);
+            float[] c = random(random, cOff + m * ldc + 9);
+            float[] expected = c.clone();
+            GemmReference.multiply(expected, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
+            float[] before = c.clone();
+            gemm.multiply(c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
+            assertBits(expected, c, "view form " + form);
+            for (int i = 0; i < c.length; i++) {
+                int rel = i - cOff;
+                boolean inside = rel >= 0 && rel / ldc < m && rel % ldc < n;
+                if (!inside) {
+                    assertEquals(Float.floatToRawIntBits(before[i]), Float.floatToRawIntBits(c[i]),
+                            "element " + i + " outside the view changed");
+                }
+            }
+        }
+    }
+
+    @Test
+    void scalarFallbackMatchesOracle() {
+        Gemm scalar = new Gemm(two, false);
+        assertTrue(!scalar.vectorized());
+        check(scalar, 33, 127, 7, false, true, 5);
+        check(scalar, 127, 33, 64, true, false, 6);
+    }
+
+    /** Without the incubator module, Gemm warns once on stderr and still gives the oracle's bits. */
+    @Test
+    void withoutVectorModuleFallsBackWithOneWarning() throws IOException, InterruptedException {
+        String java = System.getProperty("java.home") + "/bin/java";
+        Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                GemmFallbackProbe.class.getName()).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, process.waitFor(), err);
+        assertEquals("vectorized=false equal=true", out.strip(), err);
+        long warnings = err.lines().filter(l -> l.contains("jdk.incubator.vector not enabled")).count();
+        assertEquals(1, warnings, err);
+    }
+
+    private static void check(Gemm gemm, int m, int n, int k, boolean transA, boolean transB, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int lda = transA ? m : k;
+        int ldb = transB ? k : n;
+        float[] a = random(random, m * k);
+        float[] b = random(random, k * n);
+        float[] c = random(random, m * n);
+        float[] expected = c.clone();
+        GemmReference.multiply(expected, 0, n, a, 0, lda, transA, b, 0, ldb, transB, m, n, k);
+        gemm.multiply(c, 0, n, a, 0, lda, transA, b, 0, ldb, transB, m, n, k);
+        assertBits(expected, c, m + "x" + n + "x" + k + " transA=" + transA + " transB=" + transB);
+    }
+
+    /** Values of varied magnitude and sign, so that a fused and an unfused multiply-add differ often. */
+    private static float[] random(SplittableRandom random, int size) {
+        float[] x = new float[size];
+        for (int i = 0; i < size; i++) {
+            x[i] = (float) (random.nextDouble(-1, 1) * Math.scalb(1.0, random.nextInt(-4, 5)));
+        }
+        return x;
+    }
+
+    private static void assertBits(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i])) {
+                fail(what + ": element " + i + " is " + actual[i] + ", oracle " + expected[i]);
+            }
+        }
+    }
+}
