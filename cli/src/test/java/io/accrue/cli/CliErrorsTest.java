@@ -1,0 +1,133 @@
+package io.accrue.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bad input: one line on stderr naming the problem, exit code 2, nothing written to --out. */
+class CliErrorsTest {
+    @TempDir
+    Path tmp;
+
+    private CliRun bad(String expected, String... args) {
+        CliRun r = CliRun.of(args);
+        assertEquals(2, r.code(), "exit code; stderr: " + r.err());
+        String err = r.err().strip();
+        assertFalse(err.contains("\n"), "one line: " + err);
+        assertTrue(err.startsWith("accrue: "), err);
+        assertTrue(err.contains(expected), "'" + expected + "' in: " + err);
+        return r;
+    }
+
+    private String out() {
+        return tmp.resolve("out").toString();
+    }
+
+    private void nothingWritten() {
+        assertFalse(Files.exists(tmp.resolve("out")), "--out must not be created");
+    }
+
+    @Test
+    void missingDataFile() {
+        bad("no such file", "train", "--data", tmp.resolve("nope.txt").toString(), "--out", out());
+        nothingWritten();
+    }
+
+    @Test
+    void emptyDataFile() throws IOException {
+        Path f = Files.createFile(tmp.resolve("empty.txt"));
+        bad("is empty", "train", "--data", f.toString(), "--out", out());
+        nothingWritten();
+    }
+
+    @Test
+    void dataFileIsADirectory() {
+        bad("is a directory", "train", "--data", tmp.toString(), "--out", out());
+        nothingWritten();
+    }
+
+    @Test
+    void unreadableDataFile() throws IOException {
+        Path f = Files.writeString(tmp.resolve("secret.txt"), "hello world");
+        assertTrue(f.toFile().setReadable(false));
+        if (Files.isReadable(f)) {
+            // running as root: permissions do not apply; still check that a readable file is accepted up to --out
+            return;
+        }
+        bad("permission denied", "train", "--data", f.toString(), "--out", out());
+        nothingWritten();
+    }
+
+    @Test
+    void unknownModel() {
+        bad("unknown model 'huge'", "train", "--model", "huge", "--out", out());
+        nothingWritten();
+    }
+
+    @Test
+    void malformedNumber() {
+        bad("'--lr': 'fast' is not a double", "train", "--lr", "fast", "--out", out());
+        bad("'--micro-batch': '8x' is not an int", "train", "--micro-batch", "8x", "--out", out());
+        nothingWritten();
+    }
+
+    @Test
+    void unknownOption() {
+        bad("Unknown option: '--learning-rate'", "train", "--learning-rate", "1", "--out", out());
+    }
+
+    @Test
+    void accumDisagreesWithEffectiveBatch() {
+        bad("--accum 4 × --micro-batch 8 = 32 disagrees with --effective-batch 64", "train", "--accum", "4",
+                "--effective-batch", "64", "--out", out());
+        nothingWritten();
+    }
+
+    @Test
+    void outIsAFile() throws IOException {
+        Path f = Files.writeString(tmp.resolve("out"), "x");
+        bad("is a file", "train", "--steps", "2", "--out", f.toString());
+        assertEquals("x", Files.readString(f));
+    }
+
+    @Test
+    void trainConfigRejection() {
+        bad("effectiveBatch 60 is not divisible by microBatch 8", "train", "--effective-batch", "60", "--out",
+                out());
+        bad("clipNorm must be positive", "train", "--clip", "-1", "--out", out());
+        nothingWritten();
+    }
+
+    @Test
+    void stepsAndEpochs() {
+        bad("exclude each other", "train", "--steps", "5", "--epochs", "1", "--out", out());
+        nothingWritten();
+    }
+
+    @Test
+    void unknownSchedule() {
+        bad("--schedule: unknown value 'step'", "train", "--schedule", "step", "--out", out());
+    }
+
+    @Test
+    void missingCheckpoint() {
+        bad("no such checkpoint directory", "train", "--resume", tmp.resolve("none").toString(), "--out", out());
+        nothingWritten();
+    }
+
+    @Test
+    void helpListsDefaults() {
+        CliRun r = CliRun.of("train", "--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("--micro-batch=B"), r.out());
+        assertTrue(r.out().contains("Default: 8"), r.out());
+        assertTrue(r.out().contains("--effective-batch"), r.out());
+    }
+}
