@@ -80,7 +80,7 @@ class CliErrorsTest {
 
     @Test
     void unknownOption() {
-        bad("Unknown option: '--learning-rate'", "train", "--learning-rate", "1", "--out", out());
+        bad("Unknown options: '--learning-rate'", "train", "--learning-rate", "1", "--out", out());
     }
 
     @Test

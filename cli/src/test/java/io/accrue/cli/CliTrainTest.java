@@ -20,11 +20,22 @@ class CliTrainTest {
     @TempDir
     Path tmp;
 
-    /** 64 problems, B=4 × K=4: 4 steps per epoch, so 12 steps cross two epoch boundaries; dropout is keyed. */
+    /**
+     * 64 problems, B=4 × K=4: 4 steps per epoch, so 12 steps cross two epoch boundaries; dropout is keyed.
+     * {@code extra} holds option/value pairs that replace or add to these.
+     */
     private static List<String> tiny(Path out, String... extra) {
         List<String> a = new ArrayList<>(List.of("train", "--train-size", "64", "--eval-size", "20", "-b", "4", "-n",
                 "16", "--steps", "12", "--warmup", "2", "--dropout", "0.1", "--threads", "1", "--out", out.toString()));
-        a.addAll(List.of(extra));
+        for (int i = 0; i < extra.length; i += 2) {
+            int at = a.indexOf(extra[i]);
+            if (at >= 0) {
+                a.set(at + 1, extra[i + 1]);
+            } else {
+                a.add(extra[i]);
+                a.add(extra[i + 1]);
+            }
+        }
         return a;
     }
 
@@ -116,7 +127,7 @@ class CliTrainTest {
         expectError(run, "checkpoint.json: corrupt or truncated JSON");
         Files.writeString(sidecar, json);
 
-        CliRun foreign = CliRun.of(tiny(tmp.resolve("other"), "--model", "tiny", "--resume", run.toString())
+        CliRun foreign = CliRun.of(tiny(tmp.resolve("other"), "--model", "small", "--resume", run.toString())
                 .toArray(String[]::new));
         assertEquals(2, foreign.code(), foreign.err());
         assertTrue(foreign.err().contains("the checkpoint is of model"), foreign.err());

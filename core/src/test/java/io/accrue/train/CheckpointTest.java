@@ -72,7 +72,7 @@ class CheckpointTest {
             expectedOffset += 4L * p.size();
         }
         assertEquals(file.length, 8 + n + expectedOffset, "data section ends the file");
-        assertEquals(List.of(3L, 8L), ((Map<?, ?>) json.get("h.0.attn.c_attn.weight")).get("shape"),
+        assertEquals(List.of(8L, 24L), ((Map<?, ?>) json.get("h.0.attn.c_attn.weight")).get("shape"),
                 "GPT-2 Conv1D c_attn is (C, 3C)");
         assertEquals(List.of(5L, 8L), ((Map<?, ?>) json.get("wte.weight")).get("shape"));
     }
