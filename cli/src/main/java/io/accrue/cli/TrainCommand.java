@@ -126,7 +126,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dropout", paramLabel = "P", defaultValue = "0", description = "Dropout probability.")
     float dropout;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Compute threads. Default: all cores.")
+    @Option(names = "--threads", paramLabel = "N", description = "Compute threads. Default: 1 for the adder model (its matrices are too small to "
+            + "split), else all cores.")
     Integer threads;
 
     @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1337",
@@ -228,6 +229,8 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (threads != null) {
             b.threads(threads);
+        } else if (ADDER.equalsIgnoreCase(modelName)) {
+            b.threads(1);
         }
         TrainConfig config = b.build();
         if (config.microBatch() > task.data().size()) {
