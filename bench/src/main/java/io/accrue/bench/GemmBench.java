@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
  * dW       dW += dYᵀ·X  m=out, n=in,  k=N    (true, false)
  * </pre>
  *
- * Each case warms up for {@code --warmup} seconds, then times {@code --reps} repetitions of at least
+ * First all three forms run on small shapes for {@code --jit-warmup} seconds (JIT compilation). Then each case
+ * warms up for {@code --warmup} seconds, then times {@code --reps} repetitions of at least
  * {@code --rep-time} seconds each (as many calls as fit) and reports the median, min and max GFLOPS
  * (2·m·n·k flops a call), and the median of the same flops over the process's CPU time divided by the threads
  * ({@code cpu=}: what a core delivers while it runs, less sensitive to other processes sharing the machine).
@@ -55,6 +56,7 @@ public final class GemmBench {
         List<String> forms = List.of("forward", "dx", "dw");
         int[] threads = {1, 2};
         double warmup = 1.0;
+        double jitWarmup = 2.0;
         int reps = 7;
         double repTime = 0.2;
         for (int i = 0; i < args.length; i++) {
@@ -64,10 +66,11 @@ public final class GemmBench {
                 case "--forms" -> forms = List.of(v.split(","));
                 case "--threads" -> threads = Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--warmup" -> warmup = Double.parseDouble(v);
+                case "--jit-warmup" -> jitWarmup = Double.parseDouble(v);
                 case "--reps" -> reps = Integer.parseInt(v);
                 case "--rep-time" -> repTime = Double.parseDouble(v);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (known: --shapes --forms --threads --warmup --reps --rep-time)");
+                        + " (known: --shapes --forms --threads --warmup --jit-warmup --reps --rep-time)");
             }
             i++;
         }
@@ -83,6 +86,7 @@ public final class GemmBench {
         }
         System.out.println("# java " + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors()
                 + " processors");
+        jitWarmup(jitWarmup);
         for (int t : threads) {
             try (Parallel parallel = new Parallel(t)) {
                 Gemm gemm = new Gemm(parallel);
@@ -96,7 +100,32 @@ public final class GemmBench {
         }
     }
 
+    /**
+     * Runs all three forms on small odd shapes on 1 and 2 threads for {@code seconds}, so that the JIT has compiled
+     * every GEMM path before the first timed case (on a loaded machine it needs more than the per-case warm-up).
+     */
+    private static void jitWarmup(double seconds) {
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        Case[] cases = {new Case(203, 301, 129, "forward"), new Case(203, 301, 129, "dx"),
+                new Case(203, 301, 129, "dw")};
+        try (Parallel one = new Parallel(1); Parallel two = new Parallel(2)) {
+            Gemm[] gemms = {new Gemm(one), new Gemm(two)};
+            while (System.nanoTime() < end) {
+                for (Gemm g : gemms) {
+                    for (Case c : cases) {
+                        run(g, c, g.parallel().threads(), 0.0, 1, 0.0, false);
+                    }
+                }
+            }
+        }
+    }
+
     private static void run(Gemm gemm, Case cs, int threads, double warmup, int reps, double repTime) {
+        run(gemm, cs, threads, warmup, reps, repTime, true);
+    }
+
+    private static void run(Gemm gemm, Case cs, int threads, double warmup, int reps, double repTime,
+                            boolean print) {
         int tokens = cs.tokens();
         int in = cs.in();
         int out = cs.out();
@@ -135,6 +164,9 @@ public final class GemmBench {
         }
         Arrays.sort(gflops);
         Arrays.sort(cpuGflops);
+        if (!print) {
+            return;
+        }
         System.out.println(String.format(Locale.ROOT,
                 "RESULT shape=%d:%d:%d form=%s threads=%d m=%d n=%d k=%d gflops=%.1f min=%.1f max=%.1f cpu=%.1f calls=%d",
                 tokens, in, out, cs.form(), threads, cs.m(), cs.n(), cs.k(), gflops[reps / 2], gflops[0],

@@ -2,6 +2,7 @@ package io.accrue.models;
 
 import io.accrue.autograd.AddOp;
 import io.accrue.autograd.AttentionOp;
+import io.accrue.autograd.CheckpointOp;
 import io.accrue.autograd.DropoutOp;
 import io.accrue.autograd.EmbeddingOp;
 import io.accrue.autograd.GeluOp;
@@ -39,6 +40,7 @@ public final class Gpt implements Model<TokenBatch> {
     private final String tiedHead;
     private int[] positions = new int[0];
     private int positionsSeq;
+    private boolean checkpointActivations;
 
     public Gpt(GptConfig config, long seed) {
         this.config = config;
@@ -85,20 +87,36 @@ public final class Gpt implements Model<TokenBatch> {
         Tensor x = AddOp.forward(tape,
                 EmbeddingOp.forward(tape, batch.inputs(), store.tensor("wte.weight")),
                 EmbeddingOp.forward(tape, positions(b, t), store.tensor("wpe.weight")));  // (B·T, C)
-        int site = 0;
-        x = DropoutOp.forward(tape, x, config.dropout(), seed, site++, rowKeys);
-        int c = config.width();
-        for (Block blk : blocks) {
-            Tensor qkv = blk.attn.forward(tape, blk.ln1.forward(tape, x)).reshape(b, t, 3 * c);
-            Tensor att = AttentionOp.forward(tape, qkv, config.heads()).reshape(b * t, c);
-            Tensor a = DropoutOp.forward(tape, blk.attnProj.forward(tape, att), config.dropout(), seed, site++,
-                    rowKeys);
-            x = AddOp.forward(tape, x, a);
-            Tensor f = GeluOp.forward(tape, blk.fc.forward(tape, blk.ln2.forward(tape, x)));
-            Tensor m = DropoutOp.forward(tape, blk.mlpProj.forward(tape, f), config.dropout(), seed, site++, rowKeys);
-            x = AddOp.forward(tape, x, m);
+        x = DropoutOp.forward(tape, x, config.dropout(), seed, 0, rowKeys);
+        for (int l = 0; l < blocks.size(); l++) {
+            Block blk = blocks.get(l);
+            int site = 1 + 2 * l;
+            x = checkpointActivations
+                    ? CheckpointOp.forward(tape, x, (inner, in) -> block(inner, blk, in, b, t, site, rowKeys))
+                    : block(tape, blk, x, b, t, site, rowKeys);
         }
         return LinearOp.forward(tape, lnF.forward(tape, x), store.tensor(tiedHead), null);
+    }
+
+    /** One pre-LayerNorm transformer block on x (B·T, C); dropout sites {@code site} and {@code site + 1}. */
+    private Tensor block(Tape tape, Block blk, Tensor x, int b, int t, int site, long[] rowKeys) {
+        int c = config.width();
+        Tensor qkv = blk.attn.forward(tape, blk.ln1.forward(tape, x)).reshape(b, t, 3 * c);
+        Tensor att = AttentionOp.forward(tape, qkv, config.heads()).reshape(b * t, c);
+        Tensor a = DropoutOp.forward(tape, blk.attnProj.forward(tape, att), config.dropout(), seed, site, rowKeys);
+        x = AddOp.forward(tape, x, a);
+        Tensor f = GeluOp.forward(tape, blk.fc.forward(tape, blk.ln2.forward(tape, x)));
+        Tensor m = DropoutOp.forward(tape, blk.mlpProj.forward(tape, f), config.dropout(), seed, site + 1, rowKeys);
+        return AddOp.forward(tape, x, m);
+    }
+
+    /**
+     * Recompute each block's forward during backward instead of keeping its activations (bit-identical
+     * results; roughly one extra forward pass of compute for a fraction of the activation memory).
+     */
+    public Gpt checkpointActivations(boolean on) {
+        this.checkpointActivations = on;
+        return this;
     }
 
     @Override

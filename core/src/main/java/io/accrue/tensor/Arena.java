@@ -59,6 +59,25 @@ public final class Arena {
         return t;
     }
 
+    /** A position in the arena to {@link #release} back to. */
+    public record Mark(int chunk, int top, long usedBefore) {
+    }
+
+    /** The current position: everything allocated after it can be released at once. */
+    public Mark mark() {
+        return new Mark(chunk, top, usedBefore);
+    }
+
+    /**
+     * Makes the storage allocated since {@code mark} reusable (activation checkpointing recomputes a block
+     * inside such a region); views allocated after the mark are invalid afterwards.
+     */
+    public void release(Mark mark) {
+        chunk = mark.chunk();
+        top = mark.top();
+        usedBefore = mark.usedBefore();
+    }
+
     /** Makes all storage reusable; views handed out before are invalid afterwards. */
     public void reset() {
         chunk = 0;

@@ -170,6 +170,14 @@ public final class Tensor {
         System.arraycopy(src, 0, data, offset, size);
     }
 
+    /** Copies the elements of a tensor of the same size into this one. */
+    public void copyFrom(Tensor src) {
+        if (src.size != size) {
+            throw new IllegalArgumentException("copy of " + src + " into " + this);
+        }
+        System.arraycopy(src.data, src.offset, data, offset, size);
+    }
+
     /** Throws naming both shapes unless this tensor has exactly {@code expected}. */
     public Tensor requireShape(String what, int... expected) {
         if (!Arrays.equals(shape, expected)) {

@@ -86,4 +86,28 @@ class GptTest {
             assertTrue(e.getMessage().contains("9") && e.getMessage().contains("8"), e.getMessage());
         }
     }
+
+    @Test
+    void activationCheckpointingGivesTheSameGradientsWithLessArena() {
+        GptConfig cfg = GptConfig.named("tiny").withContext(32).withDropout(0.1f);
+        float[][] grads = new float[2][];
+        long[] highWater = new long[2];
+        for (int mode = 0; mode < 2; mode++) {
+            Gpt gpt = new Gpt(cfg, 5).checkpointActivations(mode == 1);
+            try (Compute compute = new Compute(2)) {
+                Arena arena = new Arena();
+                Tape tape = new Tape(compute, arena);
+                for (int step = 0; step < 2; step++) {  // twice: the second pass reuses the arena
+                    gpt.loss(tape, randomBatch(2, 32, cfg.vocab(), 3 + step));
+                    tape.backward();
+                    tape.reset();
+                }
+                gpt.parameters().foldTiedGradients();
+                grads[mode] = gpt.parameters().grads().clone();
+                highWater[mode] = arena.highWaterFloats();
+            }
+        }
+        assertArrayEquals(grads[0], grads[1], "checkpointing must not change a bit");
+        assertTrue(highWater[1] < highWater[0], "arena " + highWater[1] + " vs " + highWater[0] + " floats");
+    }
 }
