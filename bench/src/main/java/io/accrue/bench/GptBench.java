@@ -10,12 +10,10 @@ import io.accrue.train.TrainConfig;
 import io.accrue.train.Trainer;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * GPT training throughput with the PyTorch reference's JSON fields ({@code ../shared/bench/gpt_bench.py}):
@@ -25,31 +23,18 @@ import java.util.Locale;
  * <p>Usage: {@code GptBench --config small --micro-batch 8 --accum 4 --steps 3 --warmup 1 [--threads 2]}
  */
 public final class GptBench {
-    /** fp32 peak per thread used for MFU, as in the reference: 32 FLOP/cycle × 3.3 GHz. */
-    static final double PEAK_GFLOPS_PER_THREAD = 105.6;
-
     private GptBench() {
     }
 
     public static void main(String[] args) throws IOException {
-        String config = "small";
-        int b = 8;
-        int k = 1;
-        int steps = 3;
-        int warmup = 1;
-        int threads = Runtime.getRuntime().availableProcessors();
-        for (int i = 0; i < args.length; i += 2) {
-            String v = args[i + 1];
-            switch (args[i]) {
-                case "--config" -> config = v;
-                case "--micro-batch" -> b = Integer.parseInt(v);
-                case "--accum" -> k = Integer.parseInt(v);
-                case "--steps" -> steps = Integer.parseInt(v);
-                case "--warmup" -> warmup = Integer.parseInt(v);
-                case "--threads" -> threads = Integer.parseInt(v);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]);
-            }
-        }
+        Map<String, String> o = BenchSupport.options(args, Map.of("config", "small", "micro-batch", "8", "accum", "1",
+                "steps", "3", "warmup", "1", "threads", BenchSupport.allCores()));
+        String config = o.get("config");
+        int b = Integer.parseInt(o.get("micro-batch"));
+        int k = Integer.parseInt(o.get("accum"));
+        int steps = Integer.parseInt(o.get("steps"));
+        int warmup = Integer.parseInt(o.get("warmup"));
+        int threads = Integer.parseInt(o.get("threads"));
         GptConfig cfg = GptConfig.named(config);
         int t = cfg.context();
         int total = warmup + steps;
@@ -75,28 +60,18 @@ public final class GptBench {
             });
             trainer.fit();
         }
-        double[] timed = times.subList(warmup, total).stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        double median = timed[timed.length / 2];
+        double[] timed = BenchSupport.timed(times, warmup);
+        double median = BenchSupport.median(timed);
         long params = model.parameters().size();
         long nonPosition = params - (long) cfg.context() * cfg.width();
         double flopsPerToken = 6.0 * nonPosition + 12.0 * cfg.layers() * cfg.width() * t;
         double tokensPerSec = (double) b * k * t / median;
-        double mfu = tokensPerSec * flopsPerToken / (threads * PEAK_GFLOPS_PER_THREAD * 1e9);
+        double mfu = tokensPerSec * flopsPerToken / (threads * BenchSupport.PEAK_GFLOPS_PER_THREAD * 1e9);
         System.out.printf(Locale.ROOT, "{\"impl\": \"accrue\", \"config\": \"%s\", \"params\": %d, \"B\": %d, \"K\": %d, "
                         + "\"T\": %d, \"threads\": %d, \"sec_per_optimizer_step\": %.4f, \"best_step_sec\": %.4f, "
                         + "\"tokens_per_sec\": %.1f, \"mfu\": %.4f, \"gflops\": %.1f, \"peak_rss_mb\": %.0f, "
                         + "\"arena_high_water_mb\": %.1f, \"step_times\": %s}%n",
                 config, params, b, k, t, threads, median, timed[0], tokensPerSec, mfu,
-                tokensPerSec * flopsPerToken / 1e9, peakRssMb(), arena[0] * 4 / 1048576.0, Arrays.toString(timed));
-    }
-
-    /** VmHWM of this process from /proc, in MiB. */
-    static double peakRssMb() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmHWM:")) {
-                return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
-            }
-        }
-        return Double.NaN;
+                tokensPerSec * flopsPerToken / 1e9, BenchSupport.peakRssMb(), arena[0] * 4 / 1048576.0, BenchSupport.list(timed));
     }
 }

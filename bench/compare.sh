@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Accrue against the PyTorch reference (/work/shared/bench, or $REF_DIR), side by side: builds once, then for each
+# config runs Accrue and PyTorch ALTERNATELY, REPS times, each run a fresh process (the order rotates every
+# repetition so that neither side always runs first), and prints a markdown table of the medians over the runs.
+#
+#   bench/compare.sh                                  # the default configs, 3 repetitions
+#   bench/compare.sh --quick                          # fewer timed steps, 1 repetition, no GEMM probe in PyTorch
+#   bench/compare.sh --reps 5 gpt:tiny:8:4 mlp:64:1   # chosen configs
+#   BASELINE_CP=/tmp/old/bench:/tmp/old/core bench/compare.sh   # adds an "Accrue baseline" column (before/after)
+#
+# A config is gpt:NAME:B:K (NAME = tiny|small|gpt2|gpt2-medium) or mlp:B:K (MLP 784-1024-1024-10).
+# Environment: CONFIGS (space-separated configs), REPS, QUICK=1, NO_BUILD=1 (skip the maven build), THREADS (2),
+# BASELINE_CP (classpath of another Accrue build, run in the same alternation), RUN_TIMEOUT (seconds per run, 1200),
+# OUT (directory for the raw JSON lines and the table; default bench/target/compare).
+# Every run prints one JSON line (GptBench/MlpBench and gpt_bench.py/mlp_bench.py share the field names); the
+# table shows, per config, the median over the runs of each run's median step: tokens/s (GPT) or samples/s (MLP),
+# the ratio Accrue/PyTorch, peak RSS and MFU (both against 2 × 105.6 GFLOP/s), with the date and load average at
+# the start and the end. This machine's speed drifts by tens of percent: quote ratios from one table only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/jdk.sh
+
+DEFAULT_CONFIGS="gpt:tiny:1:8 gpt:tiny:8:4 gpt:small:8:4 gpt:small:1:32 gpt:small:32:1 mlp:64:1 mlp:8:8"
+REPS=${REPS:-}
+QUICK=${QUICK:-}
+THREADS=${THREADS:-2}
+RUN_TIMEOUT=${RUN_TIMEOUT:-1200}
+REF_DIR=${REF_DIR:-/work/shared/bench}
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --reps) REPS=$2; shift ;;
+    --no-build) NO_BUILD=1 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
+    *) args+=("$1") ;;
+  esac
+  shift
+done
+if [ ${#args[@]} -gt 0 ]; then CONFIGS="${args[*]}"; fi
+CONFIGS=${CONFIGS:-$DEFAULT_CONFIGS}
+if [ -z "$REPS" ]; then if [ -n "$QUICK" ]; then REPS=1; else REPS=3; fi; fi
+[ -x "$REF_DIR/pytorch-ref" ] || { echo "compare.sh: no $REF_DIR/pytorch-ref (set REF_DIR)" >&2; exit 2; }
+
+if [ -z "${NO_BUILD:-}" ]; then
+  mvn -B -q -ntp -DskipTests package -pl bench -am
+fi
+JAVA=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector)
+CP=bench/target/classes:core/target/classes
+
+OUT=${OUT:-bench/target/compare}
+mkdir -p "$OUT"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+raw="$OUT/compare-$stamp.jsonl"
+table="$OUT/compare-$stamp.md"
+: > "$raw"
+
+# Timed and warm-up steps per model (and per config for the big ones), shorter with --quick.
+steps_for() { # kind name B K -> "STEPS WARMUP"
+  local kind=$1 name=$2 b=$3 k=$4
+  if [ "$kind" = mlp ]; then
+    local work=$((b * k))
+    if [ -n "$QUICK" ]; then echo "$((200 / work + 10)) 5"; else echo "$((1600 / work + 20)) $((320 / work + 5))"; fi
+    return
+  fi
+  case "$name" in
+    tiny) if [ -n "$QUICK" ]; then echo "4 2"; else echo "8 3"; fi ;;
+    small) if [ $((b * k)) -ge 16 ]; then
+             if [ -n "$QUICK" ]; then echo "2 1"; else echo "3 1"; fi
+           else
+             if [ -n "$QUICK" ]; then echo "3 1"; else echo "5 2"; fi
+           fi ;;
+    *) echo "2 1" ;;
+  esac
+}
+
+# run VARIANT SPEC COMMAND... : runs one fresh process and appends {"variant", "spec", "result"} to $raw.
+run_one() {
+  local variant=$1 spec=$2; shift 2
+  local log; log=$(mktemp)
+  local line=""
+  if timeout "$RUN_TIMEOUT" "$@" > "$log" 2> "$log.err"; then
+    line=$(grep '^{' "$log" | tail -n 1 || true)
+  fi
+  if [ -z "$line" ]; then
+    echo "compare.sh: $variant $spec produced no result; stderr tail:" >&2
+    tail -n 5 "$log.err" >&2 || true
+    line=null
+  fi
+  printf '{"variant": "%s", "spec": "%s", "result": %s}\n' "$variant" "$spec" "$line" >> "$raw"
+  rm -f "$log" "$log.err"
+}
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+start_date=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+start_load=$(load)
+echo "compare.sh: $start_date, load $start_load, configs: $CONFIGS, reps $REPS${QUICK:+ (quick)}" >&2
+
+variants=(accrue pytorch)
+[ -n "${BASELINE_CP:-}" ] && variants+=(baseline)
+calib=()
+[ -n "$QUICK" ] && calib=(--calib-seconds 0)
+for spec in $CONFIGS; do
+  IFS=: read -r kind a1 a2 a3 <<< "$spec"
+  if [ "$kind" = gpt ]; then name=$a1; b=$a2; k=$a3; else name=mlp; b=$a1; k=$a2; fi
+  read -r steps warmup <<< "$(steps_for "$kind" "$name" "$b" "$k")"
+  for ((rep = 0; rep < REPS; rep++)); do
+    n=${#variants[@]}
+    for ((v = 0; v < n; v++)); do
+      variant=${variants[$(((v + rep) % n))]}
+      echo "  $spec rep $((rep + 1))/$REPS: $variant (steps $steps, warm-up $warmup)" >&2
+      case "$variant" in
+        accrue|baseline)
+          cp=$CP; [ "$variant" = baseline ] && cp=$BASELINE_CP
+          if [ "$kind" = gpt ]; then
+            run_one "$variant" "$spec" "${JAVA[@]}" -cp "$cp" io.accrue.bench.GptBench --config "$name" \
+              --micro-batch "$b" --accum "$k" --steps "$steps" --warmup "$warmup" --threads "$THREADS"
+          else
+            run_one "$variant" "$spec" "${JAVA[@]}" -cp "$cp" io.accrue.bench.MlpBench \
+              --micro-batch "$b" --accum "$k" --steps "$steps" --warmup "$warmup" --threads "$THREADS"
+          fi ;;
+        pytorch)
+          if [ "$kind" = gpt ]; then
+            run_one pytorch "$spec" "$REF_DIR/pytorch-ref" gpt_bench.py --config "$name" --micro-batch "$b" \
+              --accum "$k" --steps "$steps" --warmup "$warmup" --threads "$THREADS" "${calib[@]}"
+          else
+            run_one pytorch "$spec" "$REF_DIR/pytorch-ref" mlp_bench.py --micro-batch "$b" --accum "$k" \
+              --steps "$steps" --warmup "$warmup" --threads "$THREADS" "${calib[@]}"
+          fi ;;
+      esac
+    done
+  done
+done
+end_date=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+end_load=$(load)
+
+# The shared JSON parsing: medians per (config, variant) and the table.
+python3 - "$raw" "$CONFIGS" "$REPS" "$start_date" "$start_load" "$end_date" "$end_load" "${BASELINE_CP:-}" \
+    "$THREADS" "${QUICK:-}" > "$table" <<'EOF'
+import json, statistics, sys
+raw, configs, reps, d0, l0, d1, l1, baseline, threads, quick = sys.argv[1:]
+runs = {}
+for line in open(raw):
+    r = json.loads(line)
+    if r["result"] is not None:
+        runs.setdefault((r["spec"], r["variant"]), []).append(r["result"])
+
+def med(spec, variant, key):
+    vals = [x[key] for x in runs.get((spec, variant), []) if x.get(key) is not None]
+    return statistics.median(vals) if vals else None
+
+def rate(spec, variant):
+    return med(spec, variant, "samples_per_sec" if spec.startswith("mlp") else "tokens_per_sec")
+
+def f(v, fmt):
+    return "–" if v is None else format(v, fmt)
+
+def n(spec, variant):
+    return len(runs.get((spec, variant), []))
+
+print(f"Accrue vs PyTorch ({threads} threads), {reps} alternating run(s) per config{' (quick)' if quick else ''}")
+print()
+print(f"- start: {d0}, load average {l0}")
+print(f"- end: {d1}, load average {l1}")
+if baseline:
+    print(f"- baseline: Accrue classes at `{baseline}`")
+print()
+head = "| config | B | K | Accrue tok/s | PyTorch tok/s | Accrue/PyTorch |"
+sep = "|---|---|---|---|---|---|"
+if baseline:
+    head += " Accrue baseline | Accrue/baseline |"
+    sep += "---|---|"
+head += " Accrue peak RSS MB | PyTorch peak RSS MB | Accrue MFU | PyTorch MFU | runs A/P |"
+sep += "---|---|---|---|---|"
+print(head)
+print(sep)
+for spec in configs.split():
+    parts = spec.split(":")
+    name, b, k = (parts[1], parts[2], parts[3]) if parts[0] == "gpt" else ("mlp (samples/s)", parts[1], parts[2])
+    a, p = rate(spec, "accrue"), rate(spec, "pytorch")
+    row = f"| {name} | {b} | {k} | {f(a, ',.0f')} | {f(p, ',.0f')} | {f(a / p if a and p else None, '.2f')} |"
+    if baseline:
+        o = rate(spec, "baseline")
+        row += f" {f(o, ',.0f')} | {f(a / o if a and o else None, '.2f')} |"
+    ma, mp = med(spec, "accrue", "mfu"), med(spec, "pytorch", "mfu")
+    row += (f" {f(med(spec, 'accrue', 'peak_rss_mb'), '.0f')} | {f(med(spec, 'pytorch', 'peak_rss_mb'), '.0f')} |"
+            f" {f(ma * 100 if ma is not None else None, '.1f')}% | {f(mp * 100 if mp is not None else None, '.1f')}% |"
+            f" {n(spec, 'accrue')}/{n(spec, 'pytorch')} |")
+    print(row)
+print()
+print("Throughput: the median over the runs of each run's median optimizer step (tokens/s for GPT, samples/s for")
+print("the MLP); MFU against 2 x 105.6 GFLOP/s. Raw JSON lines: " + raw)
+EOF
+cat "$table"
+echo "compare.sh: table in $table, raw runs in $raw" >&2

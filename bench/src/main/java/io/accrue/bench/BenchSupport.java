@@ -1,0 +1,70 @@
+package io.accrue.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Helpers shared by the end-to-end benchmarks ({@link GptBench}, {@link MlpBench}): {@code --name value} options,
+ * the peak RSS of the process and the median of the timed steps.
+ */
+final class BenchSupport {
+    /** fp32 peak per thread used for MFU, as in the reference: 32 FLOP/cycle × 3.3 GHz. */
+    static final double PEAK_GFLOPS_PER_THREAD = 105.6;
+
+    private BenchSupport() {
+    }
+
+    /**
+     * {@code --name value} pairs, each name one of {@code defaults}' keys (an unknown name or a missing value
+     * throws naming it); returns the defaults overridden by the arguments.
+     */
+    static Map<String, String> options(String[] args, Map<String, String> defaults) {
+        Map<String, String> out = new HashMap<>(defaults);
+        for (int i = 0; i < args.length; i += 2) {
+            String name = args[i];
+            if (!name.startsWith("--") || !defaults.containsKey(name.substring(2))) {
+                throw new IllegalArgumentException("unknown option " + name + " (known: --"
+                        + String.join(", --", defaults.keySet().stream().sorted().toList()) + ")");
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("option " + name + " needs a value");
+            }
+            out.put(name.substring(2), args[i + 1]);
+        }
+        return out;
+    }
+
+    /** Default thread count: one per available processor. */
+    static String allCores() {
+        return Integer.toString(Runtime.getRuntime().availableProcessors());
+    }
+
+    /** The timed steps (after {@code warmup} untimed ones), ascending. */
+    static double[] timed(List<Double> times, int warmup) {
+        return times.subList(warmup, times.size()).stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    }
+
+    /** The median of ascending values (the upper one of an even count, as the steps are few). */
+    static double median(double[] sorted) {
+        return sorted[sorted.length / 2];
+    }
+
+    static String list(double[] values) {
+        return Arrays.toString(values);
+    }
+
+    /** VmHWM of this process from /proc, in MiB. */
+    static double peakRssMb() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmHWM:")) {
+                return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+            }
+        }
+        return Double.NaN;
+    }
+}
