@@ -1,5 +1,6 @@
 package io.accrue.autograd;
 
+import io.accrue.tensor.Elementwise;
 import io.accrue.tensor.Tensor;
 
 /**
@@ -10,8 +11,11 @@ import io.accrue.tensor.Tensor;
  * per counted row — the gradient of the raw SUM, not the mean — and adds
  * {@code dlogits[r] += softmax(logits[r]) − onehot(t_r)} for counted rows only; the trainer divides by the
  * count once per step. Per row, the max is subtracted and {@code Σ exp(l − max)} is accumulated in double in
- * ascending column order: with V up to ~50k terms a float sum would lose ~log2(V) bits, while double costs
- * nothing next to the exponentials. {@code targets} is read again by backward: do not modify it before then.
+ * ascending column order ({@link Elementwise#expSum}): with V up to ~50k terms a float sum would lose ~log2(V)
+ * bits. Each term is the deterministic float {@link Elementwise#exp} (a few ulp), vectorized; backward recomputes
+ * the same terms and divides by the stored float sum, so a probability is within a few ulp of the exact one, and
+ * each row has the same bits in any batch and on any path. {@code targets} is read again by backward: do not
+ * modify it before then.
  */
 public final class SoftmaxCrossEntropyOp {
     private SoftmaxCrossEntropyOp() {
@@ -47,14 +51,8 @@ public final class SoftmaxCrossEntropyOp {
         tape.compute().parallel().forRange(n, Math.max(1, AddOp.GRAIN / 8 / v), (from, to) -> {
             for (int r = from; r < to; r++) {
                 int base = lo + r * v;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < v; j++) {
-                    max = Math.max(max, ld[base + j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < v; j++) {
-                    sum += Math.exp((double) ld[base + j] - max);
-                }
+                float max = Elementwise.max(ld, base, v);
+                double sum = Elementwise.expSum(ld, base, v, max);
                 sd[so + 2 * r] = max;
                 sd[so + 2 * r + 1] = (float) sum;
                 int t = targets[r];
@@ -85,12 +83,12 @@ public final class SoftmaxCrossEntropyOp {
                 }
                 int base = lo + r * v;
                 int gbase = go + r * v;
-                double max = sd[so + 2 * r];
-                double sum = sd[so + 2 * r + 1];
-                for (int j = 0; j < v; j++) {
-                    float prob = (float) (Math.exp(ld[base + j] - max) / sum);
-                    gd[gbase + j] += j == t ? prob - 1f : prob;
-                }
+                float max = sd[so + 2 * r];
+                float sum = sd[so + 2 * r + 1];
+                // dlogits[r] += softmax − onehot(t): the target's column gets (prob − 1) added in one rounding.
+                float target = gd[gbase + t];
+                Elementwise.softmaxAdd(gd, gbase, ld, base, v, max, sum);
+                gd[gbase + t] = target + (Elementwise.exp(ld[base + t] - max) / sum - 1f);
             }
         });
     }

@@ -108,4 +108,51 @@ public final class Elementwise {
             dx[dxOff + i] = Math.fma(dy[dyOff + i], geluGrad(x[xOff + i]), dx[dxOff + i]);
         }
     }
+    /**
+     * {@code Σ_j exp(x[j] − shift)} for j in [0, n) ascending: each term is the float {@link #exp}, widened to
+     * double and added in column order, so the sum has the same bits on every path; double keeps it accurate
+     * for long rows (a float sum of V terms would lose up to ~log2(V) bits).
+     */
+    public static double expSum(float[] x, int xOff, int n, float shift) {
+        return VECTOR ? VectorKernels.expSum(x, xOff, n, shift) : expSumScalar(x, xOff, n, shift);
+    }
+
+    /** The oracle of {@link #expSum}. */
+    public static double expSumScalar(float[] x, int xOff, int n, float shift) {
+        double sum = 0;
+        for (int j = 0; j < n; j++) {
+            sum += exp(x[xOff + j] - shift);
+        }
+        return sum;
+    }
+
+    /** {@code g[j] += exp(x[j] − shift) / sum} for j in [0, n): a softmax row added into a gradient row. */
+    public static void softmaxAdd(float[] g, int gOff, float[] x, int xOff, int n, float shift, float sum) {
+        if (VECTOR) {
+            VectorKernels.softmaxAdd(g, gOff, x, xOff, n, shift, sum);
+        } else {
+            softmaxAddScalar(g, gOff, x, xOff, n, shift, sum);
+        }
+    }
+
+    /** The oracle of {@link #softmaxAdd}. */
+    public static void softmaxAddScalar(float[] g, int gOff, float[] x, int xOff, int n, float shift, float sum) {
+        for (int j = 0; j < n; j++) {
+            g[gOff + j] += exp(x[xOff + j] - shift) / sum;
+        }
+    }
+
+    /** The largest of {@code x[xOff .. xOff + n)} (−∞ for n = 0); max is exact, so any order gives these bits. */
+    public static float max(float[] x, int xOff, int n) {
+        return VECTOR ? VectorKernels.max(x, xOff, n) : maxScalar(x, xOff, n);
+    }
+
+    /** The oracle of {@link #max}. */
+    public static float maxScalar(float[] x, int xOff, int n) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+            m = Math.max(m, x[xOff + j]);
+        }
+        return m;
+    }
 }

@@ -313,4 +313,51 @@ final class VectorKernels {
             dx[dxOff + i] = Math.fma(dy[dyOff + i], Elementwise.geluGrad(x[xOff + i]), dx[dxOff + i]);
         }
     }
+    static double expSum(float[] x, int xOff, int n, float shift) {
+        int bound = S.loopBound(n);
+        FloatVector vs = FloatVector.broadcast(S, shift);
+        double sum = 0;
+        int j = 0;
+        for (; j < bound; j += W) {
+            FloatVector e = exp(FloatVector.fromArray(S, x, xOff + j).sub(vs));
+            for (int l = 0; l < W; l++) {
+                sum += e.lane(l);
+            }
+        }
+        for (; j < n; j++) {
+            sum += Elementwise.exp(x[xOff + j] - shift);
+        }
+        return sum;
+    }
+
+    static void softmaxAdd(float[] g, int gOff, float[] x, int xOff, int n, float shift, float sum) {
+        int bound = S.loopBound(n);
+        FloatVector vs = FloatVector.broadcast(S, shift);
+        FloatVector vsum = FloatVector.broadcast(S, sum);
+        int j = 0;
+        for (; j < bound; j += W) {
+            FloatVector p = exp(FloatVector.fromArray(S, x, xOff + j).sub(vs)).div(vsum);
+            FloatVector.fromArray(S, g, gOff + j).add(p).intoArray(g, gOff + j);
+        }
+        for (; j < n; j++) {
+            g[gOff + j] += Elementwise.exp(x[xOff + j] - shift) / sum;
+        }
+    }
+
+    static float max(float[] x, int xOff, int n) {
+        int bound = S.loopBound(n);
+        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int j = 0;
+        for (; j < bound; j += W) {
+            vmax = vmax.max(FloatVector.fromArray(S, x, xOff + j));
+        }
+        float m = Float.NEGATIVE_INFINITY;
+        for (int l = 0; l < W; l++) {
+            m = Math.max(m, vmax.lane(l));
+        }
+        for (; j < n; j++) {
+            m = Math.max(m, x[xOff + j]);
+        }
+        return m;
+    }
 }

@@ -115,4 +115,37 @@ class ElementwiseTest {
             return b;
         }
     }
+    /** The softmax-row kernels of cross-entropy: vector bits equal the scalar oracle's for every length and offset. */
+    @Test
+    void softmaxRowKernelsMatchTheirOracles() {
+        java.util.Random rnd = new java.util.Random(7);
+        for (int n : new int[] {0, 1, 7, 8, 9, 15, 16, 17, 65, 256, 1001}) {
+            for (int off : new int[] {0, 3}) {
+                float[] x = new float[off + n];
+                for (int j = 0; j < x.length; j++) {
+                    x[j] = (float) (rnd.nextGaussian() * 6);
+                }
+                float max = Elementwise.maxScalar(x, off, n);
+                assertEquals(Float.floatToRawIntBits(max), Float.floatToRawIntBits(Elementwise.max(x, off, n)),
+                        "max n=" + n);
+                double sum = Elementwise.expSumScalar(x, off, n, max);
+                assertEquals(Double.doubleToRawLongBits(sum),
+                        Double.doubleToRawLongBits(Elementwise.expSum(x, off, n, max)), "expSum n=" + n);
+                double exact = 0;
+                for (int j = 0; j < n; j++) {
+                    exact += Math.exp((double) x[off + j] - max);
+                }
+                assertTrue(Math.abs(sum - exact) <= 3e-7 * exact, "expSum accuracy n=" + n + ": " + sum + " vs "
+                        + exact);
+                float[] g1 = new float[off + n + 2];
+                for (int j = 0; j < g1.length; j++) {
+                    g1[j] = (float) rnd.nextGaussian();
+                }
+                float[] g2 = g1.clone();
+                Elementwise.softmaxAddScalar(g1, 1, x, off, n, max, (float) sum);
+                Elementwise.softmaxAdd(g2, 1, x, off, n, max, (float) sum);
+                assertArrayEquals(g1, g2, "softmaxAdd n=" + n);
+            }
+        }
+    }
 }
