@@ -1,10 +1,12 @@
 package io.accrue.autograd;
 
+import io.accrue.tensor.NormKernels;
 import io.accrue.tensor.Tensor;
 
 /**
  * Layer norm over the last dimension: {@code y = (x − mean)·rstd·γ + β} with, per row, {@code mean = Σx/C},
- * {@code rstd = 1/√(Σ(x − mean)²/C + eps)} (biased variance); x and y (..., C), γ and β (C).
+ * {@code rstd = 1/√(Σ(x − mean)²/C + eps)} (biased variance); x and y (..., C), γ and β (C). The row kernels are
+ * {@link NormKernels}' (fixed-order float lane sums, vectorized, with a scalar oracle).
  *
  * <p>Forward saves each row's mean and rstd (floats) on the tape's scratch. Backward, with
  * {@code x̂ = (x − mean)·rstd} and {@code g = dy·γ}: {@code dx += rstd·(g − Σg/C − x̂·Σ(g·x̂)/C)} per row;
@@ -38,28 +40,8 @@ public final class LayerNormOp {
         int so = rstd.offset();
         tape.compute().parallel().forRange(rows, grain(c), (from, to) -> {
             for (int r = from; r < to; r++) {
-                int xr = xo + r * c;
-                int yr = yo + r * c;
-                // Row statistics in double, one sequential loop per sum: the fixed order gives the same bits for
-                // the same row every time, and double keeps the two-pass variance accurate for long rows.
-                double sum = 0;
-                for (int i = 0; i < c; i++) {
-                    sum += xd[xr + i];
-                }
-                double mu = sum / c;
-                double sq = 0;
-                for (int i = 0; i < c; i++) {
-                    double d = xd[xr + i] - mu;
-                    sq += d * d;
-                }
-                float m = (float) mu;
-                float s = (float) (1.0 / Math.sqrt(sq / c + eps));
-                md[mo + r] = m;
-                sd[so + r] = s;
-                for (int i = 0; i < c; i++) {
-                    float xhat = (xd[xr + i] - m) * s;
-                    yd[yr + i] = Math.fma(xhat, gd[go + i], bd[bo + i]);
-                }
+                NormKernels.layerNormRow(yd, yo + r * c, md, mo + r, sd, so + r, xd, xo + r * c, gd, go, bd, bo, c,
+                        eps);
             }
         });
         if (x.requiresGrad() || gamma.requiresGrad() || beta.requiresGrad()) {
@@ -89,27 +71,8 @@ public final class LayerNormOp {
             int dxo = dx.offset();
             tape.compute().parallel().forRange(rows, grain(c), (from, to) -> {
                 for (int r = from; r < to; r++) {
-                    int xr = xo + r * c;
-                    int dyr = dyo + r * c;
-                    int dxr = dxo + r * c;
-                    float m = md[mo + r];
-                    float s = sd[so + r];
-                    // Per-row dot products: sequential in double, same bits for the same row every time.
-                    double sumG = 0;
-                    double sumGx = 0;
-                    for (int i = 0; i < c; i++) {
-                        float xhat = (xd[xr + i] - m) * s;
-                        float g = dyd[dyr + i] * gd[go + i];
-                        sumG += g;
-                        sumGx += (double) g * xhat;
-                    }
-                    double meanG = sumG / c;
-                    double meanGx = sumGx / c;
-                    for (int i = 0; i < c; i++) {
-                        float xhat = (xd[xr + i] - m) * s;
-                        float g = dyd[dyr + i] * gd[go + i];
-                        dxd[dxr + i] += (float) (s * (g - meanG - xhat * meanGx));
-                    }
+                    NormKernels.layerNormBackwardRow(dxd, dxo + r * c, xd, xo + r * c, dyd, dyo + r * c, gd, go,
+                            md[mo + r], sd[so + r], c);
                 }
             });
         }
@@ -121,26 +84,13 @@ public final class LayerNormOp {
             // Threads split the channels; each channel is one chain over rows ascending that starts from the
             // buffer's value (storing and reloading a float between rows is exact, so this is law 3's chain).
             tape.compute().parallel().forRange(c, 64, (from, to) -> {
+                float[] dg = dgamma == null ? null : dgamma.data();
+                int dgo = dgamma == null ? 0 : dgamma.offset();
+                float[] db = dbeta == null ? null : dbeta.data();
+                int dbo = dbeta == null ? 0 : dbeta.offset();
                 for (int r = 0; r < rows; r++) {
-                    int xr = xo + r * c;
-                    int dyr = dyo + r * c;
-                    float m = md[mo + r];
-                    float s = sd[so + r];
-                    if (dgamma != null) {
-                        float[] dg = dgamma.data();
-                        int dgo = dgamma.offset();
-                        for (int i = from; i < to; i++) {
-                            float xhat = (xd[xr + i] - m) * s;
-                            dg[dgo + i] = Math.fma(xhat, dyd[dyr + i], dg[dgo + i]);
-                        }
-                    }
-                    if (dbeta != null) {
-                        float[] db = dbeta.data();
-                        int dbo = dbeta.offset();
-                        for (int i = from; i < to; i++) {
-                            db[dbo + i] += dyd[dyr + i];
-                        }
-                    }
+                    NormKernels.layerNormParamRow(dg, dgo, db, dbo, xd, xo + r * c, dyd, dyo + r * c, md[mo + r],
+                            sd[so + r], from, to);
                 }
             });
         }

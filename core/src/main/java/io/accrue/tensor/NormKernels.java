@@ -1,0 +1,182 @@
+package io.accrue.tensor;
+
+/**
+ * Row kernels of layer norm over C channels. Outputs first, then inputs (STYLE 5); {@code *Scalar} methods are
+ * the oracle and the public methods run the Vector API bodies in {@link VectorKernels} when
+ * {@code jdk.incubator.vector} is present, with the same bits.
+ *
+ * <p>Row sums (mean, variance, the two backward dot products) keep 8 float lane partials over the chunks of 8
+ * channels, combine them as {@code ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7))} and add the tail channels in ascending
+ * order: a fixed order, so a row has the same bits in any batch, on any thread and path. Precision: each lane
+ * is a chain of C/8 float terms, so a sum's relative error is at most about (C/8 + 3)·2⁻²⁴ (5e−6 for C = 768,
+ * and of order √(C/8)·2⁻²⁴ in practice) — fp32 accuracy for the normalised outputs; the variance is two-pass
+ * (squares of x − mean), so there is no cancellation. The γ/β gradients are law 3's chains: lanes hold different
+ * channels, each channel one fma/add chain over rows ascending from the gradient buffer's value.
+ */
+public final class NormKernels {
+    private static final boolean VECTOR = Gemm.VECTOR_AVAILABLE;
+    static final int LANES = 8;
+
+    private NormKernels() {
+    }
+
+    /**
+     * One row of layer norm: {@code mean = Σx/C}, {@code rstd = 1/√(Σ(x − mean)²/C + eps)},
+     * {@code y = fma((x − mean)·rstd, γ, β)}; stores mean at {@code mean[meanIdx]} and rstd at
+     * {@code rstd[rstdIdx]}.
+     */
+    public static void layerNormRow(float[] y, int yOff, float[] mean, int meanIdx, float[] rstd, int rstdIdx,
+                                    float[] x, int xOff, float[] gamma, int gOff, float[] beta, int bOff, int c,
+                                    float eps) {
+        if (VECTOR) {
+            VectorKernels.layerNormRow(y, yOff, mean, meanIdx, rstd, rstdIdx, x, xOff, gamma, gOff, beta, bOff, c,
+                    eps);
+        } else {
+            layerNormRowScalar(y, yOff, mean, meanIdx, rstd, rstdIdx, x, xOff, gamma, gOff, beta, bOff, c, eps);
+        }
+    }
+
+    /** The oracle of {@link #layerNormRow}. */
+    public static void layerNormRowScalar(float[] y, int yOff, float[] mean, int meanIdx, float[] rstd, int rstdIdx,
+                                          float[] x, int xOff, float[] gamma, int gOff, float[] beta, int bOff, int c,
+                                          float eps) {
+        int body = c - c % LANES;
+        float sum = ((sum(x, xOff, body, 0) + sum(x, xOff, body, 1)) + (sum(x, xOff, body, 2) + sum(x, xOff, body, 3)))
+                + ((sum(x, xOff, body, 4) + sum(x, xOff, body, 5)) + (sum(x, xOff, body, 6) + sum(x, xOff, body, 7)));
+        for (int j = body; j < c; j++) {
+            sum += x[xOff + j];
+        }
+        float m = sum / c;
+        float sq = ((squares(x, xOff, body, 0, m) + squares(x, xOff, body, 1, m))
+                + (squares(x, xOff, body, 2, m) + squares(x, xOff, body, 3, m)))
+                + ((squares(x, xOff, body, 4, m) + squares(x, xOff, body, 5, m))
+                + (squares(x, xOff, body, 6, m) + squares(x, xOff, body, 7, m)));
+        for (int j = body; j < c; j++) {
+            float d = x[xOff + j] - m;
+            sq = Math.fma(d, d, sq);
+        }
+        float s = rstd(sq, c, eps);
+        mean[meanIdx] = m;
+        rstd[rstdIdx] = s;
+        for (int j = 0; j < c; j++) {
+            y[yOff + j] = Math.fma((x[xOff + j] - m) * s, gamma[gOff + j], beta[bOff + j]);
+        }
+    }
+
+    /**
+     * dx of one row: with {@code x̂ = (x − mean)·rstd}, {@code g = dy·γ}, {@code a = Σg/C}, {@code b = Σg·x̂/C}:
+     * {@code dx = fma(rstd, fma(−x̂, b, g − a), dx)}.
+     */
+    public static void layerNormBackwardRow(float[] dx, int dxOff, float[] x, int xOff, float[] dy, int dyOff,
+                                            float[] gamma, int gOff, float m, float s, int c) {
+        if (VECTOR) {
+            VectorKernels.layerNormBackwardRow(dx, dxOff, x, xOff, dy, dyOff, gamma, gOff, m, s, c);
+        } else {
+            layerNormBackwardRowScalar(dx, dxOff, x, xOff, dy, dyOff, gamma, gOff, m, s, c);
+        }
+    }
+
+    /** The oracle of {@link #layerNormBackwardRow}. */
+    public static void layerNormBackwardRowScalar(float[] dx, int dxOff, float[] x, int xOff, float[] dy, int dyOff,
+                                                  float[] gamma, int gOff, float m, float s, int c) {
+        int body = c - c % LANES;
+        float sumG = ((gSum(dy, dyOff, gamma, gOff, body, 0) + gSum(dy, dyOff, gamma, gOff, body, 1))
+                + (gSum(dy, dyOff, gamma, gOff, body, 2) + gSum(dy, dyOff, gamma, gOff, body, 3)))
+                + ((gSum(dy, dyOff, gamma, gOff, body, 4) + gSum(dy, dyOff, gamma, gOff, body, 5))
+                + (gSum(dy, dyOff, gamma, gOff, body, 6) + gSum(dy, dyOff, gamma, gOff, body, 7)));
+        float sumGx = ((gxSum(x, xOff, dy, dyOff, gamma, gOff, m, s, body, 0)
+                + gxSum(x, xOff, dy, dyOff, gamma, gOff, m, s, body, 1))
+                + (gxSum(x, xOff, dy, dyOff, gamma, gOff, m, s, body, 2)
+                + gxSum(x, xOff, dy, dyOff, gamma, gOff, m, s, body, 3)))
+                + ((gxSum(x, xOff, dy, dyOff, gamma, gOff, m, s, body, 4)
+                + gxSum(x, xOff, dy, dyOff, gamma, gOff, m, s, body, 5))
+                + (gxSum(x, xOff, dy, dyOff, gamma, gOff, m, s, body, 6)
+                + gxSum(x, xOff, dy, dyOff, gamma, gOff, m, s, body, 7)));
+        for (int j = body; j < c; j++) {
+            float xhat = (x[xOff + j] - m) * s;
+            float g = dy[dyOff + j] * gamma[gOff + j];
+            sumG += g;
+            sumGx = Math.fma(g, xhat, sumGx);
+        }
+        float a = sumG / c;
+        float b = sumGx / c;
+        for (int j = 0; j < c; j++) {
+            float xhat = (x[xOff + j] - m) * s;
+            float g = dy[dyOff + j] * gamma[gOff + j];
+            dx[dxOff + j] = Math.fma(s, Math.fma(-xhat, b, g - a), dx[dxOff + j]);
+        }
+    }
+
+    /**
+     * One row's share of the γ/β gradients over channels [from, to): {@code dγ[i] = fma(x̂[i], dy[i], dγ[i])},
+     * {@code dβ[i] += dy[i]}; {@code dgamma} or {@code dbeta} may be null (not needed).
+     */
+    public static void layerNormParamRow(float[] dgamma, int dgOff, float[] dbeta, int dbOff, float[] x, int xOff,
+                                         float[] dy, int dyOff, float m, float s, int from, int to) {
+        if (VECTOR) {
+            VectorKernels.layerNormParamRow(dgamma, dgOff, dbeta, dbOff, x, xOff, dy, dyOff, m, s, from, to);
+        } else {
+            layerNormParamRowScalar(dgamma, dgOff, dbeta, dbOff, x, xOff, dy, dyOff, m, s, from, to);
+        }
+    }
+
+    /** The oracle of {@link #layerNormParamRow}. */
+    public static void layerNormParamRowScalar(float[] dgamma, int dgOff, float[] dbeta, int dbOff, float[] x,
+                                               int xOff, float[] dy, int dyOff, float m, float s, int from, int to) {
+        if (dgamma != null) {
+            for (int i = from; i < to; i++) {
+                float xhat = (x[xOff + i] - m) * s;
+                dgamma[dgOff + i] = Math.fma(xhat, dy[dyOff + i], dgamma[dgOff + i]);
+            }
+        }
+        if (dbeta != null) {
+            for (int i = from; i < to; i++) {
+                dbeta[dbOff + i] += dy[dyOff + i];
+            }
+        }
+    }
+
+    /** {@code 1/√(sq/c + eps)} in float (the square root correctly rounded). */
+    static float rstd(float sq, int c, float eps) {
+        return 1f / (float) Math.sqrt(sq / c + eps);
+    }
+
+    /** Lane l's partial of Σx over the body: {@code x[l] + x[l+8] + …} in order, from +0. */
+    private static float sum(float[] x, int xOff, int body, int l) {
+        float p = 0f;
+        for (int j = l; j < body; j += LANES) {
+            p += x[xOff + j];
+        }
+        return p;
+    }
+
+    /** Lane l's partial of Σ(x − m)², one fma chain. */
+    private static float squares(float[] x, int xOff, int body, int l, float m) {
+        float p = 0f;
+        for (int j = l; j < body; j += LANES) {
+            float d = x[xOff + j] - m;
+            p = Math.fma(d, d, p);
+        }
+        return p;
+    }
+
+    /** Lane l's partial of Σ dy·γ. */
+    private static float gSum(float[] dy, int dyOff, float[] gamma, int gOff, int body, int l) {
+        float p = 0f;
+        for (int j = l; j < body; j += LANES) {
+            p += dy[dyOff + j] * gamma[gOff + j];
+        }
+        return p;
+    }
+
+    /** Lane l's partial of Σ (dy·γ)·x̂, one fma chain. */
+    private static float gxSum(float[] x, int xOff, float[] dy, int dyOff, float[] gamma, int gOff, float m, float s,
+                               int body, int l) {
+        float p = 0f;
+        for (int j = l; j < body; j += LANES) {
+            float xhat = (x[xOff + j] - m) * s;
+            p = Math.fma(dy[dyOff + j] * gamma[gOff + j], xhat, p);
+        }
+        return p;
+    }
+}
