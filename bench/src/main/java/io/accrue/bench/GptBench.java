@@ -5,6 +5,9 @@ import io.accrue.models.Gpt;
 import io.accrue.models.GptConfig;
 import io.accrue.models.TokenBatch;
 import io.accrue.tensor.KeyedRandom;
+import io.accrue.train.MemoryPlan;
+import io.accrue.train.MemoryPlanner;
+import io.accrue.train.OptimizerKind;
 import io.accrue.train.StepMetrics;
 import io.accrue.train.TrainConfig;
 import io.accrue.train.Trainer;
@@ -22,7 +25,8 @@ import java.util.Locale;
  * K micro-batches of B random full-length sequences per AdamW step, {@code warmup} untimed steps, then the
  * median of {@code steps} timed steps.
  *
- * <p>Usage: {@code GptBench --config small --micro-batch 8 --accum 4 --steps 3 --warmup 1 [--threads 2]}
+ * <p>Usage: {@code GptBench --config small --micro-batch 8 --accum 4 --steps 3 --warmup 1 [--threads 2]
+ * [--checkpointing]}; also prints the memory planner's prediction beside the measured peak.
  */
 public final class GptBench {
     /** fp32 peak per thread used for MFU, as in the reference: 32 FLOP/cycle × 3.3 GHz. */
@@ -38,7 +42,13 @@ public final class GptBench {
         int steps = 3;
         int warmup = 1;
         int threads = Runtime.getRuntime().availableProcessors();
+        boolean checkpointing = false;
         for (int i = 0; i < args.length; i += 2) {
+            if (args[i].equals("--checkpointing")) {
+                checkpointing = true;
+                i--;
+                continue;
+            }
             String v = args[i + 1];
             switch (args[i]) {
                 case "--config" -> config = v;
@@ -62,12 +72,13 @@ public final class GptBench {
             seqs.add(seq);
         }
         SequenceDataset data = new SequenceDataset(seqs, t);
-        Gpt model = new Gpt(cfg, 1337);
+        Gpt model = new Gpt(cfg, 1337).checkpointActivations(checkpointing);
+        MemoryPlan plan = MemoryPlanner.plan(cfg, b, k, t, OptimizerKind.ADAMW, 0, threads, checkpointing);
         TrainConfig tc = TrainConfig.builder().microBatch(b).accumulationSteps(k).maxSteps(total).threads(threads)
                 .lr(6e-4).betas(0.9, 0.95).weightDecay(0.1).shuffle(false).build();
         List<Double> times = new ArrayList<>();
         long[] arena = new long[1];
-        try (Trainer<TokenBatch> trainer = new Trainer<>(tc, model, data)) {
+        try (Trainer<TokenBatch> trainer = new Trainer<>(tc, model, data, plan.activationBytes() / 4)) {
             trainer.addListener((StepMetrics m) -> {
                 times.add(m.seconds());
                 arena[0] = m.arenaFloats();
@@ -85,9 +96,11 @@ public final class GptBench {
         System.out.printf(Locale.ROOT, "{\"impl\": \"accrue\", \"config\": \"%s\", \"params\": %d, \"B\": %d, \"K\": %d, "
                         + "\"T\": %d, \"threads\": %d, \"sec_per_optimizer_step\": %.4f, \"best_step_sec\": %.4f, "
                         + "\"tokens_per_sec\": %.1f, \"mfu\": %.4f, \"gflops\": %.1f, \"peak_rss_mb\": %.0f, "
-                        + "\"arena_high_water_mb\": %.1f, \"step_times\": %s}%n",
+                        + "\"arena_high_water_mb\": %.1f, \"predicted_arena_mb\": %.1f, \"predicted_peak_mb\": %.0f, "
+                        + "\"checkpointing\": %b, \"step_times\": %s}%n",
                 config, params, b, k, t, threads, median, timed[0], tokensPerSec, mfu,
-                tokensPerSec * flopsPerToken / 1e9, peakRssMb(), arena[0] * 4 / 1048576.0, Arrays.toString(timed));
+                tokensPerSec * flopsPerToken / 1e9, peakRssMb(), arena[0] * 4 / 1048576.0,
+                plan.activationBytes() / 1048576.0, plan.totalBytes() / 1048576.0, checkpointing, Arrays.toString(timed));
     }
 
     /** VmHWM of this process from /proc, in MiB. */

@@ -51,6 +51,14 @@ public final class Trainer<I> implements AutoCloseable {
     private volatile boolean stopRequested;
 
     public Trainer(TrainConfig config, Model<I> model, Dataset<I> data) {
+        this(config, model, data, 0);
+    }
+
+    /**
+     * A trainer whose activation arena starts with {@code arenaFloats} (the {@link MemoryPlanner}'s prediction),
+     * so it never grows in chunks and its footprint is exactly what was planned.
+     */
+    public Trainer(TrainConfig config, Model<I> model, Dataset<I> data, long arenaFloats) {
         this.config = config;
         this.model = model;
         this.data = data;
@@ -65,7 +73,7 @@ public final class Trainer<I> implements AutoCloseable {
         this.order = new EpochOrder(data.size(), config.seed(), config.shuffle());
         this.plannedSteps = plannedSteps();
         this.compute = new Compute(config.threads());
-        this.tape = new Tape(compute, new Arena());
+        this.tape = new Tape(compute, new Arena(arenaFloats));
         ParameterStore store = model.parameters();
         this.optimizer = switch (config.optimizer()) {
             case ADAMW -> new AdamW(store, compute.parallel(), (float) config.beta1(), (float) config.beta2(),
