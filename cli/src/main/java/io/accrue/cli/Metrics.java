@@ -1,6 +1,7 @@
 package io.accrue.cli;
 
 import io.accrue.train.Json;
+import io.accrue.train.MemoryUsage;
 import io.accrue.train.StepMetrics;
 
 import java.util.Locale;
@@ -11,14 +12,18 @@ final class Metrics {
     private Metrics() {
     }
 
-    /** One line of {@code metrics.jsonl}. */
-    static String json(StepMetrics m, double tokensPerSecond, double elapsed) {
+    /** One line of {@code metrics.jsonl}: the step's record, throughput, and memory in bytes. */
+    static String json(StepMetrics m, double tokensPerSecond, double elapsed, MemoryUsage mem, long heapUsedBytes) {
         return String.format(Locale.ROOT, "{\"step\":%d,\"epoch\":%d,\"k\":%d,\"examples\":%d,\"count\":%d,"
                         + "\"loss\":%s,\"lr\":%s,\"grad_norm\":%s,\"skipped\":%b,\"seconds\":%s,"
-                        + "\"tokens_per_s\":%s,\"elapsed_s\":%s,\"arena_floats\":%d}",
+                        + "\"tokens_per_s\":%s,\"elapsed_s\":%s,\"arena_floats\":%d,\"weights_bytes\":%d,"
+                        + "\"grads_bytes\":%d,\"optimizer_bytes\":%d,\"optimizer_state_bytes\":%s,"
+                        + "\"arena_high_water_bytes\":%d,\"memory_total_bytes\":%d,\"heap_used_bytes\":%d}",
                 m.step() + 1, m.epoch(), m.accumulation(), m.examples(), m.count(), num(m.loss()), num(m.lr()),
                 num(m.gradNorm()), m.skipped(), num(m.seconds()), num(tokensPerSecond), num(elapsed),
-                m.arenaFloats());
+                m.arenaFloats(), mem.weightsBytes(), mem.gradsBytes(), mem.optimizerBytes(),
+                mem.optimizerStateBytes().toString().replace(" ", ""), mem.arenaHighWaterBytes(), mem.totalBytes(),
+                heapUsedBytes);
     }
 
     /** A flat object of numbers, strings and booleans. */

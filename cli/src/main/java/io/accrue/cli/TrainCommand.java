@@ -6,6 +6,7 @@ import io.accrue.models.Gpt;
 import io.accrue.models.GptConfig;
 import io.accrue.optim.LinearScaling;
 import io.accrue.train.Checkpoint;
+import io.accrue.train.MemoryUsage;
 import io.accrue.train.ScheduleKind;
 import io.accrue.train.StepListener;
 import io.accrue.train.StepMetrics;
@@ -146,6 +147,13 @@ final class TrainCommand implements Callable<Integer> {
             + "checkpoint/ directory); give the same training options as the interrupted run.")
     Path resume;
 
+    @Option(names = "--progress", paramLabel = "MODE", defaultValue = "auto",
+            description = "plain: one line per optimizer step; bar: a live progress bar (step, micro-batch, loss, "
+                    + "lr, tokens/s, memory, ETA); auto: the bar when the output is a terminal.")
+    String progressOption;
+
+    Progress.Mode progress;
+
     @Option(names = "--stop-after", paramLabel = "STEPS", hidden = true,
             description = "Stop after this step, as if interrupted (tests).")
     Long stopAfter;
@@ -177,6 +185,7 @@ final class TrainCommand implements Callable<Integer> {
         if (checkpointEvery < 0) {
             throw new UsageException("--checkpoint-every must be ≥ 0, got " + checkpointEvery);
         }
+        progress = parseEnum(Progress.Mode.class, "--progress", progressOption, "plain, bar or auto");
         ScheduleKind scheduleKind = parseEnum(ScheduleKind.class, "--schedule", schedule, "constant, cosine or linear");
         io.accrue.train.OptimizerKind optimizerKind = parseEnum(io.accrue.train.OptimizerKind.class, "--optimizer",
                 optimizer, "adamw or sgd");
@@ -326,20 +335,31 @@ final class TrainCommand implements Callable<Integer> {
                 try (BufferedWriter metrics = Files.newBufferedWriter(metricsFile, StandardCharsets.UTF_8,
                         StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         resumeFrom != null ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                    long firstStep = trainer.state().step();
+                    long[] peakHeap = {0};
+                    Runtime rt = Runtime.getRuntime();
+                    Progress progress = Progress.create(opts.progress, console, planned, firstStep);
                     trainer.addListener(new StepListener() {
+                        @Override
+                        public void onMicroBatch(long step, int micro, int k) {
+                            progress.micro(step, micro, k);
+                        }
+
                         @Override
                         public void onStep(StepMetrics m) {
                             history.add(m);
                             double elapsed = (System.nanoTime() - startNanos) / 1e9;
                             double tokensPerSecond = m.examples() * (double) task.seq() / m.seconds();
-                            console.printf(Locale.ROOT, "step %d/%d  loss %.4f  lr %.2e  %,.0f tok/s  %s%n",
-                                    m.step() + 1, planned, m.loss(), m.lr(), tokensPerSecond, clock(elapsed));
-                            console.flush();
+                            MemoryUsage memory = trainer.memoryUsage();
+                            long heap = rt.totalMemory() - rt.freeMemory();
+                            peakHeap[0] = Math.max(peakHeap[0], heap);
+                            long done = m.step() + 1;
+                            double eta = elapsed / (done - firstStep) * (planned - done);
+                            progress.step(new Progress.Step(m, memory, heap, tokensPerSecond, elapsed, eta));
                             try {
-                                metrics.write(Metrics.json(m, tokensPerSecond, elapsed));
+                                metrics.write(Metrics.json(m, tokensPerSecond, elapsed, memory, heap));
                                 metrics.newLine();
                                 metrics.flush();
-                                long done = m.step() + 1;
                                 if (opts.checkpointEvery > 0 && done % opts.checkpointEvery == 0 && done < planned) {
                                     Checkpoint.save(checkpointDir, model.parameters(), trainer.optimizer(),
                                             trainer.state(), meta);
@@ -347,7 +367,7 @@ final class TrainCommand implements Callable<Integer> {
                             } catch (IOException e) {
                                 throw new UncheckedIOException(e);
                             }
-                            if (opts.stopAfter != null && m.step() + 1 >= opts.stopAfter) {
+                            if (opts.stopAfter != null && done >= opts.stopAfter) {
                                 trainer.stop();
                             }
                         }
@@ -357,6 +377,8 @@ final class TrainCommand implements Callable<Integer> {
                         result = trainer.fit();
                     } catch (UncheckedIOException e) {
                         throw e.getCause();
+                    } finally {
+                        progress.close();
                     }
                     Checkpoint.save(checkpointDir, model.parameters(), trainer.optimizer(), trainer.state(), meta);
                     boolean finished = trainer.state().step() >= planned;
@@ -369,6 +391,14 @@ final class TrainCommand implements Callable<Integer> {
                     results.put("final_loss", result.finalLoss());
                     results.put("train_seconds", result.seconds());
                     results.put("skipped_windows", result.skippedWindows());
+                    MemoryUsage memory = trainer.memoryUsage();
+                    console.println(memorySummary(memory, peakHeap[0]));
+                    results.put("weights_bytes", memory.weightsBytes());
+                    results.put("grads_bytes", memory.gradsBytes());
+                    results.put("optimizer_bytes", memory.optimizerBytes());
+                    results.put("arena_high_water_bytes", memory.arenaHighWaterBytes());
+                    results.put("memory_total_bytes", memory.totalBytes());
+                    results.put("heap_used_peak_bytes", peakHeap[0]);
                     if (finished && task.addition() != null && opts.evalSize > 0) {
                         Accuracy acc = evaluate(model, trainer, console);
                         results.put("heldout_problems", acc.total());
@@ -385,6 +415,21 @@ final class TrainCommand implements Callable<Integer> {
                 }
             }
             return 0;
+        }
+
+        private String memorySummary(MemoryUsage m, long peakHeap) {
+            StringBuilder opt = new StringBuilder();
+            String name = config.optimizer().toString().toLowerCase(Locale.ROOT);
+            if (m.optimizerStateBytes().isEmpty()) {
+                opt.append(name).append(" state none");
+            } else {
+                opt.append(name).append(" state ").append(m.optimizerStateBytes().size()).append(" × ")
+                        .append(Progress.bytes(m.optimizerStateBytes().getFirst()));
+            }
+            return "memory: weights " + Progress.bytes(m.weightsBytes()) + " + gradients "
+                    + Progress.bytes(m.gradsBytes()) + " + " + opt + " + activation arena high-water "
+                    + Progress.bytes(m.arenaHighWaterBytes()) + " = " + Progress.bytes(m.totalBytes())
+                    + "; JVM heap used at most " + Progress.bytes(peakHeap) + " (sampled at step ends)";
         }
 
         private record Accuracy(int correct, int total, double seconds) {
