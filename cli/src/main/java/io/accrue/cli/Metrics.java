@@ -4,6 +4,13 @@ import io.accrue.train.Json;
 import io.accrue.train.MemoryUsage;
 import io.accrue.train.StepMetrics;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -24,6 +31,30 @@ final class Metrics {
                 m.arenaFloats(), mem.weightsBytes(), mem.gradsBytes(), mem.optimizerBytes(),
                 mem.optimizerStateBytes().toString().replace(" ", ""), mem.arenaHighWaterBytes(), mem.totalBytes(),
                 heapUsedBytes);
+    }
+
+    /**
+     * Keeps the lines of {@code metrics.jsonl} up to optimizer step {@code step} (1-based, inclusive) before a
+     * resume appends to it: a killed run may have logged steps after its last checkpoint, and its last line may
+     * be cut off.
+     */
+    static void truncate(Path file, long step) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            return;
+        }
+        List<String> keep = new ArrayList<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            try {
+                if (Json.parse(line) instanceof Map<?, ?> m && m.get("step") instanceof Long s && s <= step) {
+                    keep.add(line);
+                }
+            } catch (IllegalArgumentException e) {
+                // a line cut off by a kill: dropped
+            }
+        }
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.write(tmp, keep, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** A flat object of numbers, strings and booleans. */

@@ -158,6 +158,10 @@ final class TrainCommand implements Callable<Integer> {
             description = "Stop after this step, as if interrupted (tests).")
     Long stopAfter;
 
+    @Option(names = "--step-delay", paramLabel = "MS", hidden = true, defaultValue = "0",
+            description = "Sleep this long after each step (tests that kill a run between checkpoints).")
+    long stepDelay;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter console = spec.commandLine().getOut();
@@ -330,6 +334,9 @@ final class TrainCommand implements Callable<Integer> {
                 Files.createDirectories(out);
                 Path checkpointDir = out.resolve("checkpoint");
                 Path metricsFile = out.resolve("metrics.jsonl");
+                if (resumeFrom != null) {
+                    Metrics.truncate(metricsFile, resumeFrom.state().step());
+                }
                 List<StepMetrics> history = new ArrayList<>();
                 long startNanos = System.nanoTime();
                 try (BufferedWriter metrics = Files.newBufferedWriter(metricsFile, StandardCharsets.UTF_8,
@@ -369,6 +376,14 @@ final class TrainCommand implements Callable<Integer> {
                             }
                             if (opts.stopAfter != null && done >= opts.stopAfter) {
                                 trainer.stop();
+                            }
+                            if (opts.stepDelay > 0) {
+                                try {
+                                    Thread.sleep(opts.stepDelay);
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                    trainer.stop();
+                                }
                             }
                         }
                     });
