@@ -46,15 +46,14 @@ import java.util.concurrent.Callable;
                         + "least-significant digit first) and reports exact-match accuracy on held-out problems.",
                 "With --data FILE: a byte-level GPT (V 256) on any UTF-8 text file."})
 final class TrainCommand implements Callable<Integer> {
-    /** The default model of the addition task: 2 layers, 4 heads, width 128. */
-    static final String ADDER = "adder";
-
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "NAME",
-            description = "Model shape: adder (2 layers, 4 heads, width 128), tiny, small, gpt2, gpt2-medium "
-                    + "(vocabulary and context follow the data). Default: adder, or tiny with --data.")
+    @Option(names = "--model", paramLabel = "NAME|FILE.json",
+            description = "Model shape: adder (2 layers, 4 heads, width 128), tiny, small, gpt2, gpt2-medium, or a "
+                    + "JSON file {\"layers\":2,\"heads\":4,\"width\":128,\"context\":64,\"vocab\":256,"
+                    + "\"dropout\":0} (vocabulary and context follow the data; the file's context is the default "
+                    + "--context of --data). Default: adder, or tiny with --data.")
     String model;
 
     @Option(names = "--data", paramLabel = "FILE.txt", description = "Train a byte-level model on this text file "
@@ -124,8 +123,9 @@ final class TrainCommand implements Callable<Integer> {
             description = "Global gradient-norm clip (Infinity: none).")
     double clip;
 
-    @Option(names = "--dropout", paramLabel = "P", defaultValue = "0", description = "Dropout probability.")
-    float dropout;
+    @Option(names = "--dropout", paramLabel = "P", description = "Dropout probability. Default: the --model "
+            + "file's, else 0.")
+    Float dropout;
 
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads. Default: 1 for the adder model (its matrices are too small to "
             + "split), else all cores.")
@@ -194,8 +194,8 @@ final class TrainCommand implements Callable<Integer> {
         io.accrue.train.OptimizerKind optimizerKind = parseEnum(io.accrue.train.OptimizerKind.class, "--optimizer",
                 optimizer, "adamw or sgd");
 
-        String modelName = model != null ? model : data != null ? "tiny" : ADDER;
-        GptConfig shape = namedModel(modelName);
+        String modelName = model != null ? model : data != null ? "tiny" : ModelSpec.ADDER;
+        GptConfig shape = ModelSpec.resolve(modelName);
         Task task;
         if (data != null) {
             int t = context != null ? context : shape.context();
@@ -211,7 +211,8 @@ final class TrainCommand implements Callable<Integer> {
             }
             task = Task.addition(digits, trainSize, seed);
         }
-        GptConfig gpt = shape.withVocab(task.vocab()).withContext(task.seq()).withDropout(dropout);
+        GptConfig gpt = shape.withVocab(task.vocab()).withContext(task.seq())
+                .withDropout(dropout != null ? dropout : shape.dropout());
 
         int warm = warmup != null ? warmup : steps != null ? (int) Math.min(100, steps / 10) : 100;
         if (warmup != null && warmup < 0) {
@@ -242,7 +243,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (threads != null) {
             b.threads(threads);
-        } else if (ADDER.equalsIgnoreCase(modelName)) {
+        } else if (ModelSpec.ADDER.equalsIgnoreCase(modelName)) {
             b.threads(1);
         }
         TrainConfig config = b.build();
@@ -287,18 +288,6 @@ final class TrainCommand implements Callable<Integer> {
                 throw new UsageException("--resume " + cp.dir() + ": the checkpoint was trained with " + e.getKey()
                         + "=" + saved + ", these options give " + e.getValue() + "; resume with the original data");
             }
-        }
-    }
-
-    static GptConfig namedModel(String name) {
-        if (ADDER.equalsIgnoreCase(name)) {
-            return new GptConfig(2, 4, 128, 16, 12, 0f);
-        }
-        try {
-            return GptConfig.named(name);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--model: unknown model '" + name + "'; use adder, tiny, small, gpt2 or "
-                    + "gpt2-medium");
         }
     }
 
