@@ -1,0 +1,90 @@
+package io.accrue.train;
+
+import io.accrue.models.GptConfig;
+
+/**
+ * Predicts peak memory before anything is allocated, and picks the largest micro-batch that fits a budget.
+ *
+ * <p>Everything but the runtime overhead is computed, not sampled: the flat buffers have closed sizes (law 1)
+ * and the arena's high-water mark is the sum of what one micro-batch's forward and backward allocate, since
+ * nothing is freed before the reset (law 4): every op output once for its value and once for its gradient,
+ * plus the ops' saved statistics and scratch. {@link #gptArenaFloats} mirrors the allocations of
+ * {@link io.accrue.models.Gpt}'s ops; a test checks it against the arena's measured high-water mark exactly.
+ */
+public final class MemoryPlanner {
+    /** JVM memory outside the heap (code cache, metaspace, thread stacks, GC structures), measured on JDK 25. */
+    static final long NON_HEAP_BYTES = 160L << 20;
+    /** The young generation the launcher sets (-Xmn): per-micro-batch garbage stays in it. */
+    public static final long YOUNG_BYTES = 128L << 20;
+
+    private MemoryPlanner() {
+    }
+
+    /**
+     * Floats the activation arena holds at its high-water mark for one micro-batch of B sequences of T tokens
+     * (N = B·T rows) with no activation checkpointing.
+     */
+    public static long gptArenaFloats(GptConfig cfg, int b, int t, int threads) {
+        long n = (long) b * t;
+        long c = cfg.width();
+        int heads = cfg.heads();
+        long hs = c / heads;
+        long parts = Math.min((long) b * heads, threads);
+        boolean dropout = cfg.dropout() > 0;
+        // op outputs; each also gets a gradient of its size in backward
+        long embeddings = 3 * n * c + (dropout ? n * c : 0);                   // wte, wpe, their sum, dropout
+        long block = 18 * n * c + (dropout ? 2 * n * c : 0);                  // ln, qkv, att, proj, add, ln, fc, gelu, proj, add
+        long head = n * c + n * cfg.vocab();                                   // ln_f, logits
+        long outputs = embeddings + cfg.layers() * block + head;
+        // saved statistics and scratch (no gradient)
+        long blockScratch = 2 * n + (long) b * heads * t * t + parts * hs * t + 2 * n   // ln_1, attention probs, Kᵀ, ln_2
+                + parts * (hs * t + (long) t * t);                                         // attention backward: Vᵀ, dS
+        long scratch = cfg.layers() * blockScratch + 2 * n + 3 * n;           // ln_f; loss rows + (max, Σexp)
+        return 2 * outputs + scratch;
+    }
+
+    /** Floats of the optimizer's state for {@code params} parameters. */
+    static long optimizerFloats(OptimizerKind kind, double momentum, long params) {
+        return switch (kind) {
+            case ADAMW -> 2 * params;
+            case SGD -> momentum > 0 ? params : 0;
+        };
+    }
+
+    /** The predicted peak of training {@code cfg} at micro-batch b and accumulation k (k does not change it). */
+    public static MemoryPlan plan(GptConfig cfg, int b, int k, int t, OptimizerKind opt, double momentum, int threads) {
+        long params = cfg.parameterCount();
+        long tied = (long) cfg.vocab() * cfg.width();
+        return new MemoryPlan(b, k, 4 * params, 4 * (params + tied), 4 * optimizerFloats(opt, momentum, params),
+                4 * gptArenaFloats(cfg, b, t, threads), YOUNG_BYTES + NON_HEAP_BYTES);
+    }
+
+    /**
+     * The plan with the largest micro-batch B dividing {@code effectiveBatch} whose peak fits {@code budgetBytes},
+     * and K = effectiveBatch / B.
+     *
+     * @throws IllegalArgumentException when not even B = 1 fits, with the breakdown and what would help
+     */
+    public static MemoryPlan fit(GptConfig cfg, long budgetBytes, int effectiveBatch, int t, OptimizerKind opt,
+                                 double momentum, int threads) {
+        if (effectiveBatch <= 0) {
+            throw new IllegalArgumentException("effectiveBatch must be positive, got " + effectiveBatch);
+        }
+        for (int b = effectiveBatch; b >= 1; b--) {
+            if (effectiveBatch % b == 0) {
+                MemoryPlan p = plan(cfg, b, effectiveBatch / b, t, opt, momentum, threads);
+                if (p.totalBytes() <= budgetBytes) {
+                    return p;
+                }
+            }
+        }
+        MemoryPlan one = plan(cfg, 1, effectiveBatch, t, opt, momentum, threads);
+        throw new IllegalArgumentException("memory budget of" + MemoryPlan.mb(budgetBytes).stripLeading()
+                + " cannot hold even micro-batch 1 (needs" + MemoryPlan.mb(one.totalBytes()).stripLeading()
+                + ": weights " + MemoryPlan.mb(one.weightsBytes()).strip() + ", gradients "
+                + MemoryPlan.mb(one.gradsBytes()).strip() + ", optimizer " + MemoryPlan.mb(one.optimizerBytes()).strip()
+                + ", activations " + MemoryPlan.mb(one.activationBytes()).strip() + ", runtime "
+                + MemoryPlan.mb(one.runtimeBytes()).strip() + "); use a smaller model, fewer layers, a shorter "
+                + "sequence, SGD instead of AdamW, or activation checkpointing");
+    }
+}
