@@ -27,13 +27,8 @@ public record MemoryPlan(int microBatch, int accumulation, long weightsBytes, lo
 
     /** A human-readable breakdown, one role per line. */
     public String breakdown() {
-        return String.format(Locale.ROOT, """
-                  weights      %s
-                  gradients    %s
-                  optimizer    %s
-                  activations  %s  (one micro-batch of %d)
-                  runtime      %s
-                  total        %s""", mb(weightsBytes), mb(gradsBytes), mb(optimizerBytes), mb(activationBytes),
+        return String.format(Locale.ROOT, "  weights      %s%n  gradients    %s%n  optimizer    %s%n"
+                        + "  activations  %s  (one micro-batch of %d)%n  runtime      %s%n  total        %s", mb(weightsBytes), mb(gradsBytes), mb(optimizerBytes), mb(activationBytes),
                 microBatch, mb(runtimeBytes), mb(totalBytes()));
     }
 

@@ -22,25 +22,35 @@ public final class MemoryPlanner {
 
     /**
      * Floats the activation arena holds at its high-water mark for one micro-batch of B sequences of T tokens
-     * (N = B·T rows) with no activation checkpointing.
+     * (N = B·T rows).
+     *
+     * <p>Without checkpointing every op output is kept, with a gradient of its size, plus saved statistics and
+     * scratch. With {@code checkpointing} ({@link io.accrue.models.Gpt#checkpointActivations}) only each block's
+     * output is kept; the peak comes while the first block is recomputed and differentiated, on top of the
+     * kept tensors and the gradients of every block boundary.
      */
-    public static long gptArenaFloats(GptConfig cfg, int b, int t, int threads) {
+    public static long gptArenaFloats(GptConfig cfg, int b, int t, int threads, boolean checkpointing) {
         long n = (long) b * t;
         long c = cfg.width();
+        long layers = cfg.layers();
         int heads = cfg.heads();
         long hs = c / heads;
         long parts = Math.min((long) b * heads, threads);
         boolean dropout = cfg.dropout() > 0;
-        // op outputs; each also gets a gradient of its size in backward
-        long embeddings = 3 * n * c + (dropout ? n * c : 0);                   // wte, wpe, their sum, dropout
-        long block = 18 * n * c + (dropout ? 2 * n * c : 0);                  // ln, qkv, att, proj, add, ln, fc, gelu, proj, add
-        long head = n * c + n * cfg.vocab();                                   // ln_f, logits
-        long outputs = embeddings + cfg.layers() * block + head;
-        // saved statistics and scratch (no gradient)
-        long blockScratch = 2 * n + (long) b * heads * t * t + parts * hs * t + 2 * n   // ln_1, attention probs, Kᵀ, ln_2
-                + parts * (hs * t + (long) t * t);                                         // attention backward: Vᵀ, dS
-        long scratch = cfg.layers() * blockScratch + 2 * n + 3 * n;           // ln_f; loss rows + (max, Σexp)
-        return 2 * outputs + scratch;
+        long embeddings = 3 * n * c + (dropout ? n * c : 0);       // wte, wpe, their sum (+ dropout)
+        long block = 18 * n * c + (dropout ? 2 * n * c : 0);      // ln, qkv, att, proj, add, ln, fc, gelu, proj, add
+        long head = n * c + n * cfg.vocab();                       // ln_f, logits
+        long blockForwardScratch = 2 * n + (long) b * heads * t * t + parts * hs * t + 2 * n; // ln_1, probs, Kᵀ, ln_2
+        long blockBackwardScratch = parts * (hs * t + (long) t * t);                          // Vᵀ, dS
+        long headScratch = 2 * n + 3 * n;                                                     // ln_f; loss rows, (max, Σexp)
+        if (!checkpointing) {
+            return 2 * (embeddings + layers * block + head)
+                    + layers * (blockForwardScratch + blockBackwardScratch) + headScratch;
+        }
+        long kept = embeddings + layers * n * c + head + headScratch;
+        long boundaryGrads = n * cfg.vocab() + n * c + (layers + 1) * n * c;  // logits, ln_f out, block inputs/outputs
+        long region = 2 * block + blockForwardScratch + blockBackwardScratch;
+        return kept + boundaryGrads + region;
     }
 
     /** Floats of the optimizer's state for {@code params} parameters. */
@@ -52,11 +62,12 @@ public final class MemoryPlanner {
     }
 
     /** The predicted peak of training {@code cfg} at micro-batch b and accumulation k (k does not change it). */
-    public static MemoryPlan plan(GptConfig cfg, int b, int k, int t, OptimizerKind opt, double momentum, int threads) {
+    public static MemoryPlan plan(GptConfig cfg, int b, int k, int t, OptimizerKind opt, double momentum, int threads,
+                                  boolean checkpointing) {
         long params = cfg.parameterCount();
         long tied = (long) cfg.vocab() * cfg.width();
         return new MemoryPlan(b, k, 4 * params, 4 * (params + tied), 4 * optimizerFloats(opt, momentum, params),
-                4 * gptArenaFloats(cfg, b, t, threads), YOUNG_BYTES + NON_HEAP_BYTES);
+                4 * gptArenaFloats(cfg, b, t, threads, checkpointing), YOUNG_BYTES + NON_HEAP_BYTES);
     }
 
     /**
@@ -66,25 +77,25 @@ public final class MemoryPlanner {
      * @throws IllegalArgumentException when not even B = 1 fits, with the breakdown and what would help
      */
     public static MemoryPlan fit(GptConfig cfg, long budgetBytes, int effectiveBatch, int t, OptimizerKind opt,
-                                 double momentum, int threads) {
+                                 double momentum, int threads, boolean checkpointing) {
         if (effectiveBatch <= 0) {
             throw new IllegalArgumentException("effectiveBatch must be positive, got " + effectiveBatch);
         }
         for (int b = effectiveBatch; b >= 1; b--) {
             if (effectiveBatch % b == 0) {
-                MemoryPlan p = plan(cfg, b, effectiveBatch / b, t, opt, momentum, threads);
+                MemoryPlan p = plan(cfg, b, effectiveBatch / b, t, opt, momentum, threads, checkpointing);
                 if (p.totalBytes() <= budgetBytes) {
                     return p;
                 }
             }
         }
-        MemoryPlan one = plan(cfg, 1, effectiveBatch, t, opt, momentum, threads);
-        throw new IllegalArgumentException("memory budget of" + MemoryPlan.mb(budgetBytes).stripLeading()
-                + " cannot hold even micro-batch 1 (needs" + MemoryPlan.mb(one.totalBytes()).stripLeading()
-                + ": weights " + MemoryPlan.mb(one.weightsBytes()).strip() + ", gradients "
+        MemoryPlan one = plan(cfg, 1, effectiveBatch, t, opt, momentum, threads, checkpointing);
+        throw new IllegalArgumentException("a memory budget of " + MemoryPlan.mb(budgetBytes).strip()
+                + " cannot hold even micro-batch 1, which needs " + MemoryPlan.mb(one.totalBytes()).strip()
+                + " (weights " + MemoryPlan.mb(one.weightsBytes()).strip() + ", gradients "
                 + MemoryPlan.mb(one.gradsBytes()).strip() + ", optimizer " + MemoryPlan.mb(one.optimizerBytes()).strip()
                 + ", activations " + MemoryPlan.mb(one.activationBytes()).strip() + ", runtime "
                 + MemoryPlan.mb(one.runtimeBytes()).strip() + "); use a smaller model, fewer layers, a shorter "
-                + "sequence, SGD instead of AdamW, or activation checkpointing");
+                + "sequence, SGD instead of AdamW" + (checkpointing ? "" : ", or activation checkpointing"));
     }
 }

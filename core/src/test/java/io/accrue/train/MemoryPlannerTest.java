@@ -22,13 +22,13 @@ class MemoryPlannerTest {
         assertEquals(272, cfg.parameterCount());
         // outputs: embeddings 3·N·C = 24, block 18·N·C = 144, ln_f N·C + logits N·V = 14 → 182, twice (gradients)
         // scratch: ln 2N+2N, attention probs B·NH·T·T = 4, Kᵀ 1·HS·T = 8, backward Vᵀ+dS 8+4, ln_f 2N, loss 3N → 42
-        assertEquals(2 * 182 + 42, MemoryPlanner.gptArenaFloats(cfg, 1, 2, 1));
-        MemoryPlan p = MemoryPlanner.plan(cfg, 1, 4, 2, OptimizerKind.ADAMW, 0, 1);
+        assertEquals(2 * 182 + 42, MemoryPlanner.gptArenaFloats(cfg, 1, 2, 1, false));
+        MemoryPlan p = MemoryPlanner.plan(cfg, 1, 4, 2, OptimizerKind.ADAMW, 0, 1, false);
         assertEquals(4 * 272, p.weightsBytes());
         assertEquals(4 * (272 + 12), p.gradsBytes(), "plus the tied head's gradient slot");
         assertEquals(2 * 4 * 272, p.optimizerBytes());
         assertEquals(4 * 406, p.activationBytes());
-        assertEquals(0, MemoryPlanner.plan(cfg, 1, 4, 2, OptimizerKind.SGD, 0, 1).optimizerBytes());
+        assertEquals(0, MemoryPlanner.plan(cfg, 1, 4, 2, OptimizerKind.SGD, 0, 1, false).optimizerBytes());
     }
 
     @Test
@@ -36,9 +36,10 @@ class MemoryPlannerTest {
         for (GptConfig cfg : new GptConfig[] {GptConfig.named("tiny").withContext(32),
                 GptConfig.named("tiny").withContext(24).withDropout(0.1f), new GptConfig(3, 3, 48, 16, 50, 0f)}) {
             for (int threads : new int[] {1, 2, 3}) {
+              for (boolean checkpointing : new boolean[] {false, true}) {
                 int b = 3;
                 int t = cfg.context();
-                Gpt gpt = new Gpt(cfg, 1);
+                Gpt gpt = new Gpt(cfg, 1).checkpointActivations(checkpointing);
                 try (Compute compute = new Compute(threads)) {
                     Arena arena = new Arena();
                     Tape tape = new Tape(compute, arena);
@@ -47,9 +48,10 @@ class MemoryPlannerTest {
                     gpt.loss(tape, new TokenBatch(ids, ids, ex, b, t));
                     tape.backward();
                     tape.reset();
-                    assertEquals(MemoryPlanner.gptArenaFloats(cfg, b, t, threads), arena.highWaterFloats(),
-                            cfg + " threads=" + threads);
+                    assertEquals(MemoryPlanner.gptArenaFloats(cfg, b, t, threads, checkpointing),
+                            arena.highWaterFloats(), cfg + " threads=" + threads + " checkpointing=" + checkpointing);
                 }
+              }
             }
         }
     }
@@ -57,13 +59,13 @@ class MemoryPlannerTest {
     @Test
     void fitPicksTheLargestMicroBatchThatFitsAndRefusesImpossibleBudgets() {
         GptConfig small = GptConfig.named("small");
-        MemoryPlan p = MemoryPlanner.fit(small, 2L << 30, 64, 256, OptimizerKind.ADAMW, 0, 2);
+        MemoryPlan p = MemoryPlanner.fit(small, 2L << 30, 64, 256, OptimizerKind.ADAMW, 0, 2, false);
         assertEquals(64, p.microBatch() * p.accumulation());
         assertTrue(p.totalBytes() <= 2L << 30);
-        MemoryPlan bigger = MemoryPlanner.plan(small, nextDivisor(64, p.microBatch()), 1, 256, OptimizerKind.ADAMW, 0, 2);
+        MemoryPlan bigger = MemoryPlanner.plan(small, nextDivisor(64, p.microBatch()), 1, 256, OptimizerKind.ADAMW, 0, 2, false);
         assertTrue(p.microBatch() == 64 || bigger.totalBytes() > 2L << 30, "the next larger micro-batch must not fit");
         var e = assertThrows(IllegalArgumentException.class,
-                () -> MemoryPlanner.fit(GptConfig.named("gpt2-medium"), 1L << 30, 32, 1024, OptimizerKind.ADAMW, 0, 2));
+                () -> MemoryPlanner.fit(GptConfig.named("gpt2-medium"), 1L << 30, 32, 1024, OptimizerKind.ADAMW, 0, 2, false));
         assertTrue(e.getMessage().contains("micro-batch 1") && e.getMessage().contains("activation checkpointing"),
                 e.getMessage());
     }
