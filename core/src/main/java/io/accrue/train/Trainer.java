@@ -104,6 +104,14 @@ public final class Trainer<I> implements AutoCloseable {
         return tape;
     }
 
+    /**
+     * Bytes of weights, gradients, optimizer state and the activation arena's high-water mark so far (call
+     * between steps).
+     */
+    public MemoryUsage memoryUsage() {
+        return MemoryUsage.of(model.parameters(), optimizer, tape.arena().highWaterFloats());
+    }
+
     /** The position after the last completed step (call between steps, e.g. from a listener's onStep). */
     public TrainerState state() {
         return new TrainerState(step, epoch, cursor);
