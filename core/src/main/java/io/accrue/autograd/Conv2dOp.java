@@ -6,24 +6,24 @@ import io.accrue.tensor.Tensor;
 import java.util.Arrays;
 
 /**
- * 2-D convolution (cross-correlation, as in PyTorch) by im2col + GEMM:
+ * 2-D convolution (cross-correlation, as in PyTorch) by im2col + GEMM, one example at a time:
  * {@code y[n,o,i,j] = b[o] + Σ_{c,u,v} w[o,c,u,v]·x[n,c,i·s+u−p,j·s+v−p]} (zero outside the image);
  * x (N, Cin, H, W), w (Cout, Cin, KH, KW), b (Cout) or null, y (N, Cout, Ho, Wo) with
  * {@code Ho = (H + 2p − KH)/s + 1}, {@code Wo = (W + 2p − KW)/s + 1}.
  *
- * <p>{@code cols} (Cin·KH·KW, N·Ho·Wo) holds the im2col matrix of the micro-batch, its columns ordered (example,
- * position) ascending. Forward: {@code Y(Cout, N·pos) = b + W·cols}, each output one FMA chain along (c, u, v) from
- * the bias, so an example's output does not depend on the rest of the micro-batch (the GEMM's bits do not depend
- * on its size); Y is then reordered to (N, Cout, Ho, Wo). Backward, with {@code dYᵀ} (Cout, N·pos):
+ * <p>Per example n, {@code cols} (Cin·KH·KW, Ho·Wo) is the example's im2col matrix; forward fills y[n] with the
+ * bias and accumulates {@code W(Cout, Cin·KH·KW)·cols} into it, so an example's output does not depend on the
+ * rest of the micro-batch. Backward, per example n ascending, re-forms cols in the same arena buffer and:
  * <ul>
- *   <li>{@code dW += dYᵀ·colsᵀ}: the GEMM's reduction runs along (example ascending, position ascending) and
- *       continues from the gradient buffer's value, so each weight element is ONE ordered chain over the examples
- *       and cutting the batch into micro-batches changes no bit (law 3);</li>
+ *   <li>{@code dW += dY[n]·colsᵀ}: the GEMM's reduction runs along positions ascending and continues from the
+ *       gradient buffer's value, so each weight element is ONE ordered chain over (example ascending, position
+ *       ascending) — cutting the batch into micro-batches changes no bit (law 3);</li>
  *   <li>{@code db[o] += Σ_{n,i,j} dY[n,o,i,j]}, the same order;</li>
- *   <li>{@code dcols = Wᵀ·dYᵀ} into the cols buffer, then col2im scatter-adds it into dx[n] per example, in a fixed
+ *   <li>{@code dcols = Wᵀ·dY[n]} into the (reused) cols buffer, then col2im scatter-adds it into dx[n] in a fixed
  *       order per input channel ((u, v) then positions ascending); threads split input channels.</li>
  * </ul>
- * Memory: the cols matrix and one (Cout, N·pos) buffer from the arena ({@link Tape#scratch}), kept for backward.
+ * The only memory an op call takes is one cols buffer from the arena ({@link Tape#scratch}), shared by forward and
+ * backward.
  */
 public final class Conv2dOp {
     private Conv2dOp() {
@@ -61,34 +61,28 @@ public final class Conv2dOp {
             b.requireShape("conv2d bias", cout);
         }
         Geometry g = new Geometry(cin, h, wd, kh, kw, ho, wo, stride, padding);
+        Tensor y = tape.output(n, cout, ho, wo);
+        Tensor cols = tape.scratch(g.rows(), g.positions()); // (Cin·KH·KW, Ho·Wo), one example at a time
         int kk = g.rows();
         int pos = g.positions();
-        int cols = n * pos; // columns of the micro-batch's im2col matrix: (example, position) ascending
-        Tensor y = tape.output(n, cout, ho, wo);
-        Tensor col = tape.scratch(kk, cols); // (Cin·KH·KW, N·Ho·Wo), kept for backward
-        Tensor mix = tape.scratch(cout, cols); // (Cout, N·Ho·Wo): Y before reordering, later dYᵀ
-        float[] cd = col.data();
-        float[] md = mix.data();
-        int co = col.offset();
-        int mo = mix.offset();
+        float[] yd = y.data();
+        Gemm gemm = tape.compute().gemm();
         for (int ex = 0; ex < n; ex++) {
-            im2col(tape, g, x.data(), x.offset() + ex * cin * h * wd, cd, co + ex * pos, cols);
+            int yo = y.offset() + ex * cout * pos;
+            for (int o = 0; o < cout; o++) {
+                Arrays.fill(yd, yo + o * pos, yo + (o + 1) * pos, b == null ? 0f : b.get(o));
+            }
+            im2col(tape, g, x.data(), x.offset() + ex * cin * h * wd, cols.data(), cols.offset());
+            gemm.multiply(yd, yo, pos, w.data(), w.offset(), kk, false, cols.data(), cols.offset(), pos, false,
+                    cout, pos, kk);
         }
-        for (int o = 0; o < cout; o++) {
-            Arrays.fill(md, mo + o * cols, mo + (o + 1) * cols, b == null ? 0f : b.get(o));
-        }
-        // Y(Cout, N·pos) = bias + W(Cout, KK)·cols: each output one chain along KK from the bias.
-        tape.compute().gemm().multiply(md, mo, cols, w.data(), w.offset(), kk, false, cd, co, cols, false,
-                cout, cols, kk);
-        reorder(tape, md, mo, y.data(), y.offset(), n, cout, pos, false);
         if (x.requiresGrad() || w.requiresGrad() || (b != null && b.requiresGrad())) {
-            tape.record(() -> backward(tape, g, x, w, b, y, col, mix));
+            tape.record(() -> backward(tape, g, x, w, b, y, cols));
         }
         return y;
     }
 
-    private static void backward(Tape tape, Geometry g, Tensor x, Tensor w, Tensor b, Tensor y, Tensor col,
-                                 Tensor mix) {
+    private static void backward(Tape tape, Geometry g, Tensor x, Tensor w, Tensor b, Tensor y, Tensor cols) {
         Tensor dy = tape.grad(y); // (N, Cout, Ho, Wo)
         Tensor dw = w.requiresGrad() ? tape.grad(w) : null; // (Cout, Cin, KH, KW)
         Tensor db = b != null && b.requiresGrad() ? tape.grad(b) : null; // (Cout)
@@ -97,68 +91,37 @@ public final class Conv2dOp {
         int cout = w.dim(0);
         int kk = g.rows();
         int pos = g.positions();
-        int cols = n * pos;
         int plane = g.cin() * g.h() * g.w();
         float[] dyd = dy.data();
-        float[] cd = col.data();
-        float[] md = mix.data();
-        int co = col.offset();
-        int mo = mix.offset();
+        float[] cd = cols.data();
+        int co = cols.offset();
         Gemm gemm = tape.compute().gemm();
-        if (db != null) {
-            // db[o]: one chain over (example ascending, position ascending) from the buffer's value (law 3).
-            float[] dbd = db.data();
-            for (int o = 0; o < cout; o++) {
-                int i = db.offset() + o;
-                float acc = dbd[i];
-                for (int ex = 0; ex < n; ex++) {
-                    int e = dy.offset() + (ex * cout + o) * pos;
+        for (int ex = 0; ex < n; ex++) {
+            int dyo = dy.offset() + ex * cout * pos;
+            if (dw != null) {
+                im2col(tape, g, x.data(), x.offset() + ex * plane, cd, co);
+                // dW(Cout, KK) += dY[n](Cout, pos) · cols(KK, pos)ᵀ: one chain along positions per weight element.
+                gemm.multiply(dw.data(), dw.offset(), kk, dyd, dyo, pos, false, cd, co, pos, true, cout, kk, pos);
+            }
+            if (db != null) {
+                float[] dbd = db.data();
+                for (int o = 0; o < cout; o++) {
+                    int i = db.offset() + o;
+                    float acc = dbd[i];
+                    int e = dyo + o * pos;
                     for (int p = 0; p < pos; p++) {
                         acc += dyd[e + p];
                     }
-                }
-                dbd[i] = acc;
-            }
-        }
-        if (dw == null && dx == null) {
-            return;
-        }
-        reorder(tape, md, mo, dyd, dy.offset(), n, cout, pos, true); // dYᵀ (Cout, N·pos)
-        if (dw != null) {
-            // dW(Cout, KK) += dYᵀ(Cout, N·pos)·cols(KK, N·pos)ᵀ: the GEMM's reduction runs along (example,
-            // position) ascending and continues from the buffer, so every split of the batch gives the same bits.
-            gemm.multiply(dw.data(), dw.offset(), kk, md, mo, cols, false, cd, co, cols, true, cout, kk, cols);
-        }
-        if (dx != null) {
-            // dcols(KK, N·pos) = Wᵀ(KK, Cout)·dYᵀ, into the cols buffer (no longer needed), then col2im per example.
-            Arrays.fill(cd, co, co + kk * cols, 0f);
-            gemm.multiply(cd, co, cols, w.data(), w.offset(), kk, true, md, mo, cols, false, kk, cols, cout);
-            for (int ex = 0; ex < n; ex++) {
-                col2im(tape, g, cd, co + ex * pos, cols, dx.data(), dx.offset() + ex * plane);
-            }
-        }
-    }
-
-    /**
-     * Between the (Cout, N·pos) GEMM layout and the (N, Cout, pos) tensor layout: {@code toMix=false} writes
-     * {@code t[n][o][p] = mix[o][n·pos + p]}, {@code toMix=true} the reverse. Threads split the channels.
-     */
-    private static void reorder(Tape tape, float[] mix, int mo, float[] t, int to, int n, int cout, int pos,
-                                boolean toMix) {
-        int cols = n * pos;
-        tape.compute().parallel().forRange(cout, Math.max(1, (1 << 16) / cols), (from, end) -> {
-            for (int o = from; o < end; o++) {
-                for (int ex = 0; ex < n; ex++) {
-                    int m = mo + o * cols + ex * pos;
-                    int e = to + (ex * cout + o) * pos;
-                    if (toMix) {
-                        System.arraycopy(t, e, mix, m, pos);
-                    } else {
-                        System.arraycopy(mix, m, t, e, pos);
-                    }
+                    dbd[i] = acc;
                 }
             }
-        });
+            if (dx != null) {
+                // dcols(KK, pos) = Wᵀ(KK, Cout) · dY[n](Cout, pos), then scattered back onto the image.
+                Arrays.fill(cd, co, co + kk * pos, 0f);
+                gemm.multiply(cd, co, pos, w.data(), w.offset(), kk, true, dyd, dyo, pos, false, kk, pos, cout);
+                col2im(tape, g, cd, co, dx.data(), dx.offset() + ex * plane);
+            }
+        }
     }
 
     /** Shape of one example's convolution. */
@@ -172,10 +135,8 @@ public final class Conv2dOp {
         }
     }
 
-    /**
-     * cols[(c,u,v)][(i,j)] = x[c, i·s+u−p, j·s+v−p] or 0 outside, rows {@code ld} apart; threads split the rows.
-     */
-    static void im2col(Tape tape, Geometry g, float[] x, int xo, float[] cols, int co, int ld) {
+    /** cols[(c,u,v)][(i,j)] = x[c, i·s+u−p, j·s+v−p] or 0 outside; threads split the rows of cols. */
+    static void im2col(Tape tape, Geometry g, float[] x, int xo, float[] cols, int co) {
         int khw = g.kh() * g.kw();
         int pos = g.positions();
         tape.compute().parallel().forRange(g.rows(), Math.max(1, (1 << 15) / pos), (from, to) -> {
@@ -184,7 +145,7 @@ public final class Conv2dOp {
                 int u = (r % khw) / g.kw();
                 int v = r % g.kw();
                 int plane = xo + c * g.h() * g.w();
-                int out = co + r * ld;
+                int out = co + r * pos;
                 for (int i = 0; i < g.ho(); i++) {
                     int row = i * g.stride() + u - g.padding();
                     int o = out + i * g.wo();
@@ -206,7 +167,7 @@ public final class Conv2dOp {
      * dx[c, i·s+u−p, j·s+v−p] += dcols[(c,u,v)][(i,j)] for positions inside the image; per input channel c the
      * additions run in the fixed order (u, v, i, j) ascending, and threads split the channels.
      */
-    static void col2im(Tape tape, Geometry g, float[] dcols, int co, int ld, float[] dx, int dxo) {
+    static void col2im(Tape tape, Geometry g, float[] dcols, int co, float[] dx, int dxo) {
         int khw = g.kh() * g.kw();
         int pos = g.positions();
         tape.compute().parallel().forRange(g.cin(), Math.max(1, (1 << 15) / (khw * pos)), (from, to) -> {
@@ -215,7 +176,7 @@ public final class Conv2dOp {
                 for (int uv = 0; uv < khw; uv++) {
                     int u = uv / g.kw();
                     int v = uv % g.kw();
-                    int in = co + (c * khw + uv) * ld;
+                    int in = co + (c * khw + uv) * pos;
                     for (int i = 0; i < g.ho(); i++) {
                         int row = i * g.stride() + u - g.padding();
                         if (row < 0 || row >= g.h()) {
