@@ -30,7 +30,8 @@ class SparkTrainResumeTest {
         Checkpoint cp = Checkpoint.load(out.resolve("checkpoint"));
         assertEquals(4, cp.state().step());
         SparkTrain opts = new SparkTrain();
-        new CommandLine(opts).parseArgs(OPTIONS);
+        new CommandLine(opts).parseArgs(java.util.stream.Stream.concat(java.util.Arrays.stream(OPTIONS),
+                java.util.stream.Stream.of("--out", out.toString())).toArray(String[]::new));
         Gpt model = new Gpt(opts.recipe().config(), 1);
         cp.restoreWeights(model.parameters());
         return model.parameters().values();
