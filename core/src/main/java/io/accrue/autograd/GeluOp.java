@@ -1,5 +1,6 @@
 package io.accrue.autograd;
 
+import io.accrue.tensor.Elementwise;
 import io.accrue.tensor.Tensor;
 
 /**
@@ -7,13 +8,11 @@ import io.accrue.tensor.Tensor;
  * {@code y = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}.
  *
  * <p>Backward: {@code dx += dy·(½(1 + th) + ½·x·(1 − th²)·√(2/π)·(1 + 3·0.044715·x²))} with th the tanh above.
- * Evaluated in double and rounded once; tanh is computed from {@link Math#exp} (whose compiled and
- * interpreted forms are the same routine in HotSpot), so the same x gives the same bits in every call.
+ * Both are evaluated in float as {@code x·σ(2u)} by {@link Elementwise#gelu} and {@link Elementwise#geluGrad}
+ * (vectorized, with a deterministic exp built from IEEE-exact operations), so the same x gives the same bits in
+ * every call, lane and position.
  */
 public final class GeluOp {
-    private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
-    private static final double COEFF = 0.044715;
-
     private GeluOp() {
     }
 
@@ -24,10 +23,7 @@ public final class GeluOp {
         int yo = y.offset();
         int xo = x.offset();
         tape.compute().parallel().forRange(y.size(), AddOp.GRAIN / 8, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                double v = xd[xo + i];
-                yd[yo + i] = (float) (0.5 * v * (1.0 + tanh(SQRT_2_OVER_PI * (v + COEFF * v * v * v))));
-            }
+            Elementwise.gelu(yd, yo + from, xd, xo + from, to - from);
         });
         if (x.requiresGrad()) {
             tape.record(() -> backward(tape, x, y));
@@ -45,17 +41,7 @@ public final class GeluOp {
         int gyo = dy.offset();
         int gxo = dx.offset();
         tape.compute().parallel().forRange(x.size(), AddOp.GRAIN / 8, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                double v = xd[xo + i];
-                double th = tanh(SQRT_2_OVER_PI * (v + COEFF * v * v * v));
-                double local = 0.5 * (1.0 + th) + 0.5 * v * (1.0 - th * th) * SQRT_2_OVER_PI * (1.0 + 3.0 * COEFF * v * v);
-                gx[gxo + i] += (float) (gy[gyo + i] * local);
-            }
+            Elementwise.geluBackward(gx, gxo + from, gy, gyo + from, xd, xo + from, to - from);
         });
-    }
-
-    /** {@code tanh(u) = 1 − 2/(e^{2u} + 1)}: exact limits ±1 for large |u|, no overflow trap. */
-    static double tanh(double u) {
-        return 1.0 - 2.0 / (Math.exp(2.0 * u) + 1.0);
     }
 }

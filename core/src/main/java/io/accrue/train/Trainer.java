@@ -52,6 +52,14 @@ public final class Trainer<I> implements AutoCloseable {
     private GradientSync sync = GradientSync.SINGLE;
 
     public Trainer(TrainConfig config, Model<I> model, Dataset<I> data) {
+        this(config, model, data, 0);
+    }
+
+    /**
+     * A trainer whose activation arena starts with {@code arenaFloats} (the {@link MemoryPlanner}'s prediction),
+     * so it never grows in chunks and its footprint is exactly what was planned.
+     */
+    public Trainer(TrainConfig config, Model<I> model, Dataset<I> data, long arenaFloats) {
         this.config = config;
         this.model = model;
         this.data = data;
@@ -66,7 +74,7 @@ public final class Trainer<I> implements AutoCloseable {
         this.order = new EpochOrder(data.size(), config.seed(), config.shuffle());
         this.plannedSteps = plannedSteps();
         this.compute = new Compute(config.threads());
-        this.tape = new Tape(compute, new Arena());
+        this.tape = new Tape(compute, new Arena(arenaFloats));
         ParameterStore store = model.parameters();
         this.optimizer = switch (config.optimizer()) {
             case ADAMW -> new AdamW(store, compute.parallel(), (float) config.beta1(), (float) config.beta2(),
@@ -101,6 +109,14 @@ public final class Trainer<I> implements AutoCloseable {
 
     public Tape tape() {
         return tape;
+    }
+
+    /**
+     * Bytes of weights, gradients, optimizer state and the activation arena's high-water mark so far (call
+     * between steps).
+     */
+    public MemoryUsage memoryUsage() {
+        return MemoryUsage.of(model.parameters(), optimizer, tape.arena().highWaterFloats());
     }
 
     /** The position after the last completed step (call between steps, e.g. from a listener's onStep). */

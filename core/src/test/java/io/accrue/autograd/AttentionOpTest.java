@@ -89,27 +89,74 @@ class AttentionOpTest {
                 Arrays.copyOfRange(after, firstChanged, firstChanged + c)));
     }
 
-    /** The interleaved dot products give the bits of one plain fma chain per dot. */
+    /** Forward and backward against a plain double-precision attention written from the formulas. */
     @Test
-    void interleavedDotsEqualPlainChains() {
-        int rows = 37;
-        int stride = 50;
-        int n = 29;
-        float[] m = GradCheck.random(8, 3f, rows * stride).toArray();
-        float[] x = GradCheck.random(9, 3f, n).toArray();
-        for (int count : new int[] {1, 7, 37}) {
-            float[] plain = new float[count];
-            for (int j = 0; j < count; j++) {
-                float s = 0f;
-                for (int i = 0; i < n; i++) {
-                    s = Math.fma(x[i], m[5 + j * stride + i], s);
+    void matchesAPlainDoubleOracle() {
+        int bsz = 2;
+        int t = 21;
+        int c = 12;
+        int heads = 2;
+        int hs = c / heads;
+        Tensor qkv = GradCheck.random(10, 1.5f, bsz, t, 3 * c);
+        Tensor dy = GradCheck.random(11, 1f, bsz, t, c);
+        float[][] fast = run(2, qkv, dy, heads);
+        float[] x = qkv.toArray();
+        float[] g = dy.toArray();
+        double[] y = new double[bsz * t * c];
+        double[] dx = new double[bsz * t * 3 * c];
+        double scale = 1 / Math.sqrt(hs);
+        for (int b = 0; b < bsz; b++) {
+            for (int h = 0; h < heads; h++) {
+                double[][] p = new double[t][t];
+                double[][] dp = new double[t][t];
+                for (int i = 0; i < t; i++) {
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j <= i; j++) {
+                        double s = 0;
+                        for (int f = 0; f < hs; f++) {
+                            s += (double) x[idx(b, i, 0, h, f, t, c)] * x[idx(b, j, 1, h, f, t, c)];
+                        }
+                        p[i][j] = s * scale;
+                        max = Math.max(max, p[i][j]);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j <= i; j++) {
+                        p[i][j] = Math.exp(p[i][j] - max);
+                        sum += p[i][j];
+                    }
+                    for (int j = 0; j <= i; j++) {
+                        p[i][j] /= sum;
+                        for (int f = 0; f < hs; f++) {
+                            y[(b * t + i) * c + h * hs + f] += p[i][j] * x[idx(b, j, 2, h, f, t, c)];
+                            dp[i][j] += (double) g[(b * t + i) * c + h * hs + f] * x[idx(b, j, 2, h, f, t, c)];
+                            dx[idx(b, j, 2, h, f, t, c)] += p[i][j] * g[(b * t + i) * c + h * hs + f];
+                        }
+                    }
+                    double dot = 0;
+                    for (int j = 0; j <= i; j++) {
+                        dot += p[i][j] * dp[i][j];
+                    }
+                    for (int j = 0; j <= i; j++) {
+                        double ds = p[i][j] * (dp[i][j] - dot) * scale;
+                        for (int f = 0; f < hs; f++) {
+                            dx[idx(b, i, 0, h, f, t, c)] += ds * x[idx(b, j, 1, h, f, t, c)];
+                            dx[idx(b, j, 1, h, f, t, c)] += ds * x[idx(b, i, 0, h, f, t, c)];
+                        }
+                    }
                 }
-                plain[j] = s;
             }
-            float[] fast = new float[count + 2];
-            AttentionOp.dots(fast, 2, x, 0, m, 5, stride, count, n);
-            assertArrayEquals(bits(plain), bits(Arrays.copyOfRange(fast, 2, count + 2)));
         }
+        for (int i = 0; i < y.length; i++) {
+            assertEquals(y[i], fast[0][i], 1e-5 * (1 + Math.abs(y[i])), "y[" + i + "]");
+        }
+        for (int i = 0; i < dx.length; i++) {
+            assertEquals(dx[i], fast[1][i], 1e-5 * (1 + Math.abs(dx[i])), "dqkv[" + i + "]");
+        }
+    }
+
+    /** Index of feature f of head h of part (0 q, 1 k, 2 v) of token i of example b in qkv (B, T, 3C). */
+    private static int idx(int b, int i, int part, int h, int f, int t, int c) {
+        return (b * t + i) * 3 * c + part * c + h * (c / 2) + f;
     }
 
     @Test

@@ -1,0 +1,96 @@
+package io.accrue.cli;
+
+import io.accrue.models.GptConfig;
+import io.accrue.train.MemoryPlan;
+import io.accrue.train.MemoryPlanner;
+import io.accrue.train.OptimizerKind;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code accrue plan}: the largest micro-batch that fits a memory budget, the K that reaches the effective
+ * batch, and the predicted peak broken down — computed before anything is allocated.
+ */
+@Command(name = "plan", mixinStandardHelpOptions = true,
+        description = "Pick micro-batch B and accumulation K for a memory budget and show the predicted peak.")
+public final class PlanCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "NAME|FILE.json", defaultValue = "gpt2-medium",
+            description = "Model: adder, tiny, small, gpt2, gpt2-medium or a JSON model file. Default: "
+                    + "${DEFAULT-VALUE}")
+    String model;
+
+    @Option(names = "--memory", paramLabel = "SIZE", required = true,
+            description = "Memory budget, e.g. 16g, 800m.")
+    String memory;
+
+    @Option(names = {"-n", "--effective-batch"}, paramLabel = "N", defaultValue = "32",
+            description = "Sequences per optimizer step. Default: ${DEFAULT-VALUE}")
+    int effectiveBatch;
+
+    @Option(names = "--seq", paramLabel = "T", description = "Sequence length. Default: the model's context.")
+    Integer seq;
+
+    @Option(names = "--optimizer", paramLabel = "KIND", defaultValue = "adamw",
+            description = "adamw or sgd (with momentum). Default: ${DEFAULT-VALUE}")
+    String optimizer;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Compute threads. Default: all cores.")
+    Integer threads;
+
+    @Option(names = "--checkpointing", description = "Plan with activation checkpointing (recompute each block).")
+    boolean checkpointing;
+
+    @Override
+    public Integer call() {
+        GptConfig cfg = ModelSpec.resolve(model);
+        int t = seq == null ? cfg.context() : seq;
+        if (t <= 0 || t > cfg.context()) {
+            throw new UsageException("--seq: " + t + " is outside 1.." + cfg.context() + " for model " + model);
+        }
+        OptimizerKind opt = OptimizerKind.parse(optimizer);
+        int th = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        long budget = parseBytes(memory);
+        MemoryPlan p = MemoryPlanner.fit(cfg, budget, effectiveBatch, t, opt, 0.9, th, checkpointing);
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, "model %s (%,d parameters), sequence %d, %s%s, budget %s%n", model,
+                cfg.parameterCount(), t, opt.name().toLowerCase(Locale.ROOT),
+                checkpointing ? ", activation checkpointing" : "", memory);
+        out.printf(Locale.ROOT, "micro-batch %d × accumulation %d = effective batch %d%n", p.microBatch(),
+                p.accumulation(), effectiveBatch);
+        out.println("predicted peak:");
+        out.println(p.breakdown());
+        out.printf(Locale.ROOT, "java heap: -Xmx%dm%n", (p.heapBytes() >> 20) + 1);
+        return 0;
+    }
+
+    /** Parses {@code 16g}, {@code 800m}, {@code 64k} or a byte count. */
+    static long parseBytes(String s) {
+        String v = s.trim().toLowerCase(Locale.ROOT);
+        long unit = switch (v.isEmpty() ? ' ' : v.charAt(v.length() - 1)) {
+            case 'g' -> 1L << 30;
+            case 'm' -> 1L << 20;
+            case 'k' -> 1L << 10;
+            default -> 1;
+        };
+        String digits = unit == 1 ? v : v.substring(0, v.length() - 1);
+        try {
+            double d = Double.parseDouble(digits);
+            if (!(d > 0) || Double.isInfinite(d)) {
+                throw new NumberFormatException();
+            }
+            return (long) (d * unit);
+        } catch (NumberFormatException e) {
+            throw new UsageException("--memory: '" + s + "' is not a size; write e.g. 16g, 800m or 1048576");
+        }
+    }
+}

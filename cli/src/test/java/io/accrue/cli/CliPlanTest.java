@@ -1,0 +1,40 @@
+package io.accrue.cli;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CliPlanTest {
+
+    @Test
+    void plansTheLargestMicroBatchAndShowsTheBreakdown() {
+        CliRun r = CliRun.of("plan", "--model", "gpt2-medium", "--memory", "16g", "--effective-batch", "32",
+                "--threads", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("micro-batch 1 × accumulation 32 = effective batch 32"), r.out());
+        for (String role : new String[] {"weights", "gradients", "optimizer", "activations", "runtime", "total"}) {
+            assertTrue(r.out().contains(role), role + " missing in " + r.out());
+        }
+        CliRun ckpt = CliRun.of("plan", "--model", "gpt2-medium", "--memory", "8g", "--checkpointing",
+                "--threads", "2");
+        assertEquals(0, ckpt.code(), ckpt.err());
+        assertTrue(ckpt.out().contains("micro-batch 2 × accumulation 16"), ckpt.out());
+    }
+
+    @Test
+    void impossibleBudgetIsRefusedWithTheBreakdownAndExitCode2() {
+        CliRun r = CliRun.of("plan", "--model", "gpt2-medium", "--memory", "8g");
+        assertEquals(2, r.code());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("cannot hold even micro-batch 1") && r.err().contains("activation checkpointing"),
+                r.err());
+    }
+
+    @Test
+    void malformedSizeNamesTheValue() {
+        CliRun r = CliRun.of("plan", "--memory", "lots");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("'lots'") && r.err().contains("16g"), r.err());
+    }
+}

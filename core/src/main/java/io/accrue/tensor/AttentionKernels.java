@@ -1,0 +1,183 @@
+package io.accrue.tensor;
+
+/**
+ * Small-matrix kernels of causal self-attention for one (example, head) pair: a register-blocked product with
+ * causal bands, a transpose, and the softmax rows forward and backward. Outputs first, then inputs (STYLE 5).
+ *
+ * <p>Every output has one fixed evaluation order that depends only on its own indices and the sizes, never on
+ * the batch or the thread count. {@link #multiply} computes each output as one fma chain along p, ascending,
+ * from the value in C (or from +0). Row sums (softmax denominator, the softmax-backward dot) keep 8 lane
+ * partials over the chunks of 8 columns, combine them as {@code ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7))}, then add
+ * the tail columns in ascending order; only IEEE-exact lanewise operations are used, so interpreted and
+ * compiled code, and the Vector API path and the scalar code here, give the same bits. The scalar methods
+ * named {@code *Scalar} are the oracle; the public methods run the Vector API kernels when
+ * {@code jdk.incubator.vector} is present and the scalar ones otherwise.
+ */
+public final class AttentionKernels {
+    /** Rows of a register block: output rows are handled in blocks [i0, i0 + MR) with i0 a multiple of MR. */
+    public static final int MR = 4;
+    /** Columns of a register block: two 8-float vectors. */
+    public static final int NR = 16;
+    /** Lanes of the row sums' partials. */
+    static final int LANES = 8;
+
+    /** All p in [0, k), all columns. */
+    public static final int FULL = 0;
+    /**
+     * Causal columns: row block [i0, i0 + MR) computes columns {@code [0, min(n, roundUp(i0 + MR, NR)))} only;
+     * columns j &gt; i among them hold values the caller must overwrite (they do not enter other outputs).
+     */
+    public static final int CAUSAL_COLUMNS = 1;
+    /** A is lower triangular (A(i, p) = 0 for p &gt; i): row block [i0, i0 + MR) runs p in [0, min(k, i0 + MR)). */
+    public static final int LOWER = 2;
+    /** A is upper triangular (A(i, p) = 0 for p &lt; i): row block [i0, i0 + MR) runs p in [i0, k). */
+    public static final int UPPER = 3;
+
+    private static final boolean VECTOR = Gemm.VECTOR_AVAILABLE;
+
+    private AttentionKernels() {
+    }
+
+    /**
+     * {@code C[i][j] = (accumulate ? C[i][j] : 0) + Σ_p A(i, p)·B[p][j]} for i in [0, m), j in [0, n), with
+     * {@code A(i, p) = a[aOff + i·aRow + p·aCol]} (either layout, so Aᵀ needs no copy), {@code B[p][j] =
+     * b[bOff + p·ldb + j]}, {@code C[i][j] = c[cOff + i·ldc + j]}, and the p range and columns of each row block
+     * set by {@code band} ({@link #FULL}, {@link #CAUSAL_COLUMNS}, {@link #LOWER}, {@link #UPPER}). Each output is
+     * one fma chain along p ascending.
+     */
+    public static void multiply(float[] c, int cOff, int ldc, boolean accumulate,
+                                float[] a, int aOff, int aRow, int aCol,
+                                float[] b, int bOff, int ldb,
+                                int m, int n, int k, int band) {
+        if (VECTOR) {
+            VectorKernels.multiply(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band);
+        } else {
+            multiplyScalar(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band);
+        }
+    }
+
+    /** The oracle of {@link #multiply}: one plain {@code Math.fma} chain per output. */
+    public static void multiplyScalar(float[] c, int cOff, int ldc, boolean accumulate,
+                                      float[] a, int aOff, int aRow, int aCol,
+                                      float[] b, int bOff, int ldb,
+                                      int m, int n, int k, int band) {
+        for (int i = 0; i < m; i++) {
+            int i0 = i - i % MR;
+            int p0 = pFrom(band, i0, k);
+            int p1 = pTo(band, i0, k);
+            int n1 = columns(band, i0, n);
+            for (int j = 0; j < n1; j++) {
+                int ci = cOff + i * ldc + j;
+                float s = accumulate ? c[ci] : 0f;
+                for (int p = p0; p < p1; p++) {
+                    s = Math.fma(a[aOff + i * aRow + p * aCol], b[bOff + p * ldb + j], s);
+                }
+                c[ci] = s;
+            }
+        }
+    }
+
+    static int pFrom(int band, int i0, int k) {
+        return band == UPPER ? Math.min(i0, k) : 0;
+    }
+
+    static int pTo(int band, int i0, int k) {
+        return band == LOWER ? Math.min(k, i0 + MR) : k;
+    }
+
+    static int columns(int band, int i0, int n) {
+        return band == CAUSAL_COLUMNS ? Math.min(n, (i0 + MR + NR - 1) / NR * NR) : n;
+    }
+
+    /** {@code dst[j·ldDst + i] = src[sOff + i·ldSrc + j]} for i in [0, rows), j in [0, cols). */
+    public static void transpose(float[] dst, int dOff, int ldDst, float[] src, int sOff, int ldSrc, int rows,
+                                 int cols) {
+        for (int i = 0; i < rows; i++) {
+            int si = sOff + i * ldSrc;
+            for (int j = 0; j < cols; j++) {
+                dst[dOff + j * ldDst + i] = src[si + j];
+            }
+        }
+    }
+
+    /**
+     * One causal softmax row in place: {@code s[j] ← s[j]·scale}, then {@code p[j] = e[j] / Σe} with
+     * {@code e[j] = exp(s[j] − max)} ({@link Elementwise#exp}) for j in [0, len); {@code s[j] = 0} for j in
+     * [len, width).
+     */
+    public static void softmaxRow(float[] s, int off, int len, int width, float scale) {
+        if (VECTOR) {
+            VectorKernels.softmaxRow(s, off, len, width, scale);
+        } else {
+            softmaxRowScalar(s, off, len, width, scale);
+        }
+    }
+
+    /** The oracle of {@link #softmaxRow}. */
+    public static void softmaxRowScalar(float[] s, int off, int len, int width, float scale) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < len; j++) {
+            float v = s[off + j] * scale;
+            s[off + j] = v;
+            max = Math.max(max, v);
+        }
+        float[] part = new float[LANES];
+        int bound = len - len % LANES;
+        for (int j = 0; j < bound; j++) {
+            float e = Elementwise.exp(s[off + j] - max);
+            s[off + j] = e;
+            part[j % LANES] += e;
+        }
+        float sum = combine(part);
+        for (int j = bound; j < len; j++) {
+            float e = Elementwise.exp(s[off + j] - max);
+            s[off + j] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int j = 0; j < len; j++) {
+            s[off + j] *= inv;
+        }
+        for (int j = len; j < width; j++) {
+            s[off + j] = 0f;
+        }
+    }
+
+    /**
+     * Softmax backward of one causal row in place: with p the probabilities and g their gradient,
+     * {@code g[j] ← p[j]·(g[j] − Σ_i p[i]·g[i])·scale} for j in [0, len), {@code g[j] = 0} for j in [len, width).
+     */
+    public static void softmaxBackwardRow(float[] g, int gOff, float[] p, int pOff, int len, int width,
+                                          float scale) {
+        if (VECTOR) {
+            VectorKernels.softmaxBackwardRow(g, gOff, p, pOff, len, width, scale);
+        } else {
+            softmaxBackwardRowScalar(g, gOff, p, pOff, len, width, scale);
+        }
+    }
+
+    /** The oracle of {@link #softmaxBackwardRow}. */
+    public static void softmaxBackwardRowScalar(float[] g, int gOff, float[] p, int pOff, int len, int width,
+                                                float scale) {
+        float[] part = new float[LANES];
+        int bound = len - len % LANES;
+        for (int j = 0; j < bound; j++) {
+            part[j % LANES] = Math.fma(p[pOff + j], g[gOff + j], part[j % LANES]);
+        }
+        float dot = combine(part);
+        for (int j = bound; j < len; j++) {
+            dot = Math.fma(p[pOff + j], g[gOff + j], dot);
+        }
+        for (int j = 0; j < len; j++) {
+            g[gOff + j] = p[pOff + j] * (g[gOff + j] - dot) * scale;
+        }
+        for (int j = len; j < width; j++) {
+            g[gOff + j] = 0f;
+        }
+    }
+
+    /** The fixed combination of 8 lane partials. */
+    static float combine(float[] l) {
+        return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+    }
+}

@@ -1,0 +1,111 @@
+package io.accrue.tensor;
+
+/**
+ * Elementwise float kernels with a deterministic exp: every element is computed alone by the same sequence of
+ * IEEE-exact operations (add, sub, mul, div, fma, min, max, integer bit operations), so the result for a given x
+ * has the same bits in every lane, at every position, in the Vector API path and the scalar path, interpreted or
+ * compiled. The Vector API's own EXP/TANH are not used: their compiled and interpreted results may differ.
+ * Outputs first, then inputs (STYLE 5). The {@code *Scalar} methods are the oracle.
+ */
+public final class Elementwise {
+    private static final boolean VECTOR = Gemm.VECTOR_AVAILABLE;
+
+    // exp: x clamped to [EXP_LO, EXP_HI], x = n·ln2 + r with n = round(x·log2 e), e^r by a degree-7 polynomial
+    // (Cephes expf), times 2^n built from the exponent bits.
+    static final float EXP_LO = -87.3f;
+    static final float EXP_HI = 88.3f;
+    static final float LOG2E = 1.44269504088896341f;
+    /** 1.5·2^23: adding it rounds a float of magnitude &lt; 2^22 to an integer (ties to even). */
+    static final float ROUND = 12582912f;
+    static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
+    static final float LN2_HI = 0.693359375f;
+    static final float LN2_LO = -2.12194440e-4f;
+    static final float P0 = 1.9875691500e-4f;
+    static final float P1 = 1.3981999507e-3f;
+    static final float P2 = 8.3334519073e-3f;
+    static final float P3 = 4.1665795894e-2f;
+    static final float P4 = 1.6666665459e-1f;
+    static final float P5 = 5.0000001201e-1f;
+
+    // GELU (tanh form) as x·σ(2u): y = x / (1 + e), e = exp(−2u), u = √(2/π)·(x + 0.044715·x³).
+    static final float GELU_C = 0.044715f;
+    static final float GELU_3C = 3f * 0.044715f;
+    static final float GELU_2K = (float) (2.0 * Math.sqrt(2.0 / Math.PI));
+    static final float GELU_M2K = -GELU_2K;
+
+    private Elementwise() {
+    }
+
+    /**
+     * e^x with a relative error of a few ulp for x in [−87.3, 88.3]; x is clamped to that range (e^x for smaller
+     * x is ≈ 1.2e−38 instead of 0, for larger ≈ 2.1e38 instead of ∞); NaN gives NaN.
+     */
+    public static float exp(float x) {
+        x = Math.min(Math.max(x, EXP_LO), EXP_HI);
+        float t = Math.fma(x, LOG2E, ROUND);
+        float n = t - ROUND;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(P0, r, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        float e = Math.fma(p, r * r, r) + 1f;
+        int bits = (Float.floatToRawIntBits(t) - ROUND_BITS + 127) << 23;
+        return e * Float.intBitsToFloat(bits);
+    }
+
+    /** GELU of one element, {@code x / (1 + exp(−2u))} = {@code ½·x·(1 + tanh u)}. */
+    public static float gelu(float x) {
+        float v = Math.fma(GELU_C * (x * x), x, x);
+        return x / (1f + exp(v * GELU_M2K));
+    }
+
+    /**
+     * The GELU derivative of one element: with e = exp(−2u), s = 1/(1 + e):
+     * {@code s·(1 + 2·√(2/π)·x·(1 + 3·0.044715·x²)·e·s)}.
+     */
+    public static float geluGrad(float x) {
+        float x2 = x * x;
+        float v = Math.fma(GELU_C * x2, x, x);
+        float e = exp(v * GELU_M2K);
+        float s = 1f / (1f + e);
+        float es = e * s;
+        float q = GELU_2K * x * Math.fma(GELU_3C, x2, 1f) * es;
+        return Math.fma(s, q, s);
+    }
+
+    /** {@code y[i] = gelu(x[i])} for i in [0, n). */
+    public static void gelu(float[] y, int yOff, float[] x, int xOff, int n) {
+        if (VECTOR) {
+            VectorKernels.gelu(y, yOff, x, xOff, n);
+        } else {
+            geluScalar(y, yOff, x, xOff, n);
+        }
+    }
+
+    /** The oracle of {@link #gelu(float[], int, float[], int, int)}. */
+    public static void geluScalar(float[] y, int yOff, float[] x, int xOff, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] = gelu(x[xOff + i]);
+        }
+    }
+
+    /** {@code dx[i] = fma(dy[i], geluGrad(x[i]), dx[i])} for i in [0, n). */
+    public static void geluBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n) {
+        if (VECTOR) {
+            VectorKernels.geluBackward(dx, dxOff, dy, dyOff, x, xOff, n);
+        } else {
+            geluBackwardScalar(dx, dxOff, dy, dyOff, x, xOff, n);
+        }
+    }
+
+    /** The oracle of {@link #geluBackward}. */
+    public static void geluBackwardScalar(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff,
+                                          int n) {
+        for (int i = 0; i < n; i++) {
+            dx[dxOff + i] = Math.fma(dy[dyOff + i], geluGrad(x[xOff + i]), dx[dxOff + i]);
+        }
+    }
+}

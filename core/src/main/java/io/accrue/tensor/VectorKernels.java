@@ -1,0 +1,316 @@
+package io.accrue.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import static io.accrue.tensor.Elementwise.EXP_HI;
+import static io.accrue.tensor.Elementwise.EXP_LO;
+import static io.accrue.tensor.Elementwise.GELU_2K;
+import static io.accrue.tensor.Elementwise.GELU_3C;
+import static io.accrue.tensor.Elementwise.GELU_C;
+import static io.accrue.tensor.Elementwise.GELU_M2K;
+import static io.accrue.tensor.Elementwise.LN2_HI;
+import static io.accrue.tensor.Elementwise.LN2_LO;
+import static io.accrue.tensor.Elementwise.LOG2E;
+import static io.accrue.tensor.Elementwise.P0;
+import static io.accrue.tensor.Elementwise.P1;
+import static io.accrue.tensor.Elementwise.P2;
+import static io.accrue.tensor.Elementwise.P3;
+import static io.accrue.tensor.Elementwise.P4;
+import static io.accrue.tensor.Elementwise.P5;
+import static io.accrue.tensor.Elementwise.ROUND;
+import static io.accrue.tensor.Elementwise.ROUND_BITS;
+
+/**
+ * The Vector API bodies of {@link AttentionKernels} and {@link Elementwise}; loaded only when
+ * {@code jdk.incubator.vector} is present. Each method gives exactly the bits of its scalar oracle: lanes hold
+ * independent outputs (or the fixed lane partials of a row sum), every operation is IEEE-exact lanewise, and the
+ * tails use {@code Math.fma} in the oracle's order. The species is fixed at 8 floats, so the lane partials do
+ * not depend on the machine.
+ */
+final class VectorKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    private static final int W = 8;
+    private static final int MR = AttentionKernels.MR;
+    private static final int NR = AttentionKernels.NR;
+
+    private VectorKernels() {
+    }
+
+    static void multiply(float[] c, int cOff, int ldc, boolean accumulate,
+                         float[] a, int aOff, int aRow, int aCol,
+                         float[] b, int bOff, int ldb,
+                         int m, int n, int k, int band) {
+        for (int i0 = 0; i0 < m; i0 += MR) {
+            int rows = Math.min(MR, m - i0);
+            int p0 = AttentionKernels.pFrom(band, i0, k);
+            int p1 = AttentionKernels.pTo(band, i0, k);
+            int n1 = AttentionKernels.columns(band, i0, n);
+            int j = 0;
+            if (rows == MR) {
+                for (; j + NR <= n1; j += NR) {
+                    block4x16(c, cOff + i0 * ldc + j, ldc, accumulate, a, aOff + i0 * aRow, aRow, aCol,
+                            b, bOff + j, ldb, p0, p1);
+                }
+                for (; j + W <= n1; j += W) {
+                    block4x8(c, cOff + i0 * ldc + j, ldc, accumulate, a, aOff + i0 * aRow, aRow, aCol,
+                            b, bOff + j, ldb, p0, p1);
+                }
+            } else {
+                for (int r = 0; r < rows; r++) {
+                    for (int jj = 0; jj + W <= n1; jj += W) {
+                        block1x8(c, cOff + (i0 + r) * ldc + jj, accumulate, a, aOff + (i0 + r) * aRow, aCol,
+                                b, bOff + jj, ldb, p0, p1);
+                    }
+                }
+                j = n1 - n1 % W;
+            }
+            for (int r = 0; r < rows; r++) {
+                int ar = aOff + (i0 + r) * aRow;
+                for (int jj = j; jj < n1; jj++) {
+                    int ci = cOff + (i0 + r) * ldc + jj;
+                    float s = accumulate ? c[ci] : 0f;
+                    for (int p = p0; p < p1; p++) {
+                        s = Math.fma(a[ar + p * aCol], b[bOff + p * ldb + jj], s);
+                    }
+                    c[ci] = s;
+                }
+            }
+        }
+    }
+
+    private static void block4x16(float[] c, int co, int ldc, boolean accumulate, float[] a, int ao, int aRow,
+                                  int aCol, float[] b, int bo, int ldb, int p0, int p1) {
+        FloatVector c00;
+        FloatVector c01;
+        FloatVector c10;
+        FloatVector c11;
+        FloatVector c20;
+        FloatVector c21;
+        FloatVector c30;
+        FloatVector c31;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(S, c, co);
+            c01 = FloatVector.fromArray(S, c, co + W);
+            c10 = FloatVector.fromArray(S, c, co + ldc);
+            c11 = FloatVector.fromArray(S, c, co + ldc + W);
+            c20 = FloatVector.fromArray(S, c, co + 2 * ldc);
+            c21 = FloatVector.fromArray(S, c, co + 2 * ldc + W);
+            c30 = FloatVector.fromArray(S, c, co + 3 * ldc);
+            c31 = FloatVector.fromArray(S, c, co + 3 * ldc + W);
+        } else {
+            c00 = FloatVector.zero(S);
+            c01 = c00;
+            c10 = c00;
+            c11 = c00;
+            c20 = c00;
+            c21 = c00;
+            c30 = c00;
+            c31 = c00;
+        }
+        int a0 = ao;
+        int a1 = ao + aRow;
+        int a2 = ao + 2 * aRow;
+        int a3 = ao + 3 * aRow;
+        for (int p = p0; p < p1; p++) {
+            int bp = bo + p * ldb;
+            int ap = p * aCol;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + W);
+            FloatVector x = FloatVector.broadcast(S, a[a0 + ap]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[a1 + ap]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[a2 + ap]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[a3 + ap]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+        }
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + W);
+        c10.intoArray(c, co + ldc);
+        c11.intoArray(c, co + ldc + W);
+        c20.intoArray(c, co + 2 * ldc);
+        c21.intoArray(c, co + 2 * ldc + W);
+        c30.intoArray(c, co + 3 * ldc);
+        c31.intoArray(c, co + 3 * ldc + W);
+    }
+
+    private static void block4x8(float[] c, int co, int ldc, boolean accumulate, float[] a, int ao, int aRow,
+                                 int aCol, float[] b, int bo, int ldb, int p0, int p1) {
+        FloatVector c0;
+        FloatVector c1;
+        FloatVector c2;
+        FloatVector c3;
+        if (accumulate) {
+            c0 = FloatVector.fromArray(S, c, co);
+            c1 = FloatVector.fromArray(S, c, co + ldc);
+            c2 = FloatVector.fromArray(S, c, co + 2 * ldc);
+            c3 = FloatVector.fromArray(S, c, co + 3 * ldc);
+        } else {
+            c0 = FloatVector.zero(S);
+            c1 = c0;
+            c2 = c0;
+            c3 = c0;
+        }
+        int a0 = ao;
+        int a1 = ao + aRow;
+        int a2 = ao + 2 * aRow;
+        int a3 = ao + 3 * aRow;
+        for (int p = p0; p < p1; p++) {
+            int ap = p * aCol;
+            FloatVector b0 = FloatVector.fromArray(S, b, bo + p * ldb);
+            c0 = FloatVector.broadcast(S, a[a0 + ap]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, a[a1 + ap]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, a[a2 + ap]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, a[a3 + ap]).fma(b0, c3);
+        }
+        c0.intoArray(c, co);
+        c1.intoArray(c, co + ldc);
+        c2.intoArray(c, co + 2 * ldc);
+        c3.intoArray(c, co + 3 * ldc);
+    }
+
+    private static void block1x8(float[] c, int co, boolean accumulate, float[] a, int ao, int aCol,
+                                 float[] b, int bo, int ldb, int p0, int p1) {
+        FloatVector c0 = accumulate ? FloatVector.fromArray(S, c, co) : FloatVector.zero(S);
+        for (int p = p0; p < p1; p++) {
+            c0 = FloatVector.broadcast(S, a[ao + p * aCol]).fma(FloatVector.fromArray(S, b, bo + p * ldb), c0);
+        }
+        c0.intoArray(c, co);
+    }
+
+    /** The fixed combination of the 8 lane partials, as {@link AttentionKernels#combine}. */
+    private static float combine(FloatVector v) {
+        return ((v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3))) + ((v.lane(4) + v.lane(5))
+                + (v.lane(6) + v.lane(7)));
+    }
+
+    static void softmaxRow(float[] s, int off, int len, int width, float scale) {
+        int bound = S.loopBound(len);
+        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int j = 0;
+        for (; j < bound; j += W) {
+            FloatVector v = FloatVector.fromArray(S, s, off + j).mul(scale);
+            v.intoArray(s, off + j);
+            vmax = vmax.max(v);
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int l = 0; l < W; l++) {
+            max = Math.max(max, vmax.lane(l));
+        }
+        for (; j < len; j++) {
+            float v = s[off + j] * scale;
+            s[off + j] = v;
+            max = Math.max(max, v);
+        }
+        FloatVector vm = FloatVector.broadcast(S, max);
+        FloatVector part = FloatVector.zero(S);
+        for (j = 0; j < bound; j += W) {
+            FloatVector e = exp(FloatVector.fromArray(S, s, off + j).sub(vm));
+            e.intoArray(s, off + j);
+            part = part.add(e);
+        }
+        float sum = combine(part);
+        for (; j < len; j++) {
+            float e = Elementwise.exp(s[off + j] - max);
+            s[off + j] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (j = 0; j < bound; j += W) {
+            FloatVector.fromArray(S, s, off + j).mul(inv).intoArray(s, off + j);
+        }
+        for (; j < len; j++) {
+            s[off + j] *= inv;
+        }
+        for (j = len; j < width; j++) {
+            s[off + j] = 0f;
+        }
+    }
+
+    static void softmaxBackwardRow(float[] g, int gOff, float[] p, int pOff, int len, int width, float scale) {
+        int bound = S.loopBound(len);
+        FloatVector part = FloatVector.zero(S);
+        int j = 0;
+        for (; j < bound; j += W) {
+            part = FloatVector.fromArray(S, p, pOff + j).fma(FloatVector.fromArray(S, g, gOff + j), part);
+        }
+        float dot = combine(part);
+        for (; j < len; j++) {
+            dot = Math.fma(p[pOff + j], g[gOff + j], dot);
+        }
+        for (j = 0; j < bound; j += W) {
+            FloatVector pv = FloatVector.fromArray(S, p, pOff + j);
+            pv.mul(FloatVector.fromArray(S, g, gOff + j).sub(dot)).mul(scale).intoArray(g, gOff + j);
+        }
+        for (; j < len; j++) {
+            g[gOff + j] = p[pOff + j] * (g[gOff + j] - dot) * scale;
+        }
+        for (j = len; j < width; j++) {
+            g[gOff + j] = 0f;
+        }
+    }
+
+    private static FloatVector bc(float v) {
+        return FloatVector.broadcast(S, v);
+    }
+
+    /** Lanewise {@link Elementwise#exp}, the same operations in the same order. */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(EXP_LO).min(EXP_HI);
+        FloatVector t = x.fma(bc(LOG2E), bc(ROUND));
+        FloatVector n = t.sub(ROUND);
+        FloatVector r = n.fma(bc(-LN2_HI), x);
+        r = n.fma(bc(-LN2_LO), r);
+        FloatVector q = bc(P0).fma(r, bc(P1));
+        q = q.fma(r, bc(P2));
+        q = q.fma(r, bc(P3));
+        q = q.fma(r, bc(P4));
+        q = q.fma(r, bc(P5));
+        FloatVector e = q.fma(r.mul(r), r).add(1f);
+        FloatVector scale = ((IntVector) t.reinterpretAsInts()).sub(ROUND_BITS - 127)
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return e.mul(scale);
+    }
+
+    static void gelu(float[] y, int yOff, float[] x, int xOff, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += W) {
+            FloatVector xv = FloatVector.fromArray(S, x, xOff + i);
+            FloatVector v = xv.mul(xv).mul(GELU_C).fma(xv, xv);
+            FloatVector e = exp(v.mul(GELU_M2K));
+            xv.div(e.add(1f)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] = Elementwise.gelu(x[xOff + i]);
+        }
+    }
+
+    static void geluBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += W) {
+            FloatVector xv = FloatVector.fromArray(S, x, xOff + i);
+            FloatVector x2 = xv.mul(xv);
+            FloatVector v = x2.mul(GELU_C).fma(xv, xv);
+            FloatVector e = exp(v.mul(GELU_M2K));
+            FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
+            FloatVector es = e.mul(s);
+            FloatVector q = xv.mul(GELU_2K).mul(x2.fma(bc(GELU_3C), bc(1f))).mul(es);
+            FloatVector local = s.fma(q, s);
+            FloatVector.fromArray(S, dy, dyOff + i).fma(local, FloatVector.fromArray(S, dx, dxOff + i))
+                    .intoArray(dx, dxOff + i);
+        }
+        for (; i < n; i++) {
+            dx[dxOff + i] = Math.fma(dy[dyOff + i], Elementwise.geluGrad(x[xOff + i]), dx[dxOff + i]);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.accrue.train;
+
+import java.util.Locale;
+
+/**
+ * A predicted peak memory, broken down by role (law 1 and law 4 make each part a closed formula).
+ *
+ * @param microBatch      B the plan is for
+ * @param accumulation    K that reaches the effective batch
+ * @param weightsBytes    the flat parameter buffer
+ * @param gradsBytes      the flat gradient buffer (including tied-use slots)
+ * @param optimizerBytes  the optimizer's state buffers
+ * @param activationBytes the activation arena of one micro-batch (independent of K)
+ * @param runtimeBytes    JVM overhead: young generation, code, metaspace, thread stacks
+ */
+public record MemoryPlan(int microBatch, int accumulation, long weightsBytes, long gradsBytes, long optimizerBytes,
+                         long activationBytes, long runtimeBytes) {
+
+    public long totalBytes() {
+        return weightsBytes + gradsBytes + optimizerBytes + activationBytes + runtimeBytes;
+    }
+
+    /** The Java heap this plan needs: everything but the non-heap part of the runtime overhead. */
+    public long heapBytes() {
+        return totalBytes() - MemoryPlanner.NON_HEAP_BYTES;
+    }
+
+    /** A human-readable breakdown, one role per line. */
+    public String breakdown() {
+        return String.format(Locale.ROOT, "  weights      %s%n  gradients    %s%n  optimizer    %s%n"
+                        + "  activations  %s  (one micro-batch of %d)%n  runtime      %s%n  total        %s", mb(weightsBytes), mb(gradsBytes), mb(optimizerBytes), mb(activationBytes),
+                microBatch, mb(runtimeBytes), mb(totalBytes()));
+    }
+
+    static String mb(long bytes) {
+        return String.format(Locale.ROOT, "%,10.1f MB", bytes / 1048576.0);
+    }
+}

@@ -1,0 +1,118 @@
+package io.accrue.tensor;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The deterministic exp and GELU: accuracy against double references, vector bits equal scalar bits. */
+class ElementwiseTest {
+
+    /** Distance in units in the last place between a float and the float nearest to a double reference. */
+    static long ulps(float got, double want) {
+        float w = (float) want;
+        return Math.abs((long) Float.floatToRawIntBits(got) - Float.floatToRawIntBits(w));
+    }
+
+    private static float[] grid(float lo, float hi, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = lo + (hi - lo) * i / (n - 1);
+        }
+        return x;
+    }
+
+    @Test
+    void expIsWithinTwoUlpsOverItsRange() {
+        long worst = 0;
+        for (float x : grid(-87f, 88f, 400_001)) {
+            worst = Math.max(worst, ulps(Elementwise.exp(x), Math.exp(x)));
+        }
+        assertTrue(worst <= 2, "max ulp error of exp: " + worst);
+        assertEquals(1f, Elementwise.exp(0f));
+        assertTrue(Float.isNaN(Elementwise.exp(Float.NaN)));
+        assertTrue(Elementwise.exp(-1000f) < 2e-38f && Elementwise.exp(-1000f) >= 0f);
+    }
+
+    /**
+     * Against ½·x·(1 + tanh u) in double ({@link Math#tanh}): at most 3 ulp for x in [−1, 10] and 16 ulp for x in
+     * [−3, −1]. Further out the argument u = √(2/π)(x + 0.044715x³), rounded to float, costs relative accuracy
+     * growing with |u| (y is then x·e^{−2|u|}, below 1e−2 in magnitude), and the double tanh formula itself cancels
+     * to 0, so the tail is checked against x·σ(2u) in double: relative error at most 4e−5 down to x = −9.
+     */
+    @Test
+    void geluMatchesTheTanhFormula() {
+        long worstCore = 0;
+        long worstMid = 0;
+        double worstTail = 0;
+        for (float x : grid(-1f, 10f, 200_001)) {
+            worstCore = Math.max(worstCore, ulps(Elementwise.gelu(x), tanhGelu(x)));
+        }
+        for (float x : grid(-3f, -1f, 100_001)) {
+            worstMid = Math.max(worstMid, ulps(Elementwise.gelu(x), tanhGelu(x)));
+        }
+        for (float x : grid(-9f, -3f, 60_001)) {
+            double u = Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x);
+            double want = x / (1 + Math.exp(-2 * u));
+            worstTail = Math.max(worstTail, Math.abs(Elementwise.gelu(x) - want) / Math.abs(want));
+        }
+        assertTrue(worstCore <= 3, "max ulp error of gelu on [-1, 10]: " + worstCore);
+        assertTrue(worstMid <= 16, "max ulp error of gelu on [-3, -1]: " + worstMid);
+        assertTrue(worstTail <= 4e-5, "max relative error of gelu on [-9, -3]: " + worstTail);
+        assertEquals(0f, Elementwise.gelu(0f));
+        assertEquals(1e6f, Elementwise.gelu(1e6f));
+    }
+
+    /** The derivative against the tanh formula in double: error at most 2e−7 + 2e−6·|gelu'(x)| on [−9, 10]. */
+    @Test
+    void geluGradientMatchesTheTanhFormula() {
+        double worst = 0;
+        for (float x : grid(-9f, 10f, 200_001)) {
+            double u = Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x);
+            double th = Math.tanh(u);
+            double want = 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * Math.sqrt(2 / Math.PI)
+                    * (1 + 3 * 0.044715 * x * x);
+            worst = Math.max(worst, Math.abs(Elementwise.geluGrad(x) - want) / (2e-7 + 2e-6 * Math.abs(want)));
+        }
+        assertTrue(worst <= 1, "gelu' error over its bound, ratio " + worst);
+    }
+
+    private static double tanhGelu(double x) {
+        return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+    }
+
+    @Test
+    void vectorGeluEqualsScalarBitsAtEveryOffset() {
+        float[] x = grid(-12f, 12f, 1003);
+        x[5] = Float.NaN;
+        x[17] = -0f;
+        x[40] = 1e30f;
+        x[41] = -1e30f;
+        for (int off : new int[] {0, 1, 5}) {
+            int n = x.length - off;
+            float[] fast = new float[n];
+            float[] slow = new float[n];
+            Elementwise.gelu(fast, 0, x, off, n);
+            Elementwise.geluScalar(slow, 0, x, off, n);
+            assertArrayEquals(ElementwiseTestBits.of(slow), ElementwiseTestBits.of(fast));
+            float[] dy = grid(-1f, 2f, n);
+            float[] gf = grid(3f, -3f, n);
+            float[] gs = gf.clone();
+            Elementwise.geluBackward(gf, 0, dy, 0, x, off, n);
+            Elementwise.geluBackwardScalar(gs, 0, dy, 0, x, off, n);
+            assertArrayEquals(ElementwiseTestBits.of(gs), ElementwiseTestBits.of(gf));
+        }
+    }
+
+    /** Raw bits of a float array. */
+    static final class ElementwiseTestBits {
+        static int[] of(float[] a) {
+            int[] b = new int[a.length];
+            for (int i = 0; i < a.length; i++) {
+                b[i] = Float.floatToRawIntBits(a[i]);
+            }
+            return b;
+        }
+    }
+}

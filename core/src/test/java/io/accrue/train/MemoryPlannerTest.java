@@ -1,0 +1,81 @@
+package io.accrue.train;
+
+import io.accrue.models.Gpt;
+import io.accrue.models.GptConfig;
+import io.accrue.models.TokenBatch;
+import io.accrue.autograd.Tape;
+import io.accrue.tensor.Arena;
+import io.accrue.tensor.Compute;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MemoryPlannerTest {
+
+    @Test
+    void planArithmeticOnAHandComputedConfig() {
+        // L=1, NH=1, C=4, T=2, V=3; B=1: N=2 rows.
+        GptConfig cfg = new GptConfig(1, 1, 4, 2, 3, 0f);
+        // params: wte 12 + wpe 8 + block (ln 8+8, c_attn 48+12, c_proj 16+4, c_fc 64+16, c_proj 64+4) + ln_f 8
+        assertEquals(272, cfg.parameterCount());
+        // outputs: embeddings 3·N·C = 24, block 18·N·C = 144, ln_f N·C + logits N·V = 14 → 182, twice (gradients)
+        // scratch: ln 2N+2N, attention probs B·NH·T·T = 4, Kᵀ 1·HS·T = 8, backward Vᵀ+dS 8+4, ln_f 2N, loss 3N → 42
+        assertEquals(2 * 182 + 42, MemoryPlanner.gptArenaFloats(cfg, 1, 2, 1, false));
+        MemoryPlan p = MemoryPlanner.plan(cfg, 1, 4, 2, OptimizerKind.ADAMW, 0, 1, false);
+        assertEquals(4 * 272, p.weightsBytes());
+        assertEquals(4 * (272 + 12), p.gradsBytes(), "plus the tied head's gradient slot");
+        assertEquals(2 * 4 * 272, p.optimizerBytes());
+        assertEquals(4 * 406, p.activationBytes());
+        assertEquals(0, MemoryPlanner.plan(cfg, 1, 4, 2, OptimizerKind.SGD, 0, 1, false).optimizerBytes());
+    }
+
+    @Test
+    void predictedArenaEqualsTheMeasuredHighWaterMarkExactly() {
+        for (GptConfig cfg : new GptConfig[] {GptConfig.named("tiny").withContext(32),
+                GptConfig.named("tiny").withContext(24).withDropout(0.1f), new GptConfig(3, 3, 48, 16, 50, 0f)}) {
+            for (int threads : new int[] {1, 2, 3}) {
+              for (boolean checkpointing : new boolean[] {false, true}) {
+                int b = 3;
+                int t = cfg.context();
+                Gpt gpt = new Gpt(cfg, 1).checkpointActivations(checkpointing);
+                try (Compute compute = new Compute(threads)) {
+                    Arena arena = new Arena();
+                    Tape tape = new Tape(compute, arena);
+                    int[] ids = new int[b * t];
+                    long[] ex = {0, 1, 2};
+                    gpt.loss(tape, new TokenBatch(ids, ids, ex, b, t));
+                    tape.backward();
+                    tape.reset();
+                    assertEquals(MemoryPlanner.gptArenaFloats(cfg, b, t, threads, checkpointing),
+                            arena.highWaterFloats(), cfg + " threads=" + threads + " checkpointing=" + checkpointing);
+                }
+              }
+            }
+        }
+    }
+
+    @Test
+    void fitPicksTheLargestMicroBatchThatFitsAndRefusesImpossibleBudgets() {
+        GptConfig small = GptConfig.named("small");
+        MemoryPlan p = MemoryPlanner.fit(small, 2L << 30, 64, 256, OptimizerKind.ADAMW, 0, 2, false);
+        assertEquals(64, p.microBatch() * p.accumulation());
+        assertTrue(p.totalBytes() <= 2L << 30);
+        MemoryPlan bigger = MemoryPlanner.plan(small, nextDivisor(64, p.microBatch()), 1, 256, OptimizerKind.ADAMW, 0, 2, false);
+        assertTrue(p.microBatch() == 64 || bigger.totalBytes() > 2L << 30, "the next larger micro-batch must not fit");
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> MemoryPlanner.fit(GptConfig.named("gpt2-medium"), 1L << 30, 32, 1024, OptimizerKind.ADAMW, 0, 2, false));
+        assertTrue(e.getMessage().contains("micro-batch 1") && e.getMessage().contains("activation checkpointing"),
+                e.getMessage());
+    }
+
+    private static int nextDivisor(int n, int b) {
+        for (int d = b + 1; d <= n; d++) {
+            if (n % d == 0) {
+                return d;
+            }
+        }
+        return n;
+    }
+}
