@@ -1,21 +1,15 @@
 package io.accrue.bench;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Helpers shared by the end-to-end benchmarks ({@link GptBench}, {@link MlpBench}): {@code --name value} options,
- * the peak RSS of the process and the median of the timed steps.
+ * Helpers of the end-to-end benchmarks beyond {@link io.accrue.train.Throughput} (which holds the GPT measurement,
+ * the MFU peak and the peak RSS): {@code --name value} options and the median of the timed steps.
  */
 final class BenchSupport {
-    /** fp32 peak per thread used for MFU, as in the reference: 32 FLOP/cycle × 3.3 GHz. */
-    static final double PEAK_GFLOPS_PER_THREAD = 105.6;
-
     private BenchSupport() {
     }
 
@@ -56,15 +50,5 @@ final class BenchSupport {
 
     static String list(double[] values) {
         return Arrays.toString(values);
-    }
-
-    /** VmHWM of this process from /proc, in MiB. */
-    static double peakRssMb() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmHWM:")) {
-                return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
-            }
-        }
-        return Double.NaN;
     }
 }

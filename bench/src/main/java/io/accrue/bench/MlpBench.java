@@ -7,10 +7,10 @@ import io.accrue.models.MlpConfig;
 import io.accrue.nn.NormKind;
 import io.accrue.tensor.KeyedRandom;
 import io.accrue.train.StepMetrics;
+import io.accrue.train.Throughput;
 import io.accrue.train.TrainConfig;
 import io.accrue.train.Trainer;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -32,7 +32,7 @@ public final class MlpBench {
     private MlpBench() {
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) {
         Map<String, String> o = BenchSupport.options(args, Map.of("micro-batch", "64", "accum", "1", "steps", "200",
                 "warmup", "20", "threads", BenchSupport.allCores(), "hidden", "1024", "seed", "1337"));
         int b = Integer.parseInt(o.get("micro-batch"));
@@ -74,7 +74,7 @@ public final class MlpBench {
         long params = model.parameters().size();
         int samples = b * k;
         double achieved = samples * 6.0 * params / median / 1e9;
-        double peak = threads * BenchSupport.PEAK_GFLOPS_PER_THREAD;
+        double peak = threads * Throughput.PEAK_GFLOPS_PER_THREAD;
         System.out.printf(Locale.ROOT, "{\"impl\": \"accrue\", \"config\": \"mlp-784-%d-%d-10\", \"params\": %d, "
                         + "\"B\": %d, \"K\": %d, \"effective_batch\": %d, \"warmup\": %d, \"steps\": %d, "
                         + "\"samples_per_sec\": %.1f, \"sec_per_optimizer_step\": %.6f, \"sec_per_step_min\": %.6f, "
@@ -82,7 +82,7 @@ public final class MlpBench {
                         + "\"achieved_gflops\": %.2f, \"peak_gflops\": %.1f, \"mfu\": %.4f, \"final_loss\": %.4f, "
                         + "\"threads\": %d}%n",
                 hidden, hidden, params, b, k, samples, warmup, steps, samples / median, median, timed[0], mean,
-                1000 * median / samples, BenchSupport.peakRssMb(), achieved, peak, achieved / peak, loss[0],
+                1000 * median / samples, Throughput.peakRssMb(), achieved, peak, achieved / peak, loss[0],
                 threads);
     }
 }

@@ -1,8 +1,16 @@
 package io.accrue.cli;
 
 import io.accrue.train.Json;
+import io.accrue.train.MemoryUsage;
 import io.accrue.train.StepMetrics;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -11,14 +19,42 @@ final class Metrics {
     private Metrics() {
     }
 
-    /** One line of {@code metrics.jsonl}. */
-    static String json(StepMetrics m, double tokensPerSecond, double elapsed) {
+    /** One line of {@code metrics.jsonl}: the step's record, throughput, and memory in bytes. */
+    static String json(StepMetrics m, double tokensPerSecond, double elapsed, MemoryUsage mem, long heapUsedBytes) {
         return String.format(Locale.ROOT, "{\"step\":%d,\"epoch\":%d,\"k\":%d,\"examples\":%d,\"count\":%d,"
                         + "\"loss\":%s,\"lr\":%s,\"grad_norm\":%s,\"skipped\":%b,\"seconds\":%s,"
-                        + "\"tokens_per_s\":%s,\"elapsed_s\":%s,\"arena_floats\":%d}",
+                        + "\"tokens_per_s\":%s,\"elapsed_s\":%s,\"arena_floats\":%d,\"weights_bytes\":%d,"
+                        + "\"grads_bytes\":%d,\"optimizer_bytes\":%d,\"optimizer_state_bytes\":%s,"
+                        + "\"arena_high_water_bytes\":%d,\"memory_total_bytes\":%d,\"heap_used_bytes\":%d}",
                 m.step() + 1, m.epoch(), m.accumulation(), m.examples(), m.count(), num(m.loss()), num(m.lr()),
                 num(m.gradNorm()), m.skipped(), num(m.seconds()), num(tokensPerSecond), num(elapsed),
-                m.arenaFloats());
+                m.arenaFloats(), mem.weightsBytes(), mem.gradsBytes(), mem.optimizerBytes(),
+                mem.optimizerStateBytes().toString().replace(" ", ""), mem.arenaHighWaterBytes(), mem.totalBytes(),
+                heapUsedBytes);
+    }
+
+    /**
+     * Keeps the lines of {@code metrics.jsonl} up to optimizer step {@code step} (1-based, inclusive) before a
+     * resume appends to it: a killed run may have logged steps after its last checkpoint, and its last line may
+     * be cut off.
+     */
+    static void truncate(Path file, long step) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            return;
+        }
+        List<String> keep = new ArrayList<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            try {
+                if (Json.parse(line) instanceof Map<?, ?> m && m.get("step") instanceof Long s && s <= step) {
+                    keep.add(line);
+                }
+            } catch (IllegalArgumentException e) {
+                // a line cut off by a kill: dropped
+            }
+        }
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.write(tmp, keep, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** A flat object of numbers, strings and booleans. */

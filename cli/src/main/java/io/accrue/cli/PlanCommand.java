@@ -24,8 +24,9 @@ public final class PlanCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "NAME", defaultValue = "gpt2-medium",
-            description = "Model: adder, tiny, small, gpt2, gpt2-medium. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--model", paramLabel = "NAME|FILE.json", defaultValue = "gpt2-medium",
+            description = "Model: adder, tiny, small, gpt2, gpt2-medium or a JSON model file. Default: "
+                    + "${DEFAULT-VALUE}")
     String model;
 
     @Option(names = "--memory", paramLabel = "SIZE", required = true,
@@ -51,7 +52,7 @@ public final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        GptConfig cfg = TrainCommand.namedModel(model);
+        GptConfig cfg = ModelSpec.resolve(model);
         int t = seq == null ? cfg.context() : seq;
         if (t <= 0 || t > cfg.context()) {
             throw new UsageException("--seq: " + t + " is outside 1.." + cfg.context() + " for model " + model);

@@ -6,6 +6,7 @@ import io.accrue.models.Gpt;
 import io.accrue.models.GptConfig;
 import io.accrue.optim.LinearScaling;
 import io.accrue.train.Checkpoint;
+import io.accrue.train.MemoryUsage;
 import io.accrue.train.ScheduleKind;
 import io.accrue.train.StepListener;
 import io.accrue.train.StepMetrics;
@@ -45,15 +46,14 @@ import java.util.concurrent.Callable;
                         + "least-significant digit first) and reports exact-match accuracy on held-out problems.",
                 "With --data FILE: a byte-level GPT (V 256) on any UTF-8 text file."})
 final class TrainCommand implements Callable<Integer> {
-    /** The default model of the addition task: 2 layers, 4 heads, width 128. */
-    static final String ADDER = "adder";
-
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "NAME",
-            description = "Model shape: adder (2 layers, 4 heads, width 128), tiny, small, gpt2, gpt2-medium "
-                    + "(vocabulary and context follow the data). Default: adder, or tiny with --data.")
+    @Option(names = "--model", paramLabel = "NAME|FILE.json",
+            description = "Model shape: adder (2 layers, 4 heads, width 128), tiny, small, gpt2, gpt2-medium, or a "
+                    + "JSON file {\"layers\":2,\"heads\":4,\"width\":128,\"context\":64,\"vocab\":256,"
+                    + "\"dropout\":0} (vocabulary and context follow the data; the file's context is the default "
+                    + "--context of --data). Default: adder, or tiny with --data.")
     String model;
 
     @Option(names = "--data", paramLabel = "FILE.txt", description = "Train a byte-level model on this text file "
@@ -123,8 +123,9 @@ final class TrainCommand implements Callable<Integer> {
             description = "Global gradient-norm clip (Infinity: none).")
     double clip;
 
-    @Option(names = "--dropout", paramLabel = "P", defaultValue = "0", description = "Dropout probability.")
-    float dropout;
+    @Option(names = "--dropout", paramLabel = "P", description = "Dropout probability. Default: the --model "
+            + "file's, else 0.")
+    Float dropout;
 
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads. Default: 1 for the adder model (its matrices are too small to "
             + "split), else all cores.")
@@ -146,9 +147,20 @@ final class TrainCommand implements Callable<Integer> {
             + "checkpoint/ directory); give the same training options as the interrupted run.")
     Path resume;
 
+    @Option(names = "--progress", paramLabel = "MODE", defaultValue = "auto",
+            description = "plain: one line per optimizer step; bar: a live progress bar (step, micro-batch, loss, "
+                    + "lr, tokens/s, memory, ETA); auto: the bar when the output is a terminal.")
+    String progressOption;
+
+    Progress.Mode progress;
+
     @Option(names = "--stop-after", paramLabel = "STEPS", hidden = true,
             description = "Stop after this step, as if interrupted (tests).")
     Long stopAfter;
+
+    @Option(names = "--step-delay", paramLabel = "MS", hidden = true, defaultValue = "0",
+            description = "Sleep this long after each step (tests that kill a run between checkpoints).")
+    long stepDelay;
 
     @Override
     public Integer call() throws IOException {
@@ -177,12 +189,13 @@ final class TrainCommand implements Callable<Integer> {
         if (checkpointEvery < 0) {
             throw new UsageException("--checkpoint-every must be ≥ 0, got " + checkpointEvery);
         }
+        progress = parseEnum(Progress.Mode.class, "--progress", progressOption, "plain, bar or auto");
         ScheduleKind scheduleKind = parseEnum(ScheduleKind.class, "--schedule", schedule, "constant, cosine or linear");
         io.accrue.train.OptimizerKind optimizerKind = parseEnum(io.accrue.train.OptimizerKind.class, "--optimizer",
                 optimizer, "adamw or sgd");
 
-        String modelName = model != null ? model : data != null ? "tiny" : ADDER;
-        GptConfig shape = namedModel(modelName);
+        String modelName = model != null ? model : data != null ? "tiny" : ModelSpec.ADDER;
+        GptConfig shape = ModelSpec.resolve(modelName);
         Task task;
         if (data != null) {
             int t = context != null ? context : shape.context();
@@ -198,7 +211,8 @@ final class TrainCommand implements Callable<Integer> {
             }
             task = Task.addition(digits, trainSize, seed);
         }
-        GptConfig gpt = shape.withVocab(task.vocab()).withContext(task.seq()).withDropout(dropout);
+        GptConfig gpt = shape.withVocab(task.vocab()).withContext(task.seq())
+                .withDropout(dropout != null ? dropout : shape.dropout());
 
         int warm = warmup != null ? warmup : steps != null ? (int) Math.min(100, steps / 10) : 100;
         if (warmup != null && warmup < 0) {
@@ -229,7 +243,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (threads != null) {
             b.threads(threads);
-        } else if (ADDER.equalsIgnoreCase(modelName)) {
+        } else if (ModelSpec.ADDER.equalsIgnoreCase(modelName)) {
             b.threads(1);
         }
         TrainConfig config = b.build();
@@ -277,18 +291,6 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    static GptConfig namedModel(String name) {
-        if (ADDER.equalsIgnoreCase(name)) {
-            return new GptConfig(2, 4, 128, 16, 12, 0f);
-        }
-        try {
-            return GptConfig.named(name);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--model: unknown model '" + name + "'; use adder, tiny, small, gpt2 or "
-                    + "gpt2-medium");
-        }
-    }
-
     private static <E extends Enum<E>> E parseEnum(Class<E> type, String option, String value, String choices) {
         try {
             return Enum.valueOf(type, value.toUpperCase(Locale.ROOT).replace('-', '_'));
@@ -321,25 +323,39 @@ final class TrainCommand implements Callable<Integer> {
                 Files.createDirectories(out);
                 Path checkpointDir = out.resolve("checkpoint");
                 Path metricsFile = out.resolve("metrics.jsonl");
+                if (resumeFrom != null) {
+                    Metrics.truncate(metricsFile, resumeFrom.state().step());
+                }
                 List<StepMetrics> history = new ArrayList<>();
                 long startNanos = System.nanoTime();
                 try (BufferedWriter metrics = Files.newBufferedWriter(metricsFile, StandardCharsets.UTF_8,
                         StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         resumeFrom != null ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                    long firstStep = trainer.state().step();
+                    long[] peakHeap = {0};
+                    Runtime rt = Runtime.getRuntime();
+                    Progress progress = Progress.create(opts.progress, console, planned, firstStep);
                     trainer.addListener(new StepListener() {
+                        @Override
+                        public void onMicroBatch(long step, int micro, int k) {
+                            progress.micro(step, micro, k);
+                        }
+
                         @Override
                         public void onStep(StepMetrics m) {
                             history.add(m);
                             double elapsed = (System.nanoTime() - startNanos) / 1e9;
                             double tokensPerSecond = m.examples() * (double) task.seq() / m.seconds();
-                            console.printf(Locale.ROOT, "step %d/%d  loss %.4f  lr %.2e  %,.0f tok/s  %s%n",
-                                    m.step() + 1, planned, m.loss(), m.lr(), tokensPerSecond, clock(elapsed));
-                            console.flush();
+                            MemoryUsage memory = trainer.memoryUsage();
+                            long heap = rt.totalMemory() - rt.freeMemory();
+                            peakHeap[0] = Math.max(peakHeap[0], heap);
+                            long done = m.step() + 1;
+                            double eta = elapsed / (done - firstStep) * (planned - done);
+                            progress.step(new Progress.Step(m, memory, heap, tokensPerSecond, elapsed, eta));
                             try {
-                                metrics.write(Metrics.json(m, tokensPerSecond, elapsed));
+                                metrics.write(Metrics.json(m, tokensPerSecond, elapsed, memory, heap));
                                 metrics.newLine();
                                 metrics.flush();
-                                long done = m.step() + 1;
                                 if (opts.checkpointEvery > 0 && done % opts.checkpointEvery == 0 && done < planned) {
                                     Checkpoint.save(checkpointDir, model.parameters(), trainer.optimizer(),
                                             trainer.state(), meta);
@@ -347,8 +363,16 @@ final class TrainCommand implements Callable<Integer> {
                             } catch (IOException e) {
                                 throw new UncheckedIOException(e);
                             }
-                            if (opts.stopAfter != null && m.step() + 1 >= opts.stopAfter) {
+                            if (opts.stopAfter != null && done >= opts.stopAfter) {
                                 trainer.stop();
+                            }
+                            if (opts.stepDelay > 0) {
+                                try {
+                                    Thread.sleep(opts.stepDelay);
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                    trainer.stop();
+                                }
                             }
                         }
                     });
@@ -357,6 +381,8 @@ final class TrainCommand implements Callable<Integer> {
                         result = trainer.fit();
                     } catch (UncheckedIOException e) {
                         throw e.getCause();
+                    } finally {
+                        progress.close();
                     }
                     Checkpoint.save(checkpointDir, model.parameters(), trainer.optimizer(), trainer.state(), meta);
                     boolean finished = trainer.state().step() >= planned;
@@ -369,6 +395,14 @@ final class TrainCommand implements Callable<Integer> {
                     results.put("final_loss", result.finalLoss());
                     results.put("train_seconds", result.seconds());
                     results.put("skipped_windows", result.skippedWindows());
+                    MemoryUsage memory = trainer.memoryUsage();
+                    console.println(memorySummary(memory, peakHeap[0]));
+                    results.put("weights_bytes", memory.weightsBytes());
+                    results.put("grads_bytes", memory.gradsBytes());
+                    results.put("optimizer_bytes", memory.optimizerBytes());
+                    results.put("arena_high_water_bytes", memory.arenaHighWaterBytes());
+                    results.put("memory_total_bytes", memory.totalBytes());
+                    results.put("heap_used_peak_bytes", peakHeap[0]);
                     if (finished && task.addition() != null && opts.evalSize > 0) {
                         Accuracy acc = evaluate(model, trainer, console);
                         results.put("heldout_problems", acc.total());
@@ -385,6 +419,21 @@ final class TrainCommand implements Callable<Integer> {
                 }
             }
             return 0;
+        }
+
+        private String memorySummary(MemoryUsage m, long peakHeap) {
+            StringBuilder opt = new StringBuilder();
+            String name = config.optimizer().toString().toLowerCase(Locale.ROOT);
+            if (m.optimizerStateBytes().isEmpty()) {
+                opt.append(name).append(" state none");
+            } else {
+                opt.append(name).append(" state ").append(m.optimizerStateBytes().size()).append(" × ")
+                        .append(Progress.bytes(m.optimizerStateBytes().getFirst()));
+            }
+            return "memory: weights " + Progress.bytes(m.weightsBytes()) + " + gradients "
+                    + Progress.bytes(m.gradsBytes()) + " + " + opt + " + activation arena high-water "
+                    + Progress.bytes(m.arenaHighWaterBytes()) + " = " + Progress.bytes(m.totalBytes())
+                    + "; JVM heap used at most " + Progress.bytes(peakHeap) + " (sampled at step ends)";
         }
 
         private record Accuracy(int correct, int total, double seconds) {

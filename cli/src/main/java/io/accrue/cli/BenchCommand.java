@@ -1,0 +1,85 @@
+package io.accrue.cli;
+
+import io.accrue.models.GptConfig;
+import io.accrue.train.StepMetrics;
+import io.accrue.train.Throughput;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code accrue bench}: GPT training throughput as ONE JSON line with the PyTorch reference's fields (impl, config,
+ * params, B, K, T, threads, sec_per_optimizer_step, best_step_sec, tokens_per_sec, mfu, gflops, peak_rss_mb,
+ * arena_high_water_mb, step_times); the measurement is {@link Throughput#measure}.
+ */
+@Command(name = "bench", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
+        description = {"Measure GPT training throughput on random tokens; print one JSON line with the same fields "
+                + "as the PyTorch reference (T is the model's context)."})
+final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "NAME|FILE.json", defaultValue = "small",
+            description = "adder, tiny, small, gpt2, gpt2-medium, or a JSON model file (its context and vocab are "
+                    + "used as given).")
+    String model;
+
+    @Option(names = {"-b", "--micro-batch"}, paramLabel = "B", defaultValue = "8",
+            description = "Sequences per forward/backward pass.")
+    int microBatch;
+
+    @Option(names = {"-k", "--accum"}, paramLabel = "K", defaultValue = "1",
+            description = "Micro-batches per optimizer step.")
+    int accum;
+
+    @Option(names = "--steps", paramLabel = "S", defaultValue = "3", description = "Timed optimizer steps (the "
+            + "median is reported).")
+    int steps;
+
+    @Option(names = "--warmup", paramLabel = "W", defaultValue = "1", description = "Untimed steps first.")
+    int warmup;
+
+    @Option(names = "--threads", paramLabel = "T", description = "Compute threads. Default: all cores.")
+    Integer threads;
+
+    @Option(names = {"-v", "--verbose"}, description = "Each step's time and loss on stderr.")
+    boolean verbose;
+
+    @Option(names = "--checkpointing", description = "Recompute each block's activations during backward.")
+    boolean checkpointing;
+
+    @Override
+    public Integer call() {
+        positive("--micro-batch", microBatch);
+        positive("--accum", accum);
+        positive("--steps", steps);
+        if (warmup < 0) {
+            throw new UsageException("--warmup must be ≥ 0, got " + warmup);
+        }
+        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        positive("--threads", t);
+        GptConfig cfg = ModelSpec.resolve(model);
+        PrintWriter err = spec.commandLine().getErr();
+        Throughput.Result r = Throughput.measure(model, cfg, microBatch, accum, steps, warmup, t, checkpointing,
+                verbose ? (StepMetrics m) -> {
+                    err.printf(Locale.ROOT, "step %d%s: %.3f s, loss %.4f%n", m.step() + 1,
+                            m.step() < warmup ? " (warmup)" : "", m.seconds(), m.loss());
+                    err.flush();
+                } : null);
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(r.toJson());
+        out.flush();
+        return 0;
+    }
+
+    private static void positive(String option, int v) {
+        if (v <= 0) {
+            throw new UsageException(option + " must be a positive integer, got " + v);
+        }
+    }
+}

@@ -1,0 +1,189 @@
+package io.accrue.cli;
+
+import io.accrue.train.MemoryUsage;
+import io.accrue.train.StepMetrics;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * How {@code accrue train} shows progress: a live bar on a terminal (optimizer step of the total, micro-batch
+ * within the window, window loss, LR, tokens/s, memory, ETA), else one plain line per optimizer step.
+ * Call {@link #micro} after each micro-batch, {@link #step} after each step boundary, {@link #close} at the end.
+ */
+abstract sealed class Progress implements AutoCloseable {
+
+    /** The {@code --progress} choices. */
+    enum Mode {
+        PLAIN, BAR, AUTO;
+
+        /** AUTO: the bar when standard output is an interactive terminal, else plain lines. */
+        Mode resolve() {
+            if (this != AUTO) {
+                return this;
+            }
+            java.io.Console c = System.console();
+            return c != null && c.isTerminal() ? BAR : PLAIN;
+        }
+    }
+
+    /**
+     * One optimizer step as shown.
+     *
+     * @param metrics         the step boundary's record
+     * @param memory          training-state bytes after the step
+     * @param heapUsedBytes   JVM heap in use after the step
+     * @param tokensPerSecond the window's tokens (examples × T) per second
+     * @param elapsed         seconds since this process started training
+     * @param eta             estimated seconds left, NaN if unknown
+     */
+    record Step(StepMetrics metrics, MemoryUsage memory, long heapUsedBytes, double tokensPerSecond, double elapsed,
+                double eta) {
+    }
+
+    final PrintWriter out;
+    final long planned;
+
+    private Progress(PrintWriter out, long planned) {
+        this.out = out;
+        this.planned = planned;
+    }
+
+    /** Progress of a run of {@code planned} steps resuming after {@code done}, written to {@code out}. */
+    static Progress create(Mode mode, PrintWriter out, long planned, long done) {
+        return switch (mode.resolve()) {
+            case BAR -> new Bar(out, planned, done, mode == Mode.AUTO);
+            default -> new Plain(out, planned);
+        };
+    }
+
+    abstract void micro(long step, int micro, int k);
+
+    abstract void step(Step s);
+
+    @Override
+    public abstract void close();
+
+    /** {@code step 3/12  loss 2.4312  lr 3.00e-03  12,345 tok/s  mem 6.9 MiB (arena 1.2 MiB)  heap 80.0 MiB  0:01  eta 0:10}. */
+    static String plainLine(Step s, long planned) {
+        StepMetrics m = s.metrics();
+        return String.format(Locale.ROOT, "step %d/%d  loss %.4f  lr %.2e  %,.0f tok/s  mem %s (arena %s)  heap %s  %s"
+                        + "  eta %s", m.step() + 1, planned, m.loss(), m.lr(), s.tokensPerSecond(),
+                bytes(s.memory().totalBytes()), bytes(s.memory().arenaHighWaterBytes()), bytes(s.heapUsedBytes()),
+                TrainCommand.clock(s.elapsed()), Double.isFinite(s.eta()) ? TrainCommand.clock(s.eta()) : "?");
+    }
+
+    /** Bytes in binary units with one decimal: {@code 512 B}, {@code 1.5 KiB}, {@code 6.9 MiB}, {@code 1.2 GiB}. */
+    static String bytes(long b) {
+        if (b < 1024) {
+            return b + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = b;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    /** One line per optimizer step; nothing per micro-batch. */
+    static final class Plain extends Progress {
+        Plain(PrintWriter out, long planned) {
+            super(out, planned);
+        }
+
+        @Override
+        void micro(long step, int micro, int k) {
+        }
+
+        @Override
+        void step(Step s) {
+            out.println(plainLine(s, planned));
+            out.flush();
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** A live {@code me.tongfei.progressbar} bar redrawn in place, with the latest step in its message. */
+    static final class Bar extends Progress {
+        private final ProgressBar bar;
+        private String last = "";
+
+        Bar(PrintWriter out, long planned, long done, boolean terminal) {
+            super(out, planned);
+            this.bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(planned)
+                    .startsFrom(done, Duration.ZERO).setUnit(" steps", 1).setUpdateIntervalMillis(250)
+                    .setStyle(terminal ? ProgressBarStyle.COLORFUL_UNICODE_BLOCK : ProgressBarStyle.ASCII)
+                    .setConsumer(new WriterConsumer(out, terminalWidth())).build();
+        }
+
+        /** The terminal's width as jline sees it (80 when not a terminal), else 100. */
+        private static int terminalWidth() {
+            try {
+                return new ConsoleProgressBarConsumer(System.out).getMaxRenderedLength();
+            } catch (RuntimeException | LinkageError e) {
+                return 100;
+            }
+        }
+
+        @Override
+        void micro(long step, int micro, int k) {
+            bar.setExtraMessage("k " + (micro + 1) + "/" + k + last);
+        }
+
+        @Override
+        void step(Step s) {
+            StepMetrics m = s.metrics();
+            last = String.format(Locale.ROOT, " · loss %.4f · lr %.1e · %,.0f tok/s · mem %s (arena %s) heap %s",
+                    m.loss(), m.lr(), s.tokensPerSecond(), bytes(s.memory().totalBytes()),
+                    bytes(s.memory().arenaHighWaterBytes()), bytes(s.heapUsedBytes()));
+            bar.stepTo(m.step() + 1);
+            bar.setExtraMessage("k " + m.accumulation() + "/" + m.accumulation() + last);
+        }
+
+        @Override
+        public void close() {
+            bar.close();
+        }
+    }
+
+    /** Draws the bar on the command's writer: carriage return, the rendered line; a newline at the end. */
+    private static final class WriterConsumer implements ProgressBarConsumer {
+        private final PrintWriter out;
+        private final int width;
+
+        WriterConsumer(PrintWriter out, int width) {
+            this.out = out;
+            this.width = width;
+        }
+
+        @Override
+        public int getMaxRenderedLength() {
+            return width;
+        }
+
+        @Override
+        public void accept(String rendered) {
+            out.print('\r');
+            out.print(rendered);
+            out.flush();
+        }
+
+        @Override
+        public void close() {
+            out.println();
+            out.flush();
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package io.accrue.cli;
+
+import io.accrue.models.GptConfig;
+import io.accrue.train.Json;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code accrue bench}: one JSON line with the PyTorch reference's fields. */
+class CliBenchTest {
+    private static final List<String> FIELDS = List.of("impl", "config", "params", "B", "K", "T", "threads",
+            "sec_per_optimizer_step", "best_step_sec", "tokens_per_sec", "mfu", "gflops", "peak_rss_mb",
+            "arena_high_water_mb");
+
+    @Test
+    void printsOneJsonLineWithTheReferenceFields() {
+        CliRun r = CliRun.of("bench", "--model", "adder", "--micro-batch", "2", "--accum", "2", "--steps", "2",
+                "--warmup", "1", "--threads", "1");
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(1, lines.size(), r.out());
+        Map<?, ?> j = (Map<?, ?>) Json.parse(lines.getFirst());
+        for (String f : FIELDS) {
+            assertTrue(j.containsKey(f), f + " in " + lines.getFirst());
+        }
+        assertEquals("accrue", j.get("impl"));
+        assertEquals("adder", j.get("config"));
+        assertEquals(new GptConfig(2, 4, 128, 16, 12, 0f).parameterCount(), j.get("params"));
+        assertEquals(2L, j.get("B"));
+        assertEquals(2L, j.get("K"));
+        assertEquals(16L, j.get("T"));
+        assertEquals(1L, j.get("threads"));
+        for (String f : List.of("sec_per_optimizer_step", "best_step_sec", "tokens_per_sec", "mfu", "gflops",
+                "arena_high_water_mb")) {
+            assertInstanceOf(Number.class, j.get(f), f);
+            assertTrue(((Number) j.get(f)).doubleValue() > 0, f + " = " + j.get(f));
+        }
+        double sec = ((Number) j.get("sec_per_optimizer_step")).doubleValue();
+        double tps = ((Number) j.get("tokens_per_sec")).doubleValue();
+        assertEquals(2 * 2 * 16 / sec, tps, tps * 0.01, "tokens/s = B·K·T / median step");
+        assertTrue(((Number) j.get("best_step_sec")).doubleValue() <= sec);
+        assertEquals(2, ((List<?>) j.get("step_times")).size());
+        assertTrue(r.err().isEmpty(), r.err());
+    }
+
+    @Test
+    void badCountsAreOneLineErrors() {
+        CliRun r = CliRun.of("bench", "--model", "adder", "--steps", "0");
+        assertEquals(2, r.code());
+        assertEquals("accrue: --steps must be a positive integer, got 0", r.err().strip());
+        CliRun m = CliRun.of("bench", "--model", "huge");
+        assertEquals(2, m.code());
+        assertTrue(m.err().startsWith("accrue: --model: unknown model 'huge'"), m.err());
+    }
+}

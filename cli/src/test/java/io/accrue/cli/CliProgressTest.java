@@ -1,0 +1,104 @@
+package io.accrue.cli;
+
+import io.accrue.train.Json;
+import io.accrue.train.MemoryUsage;
+import io.accrue.train.StepMetrics;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Progress output: plain lines when not a terminal, a bar that works anywhere; memory in metrics and results. */
+class CliProgressTest {
+    @TempDir
+    Path tmp;
+
+    private static final String PLAIN = "step \\d+/\\d+  loss \\d+\\.\\d{4}  lr \\d\\.\\d{2}e[-+]\\d{2}  [\\d,]+ tok/s  "
+            + "mem \\d+\\.\\d (KiB|MiB) \\(arena \\d+\\.\\d (KiB|MiB)\\)  heap \\d+\\.\\d (KiB|MiB|GiB)  \\d+:\\d{2}  "
+            + "eta (\\d+:\\d{2}|\\?)";
+
+    private static List<String> tiny(Path out, String... more) {
+        List<String> a = new java.util.ArrayList<>(List.of("train", "--train-size", "64", "--eval-size", "0", "-b", "4",
+                "-n", "16", "--steps", "4", "--warmup", "1", "--threads", "1", "--out", out.toString()));
+        a.addAll(List.of(more));
+        return a;
+    }
+
+    @Test
+    void plainLineFormat() {
+        StepMetrics m = new StepMetrics(2, 0, 4, 16, 64, 2.43125, 3e-3, 1.5, false, 0.5, 1000);
+        MemoryUsage mem = new MemoryUsage(1 << 20, 1 << 20, List.of(1L << 20, 1L << 20), 4000);
+        String line = Progress.plainLine(new Progress.Step(m, mem, 80L << 20, 12345.4, 61, 9.6), 12);
+        assertEquals("step 3/12  loss 2.4313  lr 3.00e-03  12,345 tok/s  mem 4.0 MiB (arena 3.9 KiB)  heap 80.0 MiB"
+                + "  1:01  eta 0:10", line);
+        assertTrue(line.matches(PLAIN), line);
+        assertEquals("512 B", Progress.bytes(512));
+        assertEquals("1.5 GiB", Progress.bytes(3L << 29));
+    }
+
+    @Test
+    void plainModeWritesOneLinePerStepWithMemoryAndTheMetricsFileHasBytes() throws IOException {
+        Path out = tmp.resolve("plain");
+        CliRun r = CliRun.of(tiny(out, "--progress", "plain").toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        List<String> steps = r.out().lines().filter(l -> l.startsWith("step ")).toList();
+        assertEquals(4, steps.size(), r.out());
+        steps.forEach(l -> assertTrue(l.matches(PLAIN), l));
+        assertTrue(steps.getLast().startsWith("step 4/4  "), steps.getLast());
+        assertTrue(r.out().contains("memory: weights "), r.out());
+
+        // every metrics line: weights, gradients, optimizer state and arena in bytes, consistent with each other
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            Map<?, ?> j = (Map<?, ?>) Json.parse(line);
+            long weights = (Long) j.get("weights_bytes");
+            long grads = (Long) j.get("grads_bytes");
+            List<?> state = (List<?>) j.get("optimizer_state_bytes");
+            assertEquals(List.of(weights, weights), state, "AdamW m and v, one float per parameter each");
+            assertEquals(2 * weights, (Long) j.get("optimizer_bytes"));
+            assertEquals(4 * (Long) j.get("arena_floats"), (Long) j.get("arena_high_water_bytes"));
+            assertTrue(grads > weights, "the tied head's gradient slot");
+            assertEquals(weights + grads + 2 * weights + (Long) j.get("arena_high_water_bytes"),
+                    (Long) j.get("memory_total_bytes"));
+            assertTrue((Long) j.get("heap_used_bytes") > 0);
+        }
+        Map<?, ?> results = (Map<?, ?>) Json.parse(Files.readString(out.resolve("results.json")));
+        assertTrue((Long) results.get("memory_total_bytes") > (Long) results.get("weights_bytes"));
+        assertTrue((Long) results.get("arena_high_water_bytes") > 0);
+        assertTrue(Files.readString(out.resolve("report.html")).contains("arena_high_water_bytes"));
+    }
+
+    @Test
+    void barModeWorksWhenTheOutputIsNotATerminal() throws IOException {
+        Path out = tmp.resolve("bar");
+        CliRun r = CliRun.of(tiny(out, "--progress", "bar").toArray(String[]::new));
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertFalse(r.out().lines().anyMatch(l -> l.matches(PLAIN)), "no plain step lines: " + r.out());
+        assertTrue(r.out().contains("\rtrain"), r.out());
+        assertTrue(r.out().contains("4/4"), r.out());
+        assertTrue(r.out().contains("done after 4 steps"), r.out());
+        assertEquals(4, Files.readAllLines(out.resolve("metrics.jsonl")).size());
+    }
+
+    @Test
+    void autoModeIsPlainWithoutATerminal() {
+        CliRun r = CliRun.of(tiny(tmp.resolve("auto")).toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("step 4/4  ") && l.matches(PLAIN)), r.out());
+    }
+
+    @Test
+    void unknownProgressModeIsAOneLineError() {
+        CliRun r = CliRun.of(tiny(tmp.resolve("x"), "--progress", "fancy").toArray(String[]::new));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--progress: unknown value 'fancy'; use plain, bar or auto"), r.err());
+        assertFalse(Files.exists(tmp.resolve("x")));
+    }
+}

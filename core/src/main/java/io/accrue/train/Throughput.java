@@ -1,0 +1,133 @@
+package io.accrue.train;
+
+import io.accrue.data.SequenceDataset;
+import io.accrue.models.Gpt;
+import io.accrue.models.GptConfig;
+import io.accrue.models.TokenBatch;
+import io.accrue.tensor.KeyedRandom;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * GPT training throughput with the PyTorch reference's JSON fields ({@code ../shared/bench/gpt_bench.py}): K
+ * micro-batches of B random full-length sequences (T = the config's context) per AdamW step, {@code warmup}
+ * untimed steps, then the median of {@code steps} timed steps; the arena is presized from the memory planner,
+ * whose prediction is reported beside the measured peak. Used by {@code accrue bench} and {@code GptBench}.
+ */
+public final class Throughput {
+    /** fp32 peak per thread used for MFU, as in the reference: 32 FLOP/cycle × 3.3 GHz. */
+    public static final double PEAK_GFLOPS_PER_THREAD = 105.6;
+
+    private Throughput() {
+    }
+
+    /**
+     * One measurement.
+     *
+     * @param config              the model's name as given
+     * @param params              parameter count
+     * @param b                   B, micro-batch
+     * @param k                   K, micro-batches per optimizer step
+     * @param t                   T, tokens per sequence
+     * @param threads             compute threads
+     * @param secPerOptimizerStep median wall time of the timed steps
+     * @param bestStepSec         fastest timed step
+     * @param tokensPerSec        B·K·T / median
+     * @param mfu                 model FLOP utilisation against {@link #PEAK_GFLOPS_PER_THREAD} per thread
+     * @param gflops              achieved model GFLOP/s
+     * @param peakRssMb           the process's peak resident set (VmHWM) in MiB, NaN where unknown
+     * @param arenaHighWaterMb    the activation arena's high-water mark in MiB
+     * @param stepTimes           the timed steps' seconds, sorted
+     * @param plan                the memory planner's prediction for this run
+     * @param checkpointing       whether activation checkpointing was on
+     */
+    public record Result(String config, long params, int b, int k, int t, int threads, double secPerOptimizerStep,
+                         double bestStepSec, double tokensPerSec, double mfu, double gflops, double peakRssMb,
+                         double arenaHighWaterMb, double[] stepTimes, MemoryPlan plan, boolean checkpointing) {
+
+        /** One JSON line: impl, config, params, B, K, T, threads, the timings and memory, step_times. */
+        public String toJson() {
+            return String.format(Locale.ROOT, "{\"impl\": \"accrue\", \"config\": %s, \"params\": %d, \"B\": %d, "
+                            + "\"K\": %d, \"T\": %d, \"threads\": %d, \"sec_per_optimizer_step\": %.4f, "
+                            + "\"best_step_sec\": %.4f, \"tokens_per_sec\": %.1f, \"mfu\": %.4f, \"gflops\": %.1f, "
+                            + "\"peak_rss_mb\": %s, \"arena_high_water_mb\": %.1f, \"predicted_arena_mb\": %.1f, "
+                            + "\"predicted_peak_mb\": %.0f, \"checkpointing\": %b, \"step_times\": %s}",
+                    Json.quote(config), params, b, k, t, threads, secPerOptimizerStep, bestStepSec, tokensPerSec, mfu,
+                    gflops, Double.isFinite(peakRssMb) ? String.format(Locale.ROOT, "%.0f", peakRssMb) : "null",
+                    arenaHighWaterMb, plan.activationBytes() / 1048576.0, plan.totalBytes() / 1048576.0,
+                    checkpointing, Arrays.toString(stepTimes));
+        }
+    }
+
+    /**
+     * Trains a fresh {@code cfg} GPT (seed 1337, AdamW lr 6e-4, betas 0.9/0.95, weight decay 0.1) for
+     * {@code warmup + steps} steps on random tokens and times them.
+     *
+     * @param progress told of every step (warmup included), or null
+     * @throws IllegalArgumentException if a count is not positive ({@code warmup} may be 0)
+     */
+    public static Result measure(String name, GptConfig cfg, int b, int k, int steps, int warmup, int threads,
+                                 boolean checkpointing, StepListener progress) {
+        if (b <= 0 || k <= 0 || steps <= 0 || warmup < 0 || threads <= 0) {
+            throw new IllegalArgumentException("throughput needs positive B, K, steps and threads and warmup ≥ 0, "
+                    + "got B=" + b + " K=" + k + " steps=" + steps + " warmup=" + warmup + " threads=" + threads);
+        }
+        int t = cfg.context();
+        int total = warmup + steps;
+        List<int[]> seqs = new ArrayList<>();
+        for (long s = 0; s < (long) total * b * k; s++) {
+            int[] seq = new int[t + 1];
+            for (int j = 0; j <= t; j++) {
+                seq[j] = (int) Long.remainderUnsigned(KeyedRandom.hash(1337, s, j, 0), cfg.vocab());
+            }
+            seqs.add(seq);
+        }
+        SequenceDataset data = new SequenceDataset(seqs, t);
+        Gpt model = new Gpt(cfg, 1337).checkpointActivations(checkpointing);
+        MemoryPlan plan = MemoryPlanner.plan(cfg, b, k, t, OptimizerKind.ADAMW, 0, threads, checkpointing);
+        TrainConfig tc = TrainConfig.builder().microBatch(b).accumulationSteps(k).maxSteps(total).threads(threads)
+                .lr(6e-4).betas(0.9, 0.95).weightDecay(0.1).shuffle(false).build();
+        List<Double> times = new ArrayList<>();
+        long[] arena = new long[1];
+        try (Trainer<TokenBatch> trainer = new Trainer<>(tc, model, data, plan.activationBytes() / Float.BYTES)) {
+            trainer.addListener(m -> {
+                times.add(m.seconds());
+                arena[0] = m.arenaFloats();
+            });
+            if (progress != null) {
+                trainer.addListener(progress);
+            }
+            trainer.fit();
+        }
+        double[] timed = times.subList(warmup, total).stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double median = timed[timed.length / 2];
+        long params = model.parameters().size();
+        long nonPosition = params - (long) cfg.context() * cfg.width();
+        double flopsPerToken = 6.0 * nonPosition + 12.0 * cfg.layers() * cfg.width() * t;
+        double tokensPerSec = (double) b * k * t / median;
+        double mfu = tokensPerSec * flopsPerToken / (threads * PEAK_GFLOPS_PER_THREAD * 1e9);
+        return new Result(name, params, b, k, t, threads, median, timed[0], tokensPerSec, mfu,
+                tokensPerSec * flopsPerToken / 1e9, peakRssMb(), arena[0] * (double) Float.BYTES / 1048576.0, timed, plan,
+                checkpointing);
+    }
+
+    /** VmHWM of this process from {@code /proc/self/status}, in MiB; NaN where there is none. */
+    public static double peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
+    }
+}
