@@ -7,9 +7,11 @@
 #   bench/compare.sh --quick                          # fewer timed steps, 1 repetition, no GEMM probe in PyTorch
 #   bench/compare.sh --reps 5 gpt:tiny:8:4 mlp:64:1   # chosen configs
 #   BASELINE_CP=/tmp/old/bench:/tmp/old/core bench/compare.sh   # adds an "Accrue baseline" column (before/after)
+#   bench/compare.sh --table bench/target/compare/compare-X.jsonl  # the table of earlier (or interrupted) runs
 #
 # A config is gpt:NAME:B:K (NAME = tiny|small|gpt2|gpt2-medium) or mlp:B:K (MLP 784-1024-1024-10).
 # Environment: CONFIGS (space-separated configs), REPS, QUICK=1, NO_BUILD=1 (skip the maven build), THREADS (2),
+# NO_PYTORCH=1 (Accrue and its baseline only: under heavy load PyTorch's OpenMP spinning makes its runs very long),
 # BASELINE_CP (classpath of another Accrue build, run in the same alternation), RUN_TIMEOUT (seconds per run, 1200),
 # OUT (directory for the raw JSON lines and the table; default bench/target/compare).
 # Every run prints one JSON line (GptBench/MlpBench and gpt_bench.py/mlp_bench.py share the field names); the
@@ -32,7 +34,8 @@ while [ $# -gt 0 ]; do
     --quick) QUICK=1 ;;
     --reps) REPS=$2; shift ;;
     --no-build) NO_BUILD=1 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --table) TABLE_ONLY=$2; shift ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
     *) args+=("$1") ;;
   esac
@@ -43,6 +46,72 @@ CONFIGS=${CONFIGS:-$DEFAULT_CONFIGS}
 if [ -z "$REPS" ]; then if [ -n "$QUICK" ]; then REPS=1; else REPS=3; fi; fi
 [ -x "$REF_DIR/pytorch-ref" ] || { echo "compare.sh: no $REF_DIR/pytorch-ref (set REF_DIR)" >&2; exit 2; }
 
+# The shared JSON parsing: medians per (config, variant) and the table (configs absent from RAW show "–").
+make_table() { # RAW CONFIGS REPS START_DATE START_LOAD END_DATE END_LOAD BASELINE THREADS QUICK
+python3 - "$@" <<'EOF'
+import json, statistics, sys
+raw, configs, reps, d0, l0, d1, l1, baseline, threads, quick = sys.argv[1:]
+runs = {}
+for line in open(raw):
+    r = json.loads(line)
+    if r["result"] is not None:
+        runs.setdefault((r["spec"], r["variant"]), []).append(r["result"])
+
+def med(spec, variant, key):
+    vals = [x[key] for x in runs.get((spec, variant), []) if x.get(key) is not None]
+    return statistics.median(vals) if vals else None
+
+def rate(spec, variant):
+    return med(spec, variant, "samples_per_sec" if spec.startswith("mlp") else "tokens_per_sec")
+
+def f(v, fmt):
+    return "–" if v is None else format(v, fmt)
+
+def n(spec, variant):
+    return len(runs.get((spec, variant), []))
+
+print(f"Accrue vs PyTorch ({threads} threads), {reps} alternating run(s) per config{' (quick)' if quick else ''}")
+print()
+print(f"- start: {d0}, load average {l0}")
+print(f"- end: {d1}, load average {l1}")
+if baseline:
+    print(f"- baseline: Accrue classes at `{baseline}`")
+print()
+head = "| config | B | K | Accrue tok/s | PyTorch tok/s | Accrue/PyTorch |"
+sep = "|---|---|---|---|---|---|"
+if baseline:
+    head += " Accrue baseline | Accrue/baseline |"
+    sep += "---|---|"
+head += " Accrue peak RSS MB | PyTorch peak RSS MB | Accrue MFU | PyTorch MFU | runs A/P |"
+sep += "---|---|---|---|---|"
+print(head)
+print(sep)
+for spec in configs.split():
+    parts = spec.split(":")
+    name, b, k = (parts[1], parts[2], parts[3]) if parts[0] == "gpt" else ("mlp (samples/s)", parts[1], parts[2])
+    a, p = rate(spec, "accrue"), rate(spec, "pytorch")
+    row = f"| {name} | {b} | {k} | {f(a, ',.0f')} | {f(p, ',.0f')} | {f(a / p if a and p else None, '.2f')} |"
+    if baseline:
+        o = rate(spec, "baseline")
+        row += f" {f(o, ',.0f')} | {f(a / o if a and o else None, '.2f')} |"
+    ma, mp = med(spec, "accrue", "mfu"), med(spec, "pytorch", "mfu")
+    row += (f" {f(med(spec, 'accrue', 'peak_rss_mb'), '.0f')} | {f(med(spec, 'pytorch', 'peak_rss_mb'), '.0f')} |"
+            f" {f(ma * 100 if ma is not None else None, '.1f')}{'%' if ma is not None else ''} |"
+            f" {f(mp * 100 if mp is not None else None, '.1f')}{'%' if mp is not None else ''} |"
+            f" {n(spec, 'accrue')}/{n(spec, 'pytorch')} |")
+    print(row)
+print()
+print("Throughput: the median over the runs of each run's median optimizer step (tokens/s for GPT, samples/s for")
+print("the MLP); MFU against 2 x 105.6 GFLOP/s. Raw JSON lines: " + raw)
+EOF
+}
+
+if [ -n "${TABLE_ONLY:-}" ]; then
+  specs=$(python3 -c 'import json,sys; s=[]; [s.append(json.loads(l)["spec"]) for l in open(sys.argv[1]) if json.loads(l)["spec"] not in s]; print(" ".join(s))' "$TABLE_ONLY")
+  base=$(grep -q '"variant": "baseline"' "$TABLE_ONLY" && echo "${BASELINE_CP:-baseline}" || true)
+  make_table "$TABLE_ONLY" "$specs" "$REPS" "(see file)" "-" "(see file)" "-" "$base" "$THREADS" "${QUICK:-}"
+  exit 0
+fi
 if [ -z "${NO_BUILD:-}" ]; then
   mvn -B -q -ntp -DskipTests package -pl bench -am
 fi
@@ -97,7 +166,8 @@ start_date=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 start_load=$(load)
 echo "compare.sh: $start_date, load $start_load, configs: $CONFIGS, reps $REPS${QUICK:+ (quick)}" >&2
 
-variants=(accrue pytorch)
+variants=(accrue)
+[ -z "${NO_PYTORCH:-}" ] && variants+=(pytorch)
 [ -n "${BASELINE_CP:-}" ] && variants+=(baseline)
 calib=()
 [ -n "$QUICK" ] && calib=(--calib-seconds 0)
@@ -134,63 +204,8 @@ for spec in $CONFIGS; do
 done
 end_date=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 end_load=$(load)
+make_table "$raw" "$CONFIGS" "$REPS" "$start_date" "$start_load" "$end_date" "$end_load" "${BASELINE_CP:-}" \
+  "$THREADS" "${QUICK:-}" > "$table"
 
-# The shared JSON parsing: medians per (config, variant) and the table.
-python3 - "$raw" "$CONFIGS" "$REPS" "$start_date" "$start_load" "$end_date" "$end_load" "${BASELINE_CP:-}" \
-    "$THREADS" "${QUICK:-}" > "$table" <<'EOF'
-import json, statistics, sys
-raw, configs, reps, d0, l0, d1, l1, baseline, threads, quick = sys.argv[1:]
-runs = {}
-for line in open(raw):
-    r = json.loads(line)
-    if r["result"] is not None:
-        runs.setdefault((r["spec"], r["variant"]), []).append(r["result"])
-
-def med(spec, variant, key):
-    vals = [x[key] for x in runs.get((spec, variant), []) if x.get(key) is not None]
-    return statistics.median(vals) if vals else None
-
-def rate(spec, variant):
-    return med(spec, variant, "samples_per_sec" if spec.startswith("mlp") else "tokens_per_sec")
-
-def f(v, fmt):
-    return "–" if v is None else format(v, fmt)
-
-def n(spec, variant):
-    return len(runs.get((spec, variant), []))
-
-print(f"Accrue vs PyTorch ({threads} threads), {reps} alternating run(s) per config{' (quick)' if quick else ''}")
-print()
-print(f"- start: {d0}, load average {l0}")
-print(f"- end: {d1}, load average {l1}")
-if baseline:
-    print(f"- baseline: Accrue classes at `{baseline}`")
-print()
-head = "| config | B | K | Accrue tok/s | PyTorch tok/s | Accrue/PyTorch |"
-sep = "|---|---|---|---|---|---|"
-if baseline:
-    head += " Accrue baseline | Accrue/baseline |"
-    sep += "---|---|"
-head += " Accrue peak RSS MB | PyTorch peak RSS MB | Accrue MFU | PyTorch MFU | runs A/P |"
-sep += "---|---|---|---|---|"
-print(head)
-print(sep)
-for spec in configs.split():
-    parts = spec.split(":")
-    name, b, k = (parts[1], parts[2], parts[3]) if parts[0] == "gpt" else ("mlp (samples/s)", parts[1], parts[2])
-    a, p = rate(spec, "accrue"), rate(spec, "pytorch")
-    row = f"| {name} | {b} | {k} | {f(a, ',.0f')} | {f(p, ',.0f')} | {f(a / p if a and p else None, '.2f')} |"
-    if baseline:
-        o = rate(spec, "baseline")
-        row += f" {f(o, ',.0f')} | {f(a / o if a and o else None, '.2f')} |"
-    ma, mp = med(spec, "accrue", "mfu"), med(spec, "pytorch", "mfu")
-    row += (f" {f(med(spec, 'accrue', 'peak_rss_mb'), '.0f')} | {f(med(spec, 'pytorch', 'peak_rss_mb'), '.0f')} |"
-            f" {f(ma * 100 if ma is not None else None, '.1f')}% | {f(mp * 100 if mp is not None else None, '.1f')}% |"
-            f" {n(spec, 'accrue')}/{n(spec, 'pytorch')} |")
-    print(row)
-print()
-print("Throughput: the median over the runs of each run's median optimizer step (tokens/s for GPT, samples/s for")
-print("the MLP); MFU against 2 x 105.6 GFLOP/s. Raw JSON lines: " + raw)
-EOF
 cat "$table"
 echo "compare.sh: table in $table, raw runs in $raw" >&2
