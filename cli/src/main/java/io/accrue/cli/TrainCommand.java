@@ -650,9 +650,9 @@ final class TrainCommand implements Callable<Integer> {
             console.println(task.modelLine(model));
             if (plan != null) {
                 console.printf(Locale.ROOT, "memory plan for a budget of %s: micro-batch %d × accumulation %d; "
-                        + "predicted peak:%n%s%njava heap needed: -Xmx%dm (plan + %s of training data)%n",
-                        opts.memory, plan.microBatch(), plan.accumulation(), plan.breakdown(), heapMiB(),
-                        Progress.bytes(dataBytes));
+                        + "predicted peak:%n%s%njava heap needed: -Xmx%dm (plan + %s of training data); this JVM's "
+                        + "maximum heap: %s%n", opts.memory, plan.microBatch(), plan.accumulation(), plan.breakdown(),
+                        heapMiB(), Progress.bytes(dataBytes), Progress.bytes(Runtime.getRuntime().maxMemory()));
             }
             console.println("batch: " + batchLine(planned));
             console.printf(Locale.ROOT, "optimizer %s lr %.3g (%s, warmup %d, min %.3g), weight decay %s, clip %s, "
