@@ -66,13 +66,13 @@ public final class AdditionTask {
     }
 
     /** A training set of {@code n} distinct-by-index problems (duplicates possible for tiny D). */
-    public CompletionDataset trainingSet(int n) {
-        List<CompletionDataset.Example> out = new ArrayList<>(n);
+    public SequenceDataset trainingSet(int n) {
+        List<SequenceDataset.Example> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             long[] p = problem(0, i);
             out.add(example(p[0], p[1]));
         }
-        return new CompletionDataset(out, seq());
+        return SequenceDataset.completions(out, seq());
     }
 
     /**
@@ -101,8 +101,8 @@ public final class AdditionTask {
     }
 
     /** Tokens of prompt + answer, trained on the answer only. */
-    public CompletionDataset.Example example(long a, long b) {
-        return new CompletionDataset.Example(VOCABULARY.encode(prompt(a, b) + answer(a, b)), promptLength());
+    public SequenceDataset.Example example(long a, long b) {
+        return new SequenceDataset.Example(VOCABULARY.encode(prompt(a, b) + answer(a, b)), promptLength());
     }
 
     private long[] problem(int split, long i) {

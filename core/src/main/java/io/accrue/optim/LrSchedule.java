@@ -17,14 +17,14 @@ public interface LrSchedule {
         return new Constant(lr);
     }
 
-    /** Linear warmup, then cosine decay to {@code minLr} (nanoGPT's {@code get_lr}); see {@link WarmupCosine}. */
+    /** Linear warmup, then cosine decay to {@code minLr} (nanoGPT's {@code get_lr}); see {@link WarmupDecay}. */
     static LrSchedule warmupCosine(double peakLr, long warmupSteps, long totalSteps, double minLr) {
-        return new WarmupCosine(peakLr, warmupSteps, totalSteps, minLr);
+        return new WarmupDecay(peakLr, warmupSteps, totalSteps, minLr, Decay.COSINE);
     }
 
-    /** Linear warmup, then linear decay to {@code minLr}; see {@link WarmupLinear}. */
+    /** Linear warmup, then linear decay to {@code minLr}; see {@link WarmupDecay}. */
     static LrSchedule warmupLinear(double peakLr, long warmupSteps, long totalSteps, double minLr) {
-        return new WarmupLinear(peakLr, warmupSteps, totalSteps, minLr);
+        return new WarmupDecay(peakLr, warmupSteps, totalSteps, minLr, Decay.LINEAR);
     }
 
     /** {@code lr(step) = lr}. */
@@ -40,43 +40,24 @@ public interface LrSchedule {
         }
     }
 
-    /**
-     * <pre>
-     *   step &lt; warmupSteps:            peakLr * (step + 1) / warmupSteps
-     *   step &gt; totalSteps:             minLr
-     *   otherwise, r = (step - warmupSteps) / (totalSteps - warmupSteps):
-     *                                  minLr + 0.5 * (1 + cos(pi * r)) * (peakLr - minLr)
-     * </pre>
-     */
-    record WarmupCosine(double peakLr, long warmupSteps, long totalSteps, double minLr) implements LrSchedule {
-        public WarmupCosine {
-            checkShape(peakLr, warmupSteps, totalSteps, minLr);
-        }
-
-        @Override
-        public double lr(long step) {
-            checkStep(step);
-            if (step < warmupSteps) {
-                return peakLr * (step + 1) / warmupSteps;
-            }
-            if (step > totalSteps) {
-                return minLr;
-            }
-            double r = (double) (step - warmupSteps) / (totalSteps - warmupSteps);
-            return minLr + 0.5 * (1.0 + Math.cos(Math.PI * r)) * (peakLr - minLr);
-        }
+    /** How the rate falls from the peak to the minimum after warmup, as a function of progress r in [0, 1]. */
+    enum Decay {
+        /** {@code minLr + 0.5·(1 + cos(π·r))·(peakLr − minLr)}. */
+        COSINE,
+        /** {@code peakLr + r·(minLr − peakLr)}. */
+        LINEAR
     }
 
     /**
      * <pre>
      *   step &lt; warmupSteps:            peakLr * (step + 1) / warmupSteps
      *   step &gt; totalSteps:             minLr
-     *   otherwise, r = (step - warmupSteps) / (totalSteps - warmupSteps):
-     *                                  peakLr + r * (minLr - peakLr)
+     *   otherwise, r = (step - warmupSteps) / (totalSteps - warmupSteps), decayed by {@link Decay}
      * </pre>
      */
-    record WarmupLinear(double peakLr, long warmupSteps, long totalSteps, double minLr) implements LrSchedule {
-        public WarmupLinear {
+    record WarmupDecay(double peakLr, long warmupSteps, long totalSteps, double minLr, Decay decay)
+            implements LrSchedule {
+        public WarmupDecay {
             checkShape(peakLr, warmupSteps, totalSteps, minLr);
         }
 
@@ -90,7 +71,10 @@ public interface LrSchedule {
                 return minLr;
             }
             double r = (double) (step - warmupSteps) / (totalSteps - warmupSteps);
-            return peakLr + r * (minLr - peakLr);
+            return switch (decay) {
+                case COSINE -> minLr + 0.5 * (1.0 + Math.cos(Math.PI * r)) * (peakLr - minLr);
+                case LINEAR -> peakLr + r * (minLr - peakLr);
+            };
         }
     }
 

@@ -49,6 +49,7 @@ public final class Trainer<I> implements AutoCloseable {
     private int epoch;
     private int cursor;
     private volatile boolean stopRequested;
+    private GradientSync sync = GradientSync.SINGLE;
 
     public Trainer(TrainConfig config, Model<I> model, Dataset<I> data) {
         this(config, model, data, 0);
@@ -89,6 +90,12 @@ public final class Trainer<I> implements AutoCloseable {
 
     public Trainer<I> addListener(StepListener listener) {
         listeners.add(listener);
+        return this;
+    }
+
+    /** Combines gradient sums across workers at each step boundary; {@link GradientSync#SINGLE} by default. */
+    public Trainer<I> gradientSync(GradientSync sync) {
+        this.sync = sync;
         return this;
     }
 
@@ -223,15 +230,31 @@ public final class Trainer<I> implements AutoCloseable {
         }
     }
 
-    /** Forward/backward over the window's micro-batches, then the step boundary. */
+    /** Forward/backward over this process's micro-batches of the window, the workers' sums, the step boundary. */
     private StepMetrics trainWindow(Window window) {
         long t0 = System.nanoTime();
         List<int[]> micro = window.microBatches(config.microBatch());
+        GradientSync.Totals local = accumulate(sync.local(micro));
+        GradientSync.Totals all = sync.sum(model.parameters(), micro, local);
+        StepMetrics m = stepBoundary(window, micro.size(), all.lossSum(), all.count(), t0);
+        step++;
+        for (StepListener l : listeners) {
+            l.onStep(m);
+        }
+        return m;
+    }
+
+    /**
+     * Forward and backward of each micro-batch in order, adding raw loss-sum gradients into the gradient buffer
+     * (which is not zeroed here); returns the loss sum and count. The step boundary is not taken: a data-parallel
+     * worker calls this for its share of a window and hands the buffer to {@link GradientSync#sum}.
+     */
+    public GradientSync.Totals accumulate(List<int[]> microBatches) {
         double lossSum = 0;
         long count = 0;
         tape.setTraining(true);
-        for (int i = 0; i < micro.size(); i++) {
-            Loss loss = model.loss(tape, data.batch(micro.get(i)));
+        for (int i = 0; i < microBatches.size(); i++) {
+            Loss loss = model.loss(tape, data.batch(microBatches.get(i)));
             Tensor rows = loss.rows();
             for (int r = 0; r < rows.size(); r++) {
                 lossSum += rows.get(r);
@@ -240,15 +263,10 @@ public final class Trainer<I> implements AutoCloseable {
             tape.backward();
             tape.reset();
             for (StepListener l : listeners) {
-                l.onMicroBatch(step, i, micro.size());
+                l.onMicroBatch(step, i, microBatches.size());
             }
         }
-        StepMetrics m = stepBoundary(window, micro.size(), lossSum, count, t0);
-        step++;
-        for (StepListener l : listeners) {
-            l.onStep(m);
-        }
-        return m;
+        return new GradientSync.Totals(lossSum, count);
     }
 
     private StepMetrics stepBoundary(Window window, int k, double lossSum, long count, long startNanos) {
