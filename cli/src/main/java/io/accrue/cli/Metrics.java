@@ -19,18 +19,30 @@ final class Metrics {
     private Metrics() {
     }
 
-    /** One line of {@code metrics.jsonl}: the step's record, throughput, and memory in bytes. */
+    /** One line of {@code metrics.jsonl}: the step's record, throughput in tokens, and memory in bytes. */
     static String json(StepMetrics m, double tokensPerSecond, double elapsed, MemoryUsage mem, long heapUsedBytes) {
-        return String.format(Locale.ROOT, "{\"step\":%d,\"epoch\":%d,\"k\":%d,\"examples\":%d,\"count\":%d,"
+        return json(m, "tokens_per_s", tokensPerSecond, elapsed, mem, heapUsedBytes, null, Double.NaN);
+    }
+
+    /**
+     * One line of {@code metrics.jsonl}: the step's record, throughput under {@code rateKey} ({@code tokens_per_s},
+     * {@code images_per_s}), memory in bytes, and the evaluation {@code metric} (e.g. {@code test_accuracy}) when
+     * one ran after this step (null: none).
+     */
+    static String json(StepMetrics m, String rateKey, double rate, double elapsed, MemoryUsage mem,
+                       long heapUsedBytes, String metric, double value) {
+        String line = String.format(Locale.ROOT, "{\"step\":%d,\"epoch\":%d,\"k\":%d,\"examples\":%d,\"count\":%d,"
                         + "\"loss\":%s,\"lr\":%s,\"grad_norm\":%s,\"skipped\":%b,\"seconds\":%s,"
-                        + "\"tokens_per_s\":%s,\"elapsed_s\":%s,\"arena_floats\":%d,\"weights_bytes\":%d,"
+                        + "\"" + rateKey + "\":%s,\"elapsed_s\":%s,\"arena_floats\":%d,\"weights_bytes\":%d,"
                         + "\"grads_bytes\":%d,\"optimizer_bytes\":%d,\"optimizer_state_bytes\":%s,"
                         + "\"arena_high_water_bytes\":%d,\"memory_total_bytes\":%d,\"heap_used_bytes\":%d}",
                 m.step() + 1, m.epoch(), m.accumulation(), m.examples(), m.count(), num(m.loss()), num(m.lr()),
-                num(m.gradNorm()), m.skipped(), num(m.seconds()), num(tokensPerSecond), num(elapsed),
+                num(m.gradNorm()), m.skipped(), num(m.seconds()), num(rate), num(elapsed),
                 m.arenaFloats(), mem.weightsBytes(), mem.gradsBytes(), mem.optimizerBytes(),
                 mem.optimizerStateBytes().toString().replace(" ", ""), mem.arenaHighWaterBytes(), mem.totalBytes(),
                 heapUsedBytes);
+        return metric == null ? line
+                : line.substring(0, line.length() - 1) + ",\"" + metric + "\":" + num(value) + "}";
     }
 
     /**

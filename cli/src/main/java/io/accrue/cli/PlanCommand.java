@@ -50,6 +50,10 @@ public final class PlanCommand implements Callable<Integer> {
     @Option(names = "--checkpointing", description = "Plan with activation checkpointing (recompute each block).")
     boolean checkpointing;
 
+    @Option(names = "--heap-only", hidden = true, description = "Print only the Java heap the plan needs, in MiB "
+            + "(the launcher's -Xmx).")
+    boolean heapOnly;
+
     @Override
     public Integer call() {
         GptConfig cfg = ModelSpec.resolve(model);
@@ -62,6 +66,11 @@ public final class PlanCommand implements Callable<Integer> {
         long budget = parseBytes(memory);
         MemoryPlan p = MemoryPlanner.fit(cfg, budget, effectiveBatch, t, opt, 0.9, th, checkpointing);
         PrintWriter out = spec.commandLine().getOut();
+        if (heapOnly) {
+            out.println((p.heapBytes() >> 20) + 1);
+            out.flush();
+            return 0;
+        }
         out.printf(Locale.ROOT, "model %s (%,d parameters), sequence %d, %s%s, budget %s%n", model,
                 cfg.parameterCount(), t, opt.name().toLowerCase(Locale.ROOT),
                 checkpointing ? ", activation checkpointing" : "", memory);

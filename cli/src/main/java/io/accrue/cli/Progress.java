@@ -39,7 +39,7 @@ abstract sealed class Progress implements AutoCloseable {
      * @param metrics         the step boundary's record
      * @param memory          training-state bytes after the step
      * @param heapUsedBytes   JVM heap in use after the step
-     * @param tokensPerSecond the window's tokens (examples × T) per second
+     * @param tokensPerSecond the window's throughput units per second: tokens (examples × T), or images
      * @param elapsed         seconds since this process started training
      * @param eta             estimated seconds left, NaN if unknown
      */
@@ -49,17 +49,22 @@ abstract sealed class Progress implements AutoCloseable {
 
     final PrintWriter out;
     final long planned;
+    final String unit;
 
-    private Progress(PrintWriter out, long planned) {
+    private Progress(PrintWriter out, long planned, String unit) {
         this.out = out;
         this.planned = planned;
+        this.unit = unit;
     }
 
-    /** Progress of a run of {@code planned} steps resuming after {@code done}, written to {@code out}. */
-    static Progress create(Mode mode, PrintWriter out, long planned, long done) {
+    /**
+     * Progress of a run of {@code planned} steps resuming after {@code done}, written to {@code out}; throughput
+     * in {@code unit}s per second ({@code tok}, {@code img}).
+     */
+    static Progress create(Mode mode, PrintWriter out, long planned, long done, String unit) {
         return switch (mode.resolve()) {
-            case BAR -> new Bar(out, planned, done, mode == Mode.AUTO);
-            default -> new Plain(out, planned);
+            case BAR -> new Bar(out, planned, done, mode == Mode.AUTO, unit);
+            default -> new Plain(out, planned, unit);
         };
     }
 
@@ -67,13 +72,20 @@ abstract sealed class Progress implements AutoCloseable {
 
     abstract void step(Step s);
 
+    /** A line of its own between steps (e.g. an evaluation), not overwritten by the bar. */
+    abstract void println(String line);
+
     @Override
     public abstract void close();
 
     /** {@code step 3/12  loss 2.4312  lr 3.00e-03  12,345 tok/s  mem 6.9 MiB (arena 1.2 MiB)  heap 80.0 MiB  0:01  eta 0:10}. */
     static String plainLine(Step s, long planned) {
+        return plainLine(s, planned, "tok");
+    }
+
+    static String plainLine(Step s, long planned, String unit) {
         StepMetrics m = s.metrics();
-        return String.format(Locale.ROOT, "step %d/%d  loss %.4f  lr %.2e  %,.0f tok/s  mem %s (arena %s)  heap %s  %s"
+        return String.format(Locale.ROOT, "step %d/%d  loss %.4f  lr %.2e  %,.0f " + unit + "/s  mem %s (arena %s)  heap %s  %s"
                         + "  eta %s", m.step() + 1, planned, m.loss(), m.lr(), s.tokensPerSecond(),
                 bytes(s.memory().totalBytes()), bytes(s.memory().arenaHighWaterBytes()), bytes(s.heapUsedBytes()),
                 TrainCommand.clock(s.elapsed()), Double.isFinite(s.eta()) ? TrainCommand.clock(s.eta()) : "?");
@@ -96,8 +108,8 @@ abstract sealed class Progress implements AutoCloseable {
 
     /** One line per optimizer step; nothing per micro-batch. */
     static final class Plain extends Progress {
-        Plain(PrintWriter out, long planned) {
-            super(out, planned);
+        Plain(PrintWriter out, long planned, String unit) {
+            super(out, planned, unit);
         }
 
         @Override
@@ -106,7 +118,13 @@ abstract sealed class Progress implements AutoCloseable {
 
         @Override
         void step(Step s) {
-            out.println(plainLine(s, planned));
+            out.println(plainLine(s, planned, unit));
+            out.flush();
+        }
+
+        @Override
+        void println(String line) {
+            out.println(line);
             out.flush();
         }
 
@@ -118,14 +136,15 @@ abstract sealed class Progress implements AutoCloseable {
     /** A live {@code me.tongfei.progressbar} bar redrawn in place, with the latest step in its message. */
     static final class Bar extends Progress {
         private final ProgressBar bar;
+        private final int width = terminalWidth();
         private String last = "";
 
-        Bar(PrintWriter out, long planned, long done, boolean terminal) {
-            super(out, planned);
+        Bar(PrintWriter out, long planned, long done, boolean terminal, String unit) {
+            super(out, planned, unit);
             this.bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(planned)
                     .startsFrom(done, Duration.ZERO).setUnit(" steps", 1).setUpdateIntervalMillis(250)
                     .setStyle(terminal ? ProgressBarStyle.COLORFUL_UNICODE_BLOCK : ProgressBarStyle.ASCII)
-                    .setConsumer(new WriterConsumer(out, terminalWidth())).build();
+                    .setConsumer(new WriterConsumer(out, width)).build();
         }
 
         /** The terminal's width as jline sees it (80 when not a terminal), else 100. */
@@ -145,11 +164,18 @@ abstract sealed class Progress implements AutoCloseable {
         @Override
         void step(Step s) {
             StepMetrics m = s.metrics();
-            last = String.format(Locale.ROOT, " · loss %.4f · lr %.1e · %,.0f tok/s · mem %s (arena %s) heap %s",
+            last = String.format(Locale.ROOT, " · loss %.4f · lr %.1e · %,.0f " + unit + "/s · mem %s (arena %s) heap %s",
                     m.loss(), m.lr(), s.tokensPerSecond(), bytes(s.memory().totalBytes()),
                     bytes(s.memory().arenaHighWaterBytes()), bytes(s.heapUsedBytes()));
             bar.stepTo(m.step() + 1);
             bar.setExtraMessage("k " + m.accumulation() + "/" + m.accumulation() + last);
+        }
+
+        @Override
+        void println(String line) {
+            out.print('\r');
+            out.println(line.length() >= width ? line : line + " ".repeat(width - line.length()));
+            out.flush();
         }
 
         @Override

@@ -19,8 +19,22 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
-/** A self-contained {@code report.html}: the resolved config, the results, loss and throughput as embedded PNGs. */
+/**
+ * A self-contained {@code report.html}: the resolved config, the results, the evaluations (a table and, from two
+ * on, a line plot), loss and throughput as embedded PNGs.
+ */
 final class Report {
+    /**
+     * One evaluation of the run.
+     *
+     * @param epoch  the epoch it followed (1-based)
+     * @param step   the optimizer step it followed (1-based)
+     * @param metric what was measured, e.g. {@code test_accuracy}
+     * @param value  the score, a fraction
+     */
+    record Eval(int epoch, long step, String metric, double value) {
+    }
+
     private static final int W = 720;
     private static final int H = 300;
 
@@ -29,6 +43,11 @@ final class Report {
 
     static Path write(Path dir, Map<String, String> config, Map<String, Object> results, List<StepMetrics> steps)
             throws IOException {
+        return write(dir, config, results, steps, List.of(), "examples/s");
+    }
+
+    static Path write(Path dir, Map<String, String> config, Map<String, Object> results, List<StepMetrics> steps,
+                      List<Eval> evals, String rateLabel) throws IOException {
         StringBuilder html = new StringBuilder("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
                 + "<title>accrue train report</title><style>body{font-family:sans-serif;margin:2em;max-width:60em}"
                 + "td,th{padding:2px 10px;text-align:left}th{color:#555;font-weight:normal}</style></head><body>\n"
@@ -38,11 +57,26 @@ final class Report {
         results.forEach((k, v) -> row(html, k, v instanceof Double d ? String.format(Locale.ROOT, "%.6g", d)
                 : String.valueOf(v)));
         html.append("</table>\n");
+        if (!evals.isEmpty()) {
+            String metric = evals.getFirst().metric();
+            html.append("<h2>").append(escape(metric.replace('_', ' '))).append(" per epoch</h2>\n<table>\n")
+                    .append("<tr><th>epoch</th><th>step</th><th>").append(escape(metric)).append("</th></tr>\n");
+            for (Eval e : evals) {
+                html.append(String.format(Locale.ROOT, "<tr><td>%d</td><td>%d</td><td>%.4f</td></tr>%n", e.epoch(),
+                        e.step(), e.value()));
+            }
+            html.append("</table>\n");
+            if (evals.size() > 1) {
+                long[] x = evals.stream().mapToLong(Eval::step).toArray();
+                double[] y = evals.stream().mapToDouble(Eval::value).toArray();
+                html.append(img(plot(x, y, metric, new Color(0x2ca02c))));
+            }
+        }
         if (!steps.isEmpty()) {
             html.append("<h2>Loss per optimizer step</h2>\n").append(img(plot(steps, StepMetrics::loss, "loss",
                     new Color(0x1f77b4))));
             html.append("<h2>Throughput</h2>\n").append(img(plot(steps,
-                    m -> m.seconds() > 0 ? m.examples() / m.seconds() : 0, "examples/s", new Color(0xd62728))));
+                    m -> m.seconds() > 0 ? m.examples() / m.seconds() : 0, rateLabel, new Color(0xd62728))));
         }
         html.append("</body></html>\n");
         Path f = dir.resolve("report.html");
@@ -65,6 +99,12 @@ final class Report {
     /** A line plot of {@code y} over the step index, with min/max labels. */
     static byte[] plot(List<StepMetrics> steps, ToDoubleFunction<StepMetrics> y, String label, Color color)
             throws IOException {
+        return plot(steps.stream().mapToLong(m -> m.step() + 1).toArray(), steps.stream().mapToDouble(y).toArray(),
+                label, color);
+    }
+
+    /** A line plot of {@code y[i]} over steps {@code x[i]} (1-based, ascending), with min/max labels. */
+    static byte[] plot(long[] xs, double[] ys, String label, Color color) throws IOException {
         BufferedImage img = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
@@ -76,8 +116,7 @@ final class Report {
         int bottom = H - 40;
         double lo = Double.POSITIVE_INFINITY;
         double hi = Double.NEGATIVE_INFINITY;
-        for (StepMetrics m : steps) {
-            double v = y.applyAsDouble(m);
+        for (double v : ys) {
             if (Double.isFinite(v)) {
                 lo = Math.min(lo, v);
                 hi = Math.max(hi, v);
@@ -90,8 +129,8 @@ final class Report {
         if (hi == lo) {
             hi = lo + 1;
         }
-        long first = steps.getFirst().step() + 1;
-        long last = Math.max(first + 1, steps.getLast().step() + 1);
+        long first = xs[0];
+        long last = Math.max(first + 1, xs[xs.length - 1]);
         g.setColor(Color.GRAY);
         g.drawRect(left, top, right - left, bottom - top);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
@@ -104,12 +143,12 @@ final class Report {
         g.setStroke(new BasicStroke(1.5f));
         int px = -1;
         int py = -1;
-        for (StepMetrics m : steps) {
-            double v = y.applyAsDouble(m);
+        for (int i = 0; i < xs.length; i++) {
+            double v = ys[i];
             if (!Double.isFinite(v)) {
                 continue;
             }
-            int x = left + (int) Math.round((double) (m.step() + 1 - first) / (last - first) * (right - left));
+            int x = left + (int) Math.round((double) (xs[i] - first) / (last - first) * (right - left));
             int yy = bottom - (int) Math.round((v - lo) / (hi - lo) * (bottom - top));
             if (px >= 0) {
                 g.drawLine(px, py, x, yy);

@@ -50,6 +50,10 @@ final class SampleCommand implements Callable<Integer> {
         Path dir = Checkpoint.exists(checkpoint) ? checkpoint : checkpoint.resolve("checkpoint");
         Checkpoint cp = Checkpoint.load(Checkpoint.exists(dir) ? dir : checkpoint);
         Map<String, String> m = cp.metadata();
+        if ("fashion-mnist".equals(m.get("task"))) {
+            throw new UsageException("--checkpoint " + checkpoint + ": a Fashion-MNIST classifier cannot sample text; "
+                    + "give a checkpoint of a GPT task (addition or --data)");
+        }
         GptConfig cfg;
         try {
             cfg = new GptConfig(Integer.parseInt(m.get("layers")), Integer.parseInt(m.get("heads")),

@@ -1,99 +1,71 @@
 package io.accrue.cli;
 
-import io.accrue.data.AdditionTask;
 import io.accrue.data.Dataset;
-import io.accrue.data.SequenceDataset;
-import io.accrue.models.TokenBatch;
+import io.accrue.models.Model;
+import io.accrue.train.Trainer;
 
-import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
- * What {@code accrue train} learns: the generated addition task or a byte-level language model of a text file.
+ * What {@code accrue train} learns, so that the options, the training loop, progress, metrics, report, memory
+ * summary and checkpoints are shared by every task: a GPT on generated additions or a text file ({@link GptTask}),
+ * a CNN on Fashion-MNIST ({@link VisionTask}).
  *
- * @param description one line for the console
- * @param data        the training examples
- * @param seq         T, tokens per training sequence
- * @param vocab       V
- * @param addition    the addition task, or null for a text file
- * @param identity    strings that name the data exactly (saved in checkpoints, compared on resume)
+ * <p>Call order: {@link #model} once (after every option is validated), then {@link #evaluate} between steps.
+ *
+ * @param <I> the micro-batch type
  */
-record Task(String description, Dataset<TokenBatch> data, int seq, int vocab, AdditionTask addition,
-            Map<String, String> identity) {
+interface Task<I> {
 
-    static Task addition(int digits, int trainSize, long seed) {
-        AdditionTask t = new AdditionTask(digits, seed);
-        Map<String, String> id = new LinkedHashMap<>();
-        id.put("task", "addition");
-        id.put("digits", Integer.toString(digits));
-        id.put("train_size", Integer.toString(trainSize));
-        id.put("task_seed", Long.toString(seed));
-        String example = t.prompt(42, 517 % (long) Math.pow(10, digits)) + t.answer(42, 517 % (long) Math.pow(10, digits));
-        return new Task(trainSize + " generated " + digits + "-digit additions like \"" + example
-                + "\" (sum reversed, loss on the answer only)", t.trainingSet(trainSize), t.seq(),
-                AdditionTask.VOCABULARY.size(), t, id);
+    /** The task's name, the prefix of the default run directory: {@code addition}, {@code text}, {@code fashion-mnist}. */
+    String name();
+
+    /** One line for the console and the report. */
+    String description();
+
+    /** The training examples. */
+    Dataset<I> train();
+
+    /** A new model initialised from {@code seed}. */
+    Model<I> model(long seed);
+
+    /** The model in one console line, with its parameter count. */
+    String modelLine(Model<I> model);
+
+    /** Strings that name the data and the model exactly: saved in checkpoints and compared on resume. */
+    Map<String, String> identity();
+
+    /** Further strings saved in checkpoints (e.g. the model's shape for {@code accrue sample}), not compared. */
+    Map<String, String> metadata();
+
+    /** Throughput units per example: T tokens for a sequence, 1 for an image. */
+    int unitsPerExample();
+
+    /** The throughput unit: {@code tok} or {@code img}. */
+    String unit();
+
+    /** Whether {@link #evaluate} runs after every epoch as well as at the end. */
+    default boolean evaluatesEachEpoch() {
+        return false;
     }
 
-    /** Byte-level sequences of T+1 bytes of {@code file}, stride T, so every byte after the first is a target once. */
-    static Task bytes(Path file, int seq) {
-        byte[] bytes = readData(file, seq);
-        List<int[]> seqs = new ArrayList<>();
-        for (int start = 0; start + 1 < bytes.length; start += seq) {
-            int end = Math.min(bytes.length, start + seq + 1);
-            int[] s = new int[end - start];
-            for (int i = 0; i < s.length; i++) {
-                s[i] = bytes[start + i] & 0xff;
-            }
-            seqs.add(s);
-        }
-        Map<String, String> id = new LinkedHashMap<>();
-        id.put("task", "bytes");
-        id.put("data", file.toString());
-        id.put("data_sha256", sha256(bytes));
-        id.put("context", Integer.toString(seq));
-        return new Task(String.format("%,d bytes of %s in %,d sequences of up to %d+1 bytes (V 256)", bytes.length,
-                file, seqs.size(), seq), new SequenceDataset(seqs, seq), seq, 256, null, id);
+    /**
+     * Scores the model between steps, printing what it finds as lines to {@code console}; {@code when} says where
+     * in the run it is ({@code after epoch 1 (step 938)}). Null if this task has no evaluation.
+     */
+    default Evaluation evaluate(Trainer<I> trainer, String when, Consumer<String> console) {
+        return null;
     }
 
-    private static byte[] readData(Path file, int seq) {
-        if (!Files.exists(file)) {
-            throw new UsageException("--data " + file + ": no such file; give a UTF-8 text file to train on");
-        }
-        if (Files.isDirectory(file)) {
-            throw new UsageException("--data " + file + ": is a directory; give a UTF-8 text file to train on");
-        }
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (AccessDeniedException e) {
-            throw new UsageException("--data " + file + ": permission denied; make it readable (chmod +r)");
-        } catch (IOException | OutOfMemoryError e) {
-            throw new UsageException("--data " + file + ": cannot read (" + e.getMessage() + ")");
-        }
-        if (bytes.length == 0) {
-            throw new UsageException("--data " + file + ": is empty; give a text file with at least 2 bytes (ideally "
-                    + "many times the context " + seq + ")");
-        }
-        if (bytes.length < 2) {
-            throw new UsageException("--data " + file + ": has only " + bytes.length + " byte; give at least 2");
-        }
-        return bytes;
-    }
-
-    private static String sha256(byte[] b) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    /**
+     * One evaluation's outcome.
+     *
+     * @param metric  the key of {@code value} in {@code metrics.jsonl} and {@code results.json}
+     * @param value   the score, a fraction in [0, 1]
+     * @param results further keys for {@code results.json}
+     * @param seconds wall time of the evaluation
+     */
+    record Evaluation(String metric, double value, Map<String, Object> results, double seconds) {
     }
 }

@@ -1,12 +1,16 @@
 package io.accrue.cli;
 
-import io.accrue.data.AdditionTask;
-import io.accrue.models.Decoding;
-import io.accrue.models.Gpt;
+import io.accrue.data.Dataset;
+import io.accrue.data.FashionMnist;
 import io.accrue.models.GptConfig;
+import io.accrue.models.Model;
+import io.accrue.nn.NormKind;
 import io.accrue.optim.LinearScaling;
 import io.accrue.train.Checkpoint;
+import io.accrue.train.MemoryPlan;
+import io.accrue.train.MemoryPlanner;
 import io.accrue.train.MemoryUsage;
+import io.accrue.train.OptimizerKind;
 import io.accrue.train.ScheduleKind;
 import io.accrue.train.StepListener;
 import io.accrue.train.StepMetrics;
@@ -36,18 +40,31 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code accrue train}: options map onto {@link TrainConfig} and {@link GptConfig}; everything is validated
- * before the output directory is touched. Writes {@code metrics.jsonl} (one JSON line per optimizer step),
- * {@code results.json}, {@code report.html} and the checkpoint directory {@code checkpoint/} into {@code --out}.
+ * {@code accrue train}: options map onto {@link TrainConfig} and the task's model; everything is validated before
+ * the output directory is touched. The tasks ({@link Task}: the addition task, a text file, Fashion-MNIST) share
+ * the options, the training loop, progress, metrics, report, memory summary and checkpoints. Writes
+ * {@code metrics.jsonl} (one JSON line per optimizer step), {@code results.json}, {@code report.html} and the
+ * checkpoint directory {@code checkpoint/} into {@code --out}.
  */
 @Command(name = "train", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
-        description = {"Train a GPT with exact gradient accumulation.",
-                "Without --data: a small GPT learns multi-digit addition (\"042+517=9550\", the sum written "
-                        + "least-significant digit first) and reports exact-match accuracy on held-out problems.",
-                "With --data FILE: a byte-level GPT (V 256) on any UTF-8 text file."})
+        description = {"Train with exact gradient accumulation.",
+                "--task addition (the default): a small GPT learns multi-digit addition (\"042+517=9550\", the sum "
+                        + "written least-significant digit first) and reports exact-match accuracy on held-out "
+                        + "problems.",
+                "--task text, or --data FILE: a byte-level GPT (V 256) on any UTF-8 text file.",
+                "--task fashion-mnist: a small CNN classifies Fashion-MNIST images and reports test accuracy "
+                        + "after every epoch."})
 final class TrainCommand implements Callable<Integer> {
+    static final String ADDITION = "addition";
+    static final String TEXT = "text";
+    static final String FASHION_MNIST = "fashion-mnist";
+
     @Spec
     CommandSpec spec;
+
+    @Option(names = "--task", paramLabel = "TASK", description = "addition, text (a byte-level GPT on --data) or "
+            + "fashion-mnist (a CNN). Default: addition, or text with --data.")
+    String taskOption;
 
     @Option(names = "--model", paramLabel = "NAME|FILE.json",
             description = "Model shape: adder (2 layers, 4 heads, width 128), tiny, small, gpt2, gpt2-medium, or a "
@@ -56,29 +73,36 @@ final class TrainCommand implements Callable<Integer> {
                     + "--context of --data). Default: adder, or tiny with --data.")
     String model;
 
-    @Option(names = "--data", paramLabel = "FILE.txt", description = "Train a byte-level model on this text file "
-            + "instead of the addition task.")
+    @Option(names = "--data", paramLabel = "FILE.txt|DIR", description = "Text task: the text file to train a "
+            + "byte-level model on. Fashion-MNIST: the directory holding the four IDX files (default "
+            + "$ACCRUE_FASHION_MNIST, else /usr/share/datasets/fashion-mnist).")
     Path data;
+
+    @Option(names = "--norm", paramLabel = "KIND", description = "Fashion-MNIST: normalization after each "
+            + "convolution: group (exact under accumulation), layer, batch (statistics per micro-batch: not exact "
+            + "for K > 1) or none. Default: group.")
+    String norm;
 
     @Option(names = "--context", paramLabel = "T", description = "Sequence length for --data. Default: the "
             + "model's context.")
     Integer context;
 
-    @Option(names = "--digits", paramLabel = "D", defaultValue = "3", description = "Digits per operand of the "
-            + "addition task.")
-    int digits;
+    @Option(names = "--digits", paramLabel = "D", description = "Digits per operand of the addition task. "
+            + "Default: 3.")
+    Integer digits;
 
-    @Option(names = "--train-size", paramLabel = "N", defaultValue = "100000",
-            description = "Generated addition problems to train on.")
-    int trainSize;
+    @Option(names = "--train-size", paramLabel = "N", description = "Addition: generated problems to train on "
+            + "(default 100000). Fashion-MNIST: the first N training images (default all 60,000).")
+    Integer trainSize;
 
-    @Option(names = "--eval-size", paramLabel = "N", defaultValue = "1000",
-            description = "Held-out addition problems to measure exact-match accuracy on (0: skip).")
-    int evalSize;
+    @Option(names = "--eval-size", paramLabel = "N", description = "Addition: held-out problems to measure "
+            + "exact-match accuracy on (default 1000). Fashion-MNIST: the first N test images (default all 10,000). "
+            + "0: skip.")
+    Integer evalSize;
 
-    @Option(names = {"-b", "--micro-batch"}, paramLabel = "B", defaultValue = "8",
-            description = "Examples per forward/backward pass.")
-    int microBatch;
+    @Option(names = {"-b", "--micro-batch"}, paramLabel = "B", description = "Examples per forward/backward pass. "
+            + "Default: 8, 16 for fashion-mnist; chosen by --memory when given.")
+    Integer microBatch;
 
     @Option(names = {"-k", "--accum"}, paramLabel = "K", description = "Micro-batches per optimizer step.")
     Integer accum;
@@ -87,8 +111,18 @@ final class TrainCommand implements Callable<Integer> {
             + "(= K·B). Default: 64 unless --accum is given.")
     Integer effectiveBatch;
 
-    @Option(names = "--lr", paramLabel = "LR", defaultValue = "3e-3", description = "Peak learning rate.")
-    double lr;
+    @Option(names = "--memory", paramLabel = "SIZE", description = "GPT tasks: a memory budget (e.g. 2g, 800m); "
+            + "the planner picks the largest micro-batch B that fits and K = N/B, and a budget that not even B = 1 "
+            + "fits is refused before anything is allocated. The launcher sizes the JVM heap from the plan.")
+    String memory;
+
+    @Option(names = "--checkpointing", description = "GPT tasks: activation checkpointing (keep each block's "
+            + "output only, recompute the block during backward); --memory plans with it.")
+    boolean checkpointing;
+
+    @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate. Default: 3e-3, 2e-3 for "
+            + "fashion-mnist.")
+    Double lr;
 
     @Option(names = "--scale-lr", paramLabel = "BASE_BATCH", description = "Linear scaling rule: --lr is the rate "
             + "for a batch of BASE_BATCH; use lr·N/BASE_BATCH.")
@@ -106,7 +140,8 @@ final class TrainCommand implements Callable<Integer> {
             + "Default: 100, at most a tenth of --steps.")
     Integer warmup;
 
-    @Option(names = "--steps", paramLabel = "STEPS", description = "Optimizer steps. Default: 1500 (if no --epochs).")
+    @Option(names = "--steps", paramLabel = "STEPS", description = "Optimizer steps. Default: 1500 for the GPT "
+            + "tasks, 1 epoch for fashion-mnist (if no --epochs).")
     Long steps;
 
     @Option(names = "--epochs", paramLabel = "E", description = "Passes over the data (instead of --steps).")
@@ -127,8 +162,8 @@ final class TrainCommand implements Callable<Integer> {
             + "file's, else 0.")
     Float dropout;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Compute threads. Default: 1 for the adder model (its matrices are too small to "
-            + "split), else all cores.")
+    @Option(names = "--threads", paramLabel = "N", description = "Compute threads. Default: 1 for the adder model "
+            + "(its matrices are too small to split), else all cores.")
     Integer threads;
 
     @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1337",
@@ -162,24 +197,66 @@ final class TrainCommand implements Callable<Integer> {
             description = "Sleep this long after each step (tests that kill a run between checkpoints).")
     long stepDelay;
 
+    @Option(names = "--heap-only", hidden = true, description = "With --memory: validate, print the Java heap the "
+            + "plan needs in MiB (the launcher's -Xmx) and stop.")
+    boolean heapOnly;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter console = spec.commandLine().getOut();
-        Run run = prepare();
+        Run<?> run = prepare();
+        if (heapOnly) {
+            console.println(run.heapMiB());
+            console.flush();
+            return 0;
+        }
         return run.execute(console);
     }
 
-    /** Everything validated, nothing written yet. */
-    private Run prepare() {
+    /** Everything validated, nothing written and no model allocated yet. */
+    private Run<?> prepare() {
+        String taskName = taskOption != null ? taskOption.toLowerCase(Locale.ROOT) : data != null ? TEXT : ADDITION;
+        switch (taskName) {
+            case ADDITION, TEXT, FASHION_MNIST -> { }
+            default -> throw new UsageException("--task: unknown value '" + taskOption
+                    + "'; use addition, text or fashion-mnist");
+        }
+        boolean vision = taskName.equals(FASHION_MNIST);
+        if (taskName.equals(TEXT) && data == null) {
+            throw new UsageException("--task text needs --data FILE.txt, the text file to train on");
+        }
+        if (taskName.equals(ADDITION) && data != null) {
+            throw new UsageException("--data applies to --task text or fashion-mnist; the addition task generates "
+                    + "its data (drop --task addition or --data)");
+        }
+        if (!vision && norm != null) {
+            throw new UsageException("--norm applies to --task fashion-mnist only; a GPT uses LayerNorm");
+        }
+        if (vision) {
+            gptOnly("--model", model != null);
+            gptOnly("--context", context != null);
+            gptOnly("--dropout", dropout != null);
+            gptOnly("--digits", digits != null);
+            gptOnly("--memory", memory != null);
+            gptOnly("--checkpointing", checkpointing);
+        }
         if (steps != null && epochs != null) {
             throw new UsageException("--steps " + steps + " and --epochs " + epochs + " exclude each other; give one");
         }
-        if (accum != null && effectiveBatch != null && (long) accum * microBatch != effectiveBatch) {
-            throw new UsageException("--accum " + accum + " × --micro-batch " + microBatch + " = "
-                    + (long) accum * microBatch + " disagrees with --effective-batch " + effectiveBatch
+        if (memory != null && (microBatch != null || accum != null)) {
+            throw new UsageException("--memory chooses the micro-batch and K itself; drop --micro-batch and --accum "
+                    + "(give the effective batch with --effective-batch)");
+        }
+        if (heapOnly && memory == null) {
+            throw new UsageException("--heap-only needs --memory");
+        }
+        int b = microBatch != null ? microBatch : vision ? 16 : 8;
+        if (accum != null && effectiveBatch != null && (long) accum * b != effectiveBatch) {
+            throw new UsageException("--accum " + accum + " × --micro-batch " + b + " = "
+                    + (long) accum * b + " disagrees with --effective-batch " + effectiveBatch
                     + "; give only one of --accum and --effective-batch");
         }
-        positive("--micro-batch", microBatch);
+        positive("--micro-batch", b);
         if (accum != null) {
             positive("--accum", accum);
         }
@@ -189,30 +266,72 @@ final class TrainCommand implements Callable<Integer> {
         if (checkpointEvery < 0) {
             throw new UsageException("--checkpoint-every must be ≥ 0, got " + checkpointEvery);
         }
+        if (trainSize != null) {
+            positive("--train-size", trainSize);
+        }
+        if (evalSize != null && evalSize < 0) {
+            throw new UsageException("--eval-size must be ≥ 0, got " + evalSize);
+        }
+        if (threads != null) {
+            positive("--threads", threads);
+        }
         progress = parseEnum(Progress.Mode.class, "--progress", progressOption, "plain, bar or auto");
         ScheduleKind scheduleKind = parseEnum(ScheduleKind.class, "--schedule", schedule, "constant, cosine or linear");
-        io.accrue.train.OptimizerKind optimizerKind = parseEnum(io.accrue.train.OptimizerKind.class, "--optimizer",
-                optimizer, "adamw or sgd");
-
-        String modelName = model != null ? model : data != null ? "tiny" : ModelSpec.ADDER;
-        GptConfig shape = ModelSpec.resolve(modelName);
-        Task task;
-        if (data != null) {
-            int t = context != null ? context : shape.context();
-            positive("--context", t);
-            task = Task.bytes(data, t);
-        } else {
-            if (context != null) {
-                throw new UsageException("--context applies to --data only; the addition task sets its own length");
-            }
-            positive("--train-size", trainSize);
-            if (evalSize < 0) {
-                throw new UsageException("--eval-size must be ≥ 0, got " + evalSize);
-            }
-            task = Task.addition(digits, trainSize, seed);
+        OptimizerKind optimizerKind = parseEnum(OptimizerKind.class, "--optimizer", optimizer, "adamw or sgd");
+        NormKind normKind = vision ? parseEnum(NormKind.class, "--norm", norm != null ? norm : "group",
+                "group, layer, batch or none") : null;
+        if (normKind == NormKind.RMS) {
+            throw new UsageException("--norm rms is not offered for images; use group, layer, batch or none");
         }
-        GptConfig gpt = shape.withVocab(task.vocab()).withContext(task.seq())
-                .withDropout(dropout != null ? dropout : shape.dropout());
+        if (vision && resume != null && normKind == NormKind.BATCH) {
+            throw new UsageException("--resume: checkpoints do not hold BatchNorm's running statistics, so a "
+                    + "--norm batch run cannot be resumed exactly; train it in one go or use --norm group");
+        }
+        int n = effectiveBatch != null ? effectiveBatch : accum != null ? accum * b : 64;
+        Integer k = accum;
+        int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+
+        Task<?> task;
+        MemoryPlan plan = null;
+        long dataBytes = 0;
+        if (vision) {
+            task = VisionTask.load(normKind, data != null ? data : FashionMnist.defaultDirectory(), trainSize,
+                    evalSize);
+        } else {
+            String modelName = model != null ? model : data != null ? "tiny" : ModelSpec.ADDER;
+            GptConfig shape = ModelSpec.resolve(modelName);
+            TokenData tokens;
+            int problems = trainSize != null ? trainSize : 100_000;
+            if (data != null) {
+                int t = context != null ? context : shape.context();
+                positive("--context", t);
+                tokens = TokenData.bytes(data, t);
+            } else {
+                if (context != null) {
+                    throw new UsageException("--context applies to --data only; the addition task sets its own length");
+                }
+                int d = digits != null ? digits : 3;
+                positive("--digits", d);
+                tokens = TokenData.addition(d, problems, seed);
+            }
+            GptConfig gpt = shape.withVocab(tokens.vocab()).withContext(tokens.seq())
+                    .withDropout(dropout != null ? dropout : shape.dropout());
+            if (threads == null && ModelSpec.ADDER.equalsIgnoreCase(modelName)) {
+                threadCount = 1;
+            }
+            if (memory != null) {
+                long budget = PlanCommand.parseBytes(memory);
+                double momentum = optimizerKind == OptimizerKind.SGD ? 0.9 : 0;
+                plan = MemoryPlanner.fit(gpt, budget, n, tokens.seq(), optimizerKind, momentum, threadCount,
+                        checkpointing);
+                b = plan.microBatch();
+                k = plan.accumulation();
+                dataBytes = tokens.footprintBytes();
+            }
+            int evalChunk = plan != null ? b : 250;
+            task = new GptTask(tokens, modelName, gpt, checkpointing, evalSize != null ? evalSize : 1000, problems,
+                    evalChunk);
+        }
 
         int warm = warmup != null ? warmup : steps != null ? (int) Math.min(100, steps / 10) : 100;
         if (warmup != null && warmup < 0) {
@@ -222,34 +341,34 @@ final class TrainCommand implements Callable<Integer> {
             throw new UsageException("--warmup " + warm + " must be less than --steps " + steps
                     + "; lower --warmup or use --schedule constant");
         }
-        int n = effectiveBatch != null ? effectiveBatch : accum != null ? accum * microBatch : 64;
-        double peak = scaleLr == null ? lr : LinearScaling.scale(lr, scaleLr, n);
-        TrainConfig.Builder b = TrainConfig.builder().microBatch(microBatch).optimizer(optimizerKind).lr(peak)
-                .weightDecay(weightDecay).clipNorm(clip).seed(seed)
+        double base = lr != null ? lr : vision ? 2e-3 : 3e-3;
+        double peak = scaleLr == null ? base : LinearScaling.scale(base, scaleLr, n);
+        TrainConfig.Builder cb = TrainConfig.builder().microBatch(b).optimizer(optimizerKind).lr(peak)
+                .weightDecay(weightDecay).clipNorm(clip).seed(seed).threads(threadCount)
                 .schedule(scheduleKind, scheduleKind == ScheduleKind.CONSTANT ? 0 : warm,
                         minLr != null ? minLr : scheduleKind == ScheduleKind.CONSTANT ? 0 : peak / 10);
-        if (optimizerKind == io.accrue.train.OptimizerKind.SGD) {
-            b.momentum(0.9);
+        if (optimizerKind == OptimizerKind.SGD) {
+            cb.momentum(0.9);
         }
-        if (accum != null) {
-            b.accumulationSteps(accum);
+        if (k != null) {
+            cb.accumulationSteps(k);
         } else {
-            b.effectiveBatch(n);
+            cb.effectiveBatch(n);
         }
         if (epochs != null) {
-            b.epochs(epochs);
+            cb.epochs(epochs);
+        } else if (steps != null) {
+            cb.maxSteps(steps);
+        } else if (vision) {
+            cb.epochs(1);
         } else {
-            b.maxSteps(steps != null ? steps : 1500);
+            cb.maxSteps(1500);
         }
-        if (threads != null) {
-            b.threads(threads);
-        } else if (ModelSpec.ADDER.equalsIgnoreCase(modelName)) {
-            b.threads(1);
-        }
-        TrainConfig config = b.build();
-        if (config.microBatch() > task.data().size()) {
-            throw new UsageException("--micro-batch " + config.microBatch() + " exceeds the " + task.data().size()
-                    + " training sequences; use --micro-batch ≤ " + task.data().size() + " or more data");
+        TrainConfig config = cb.build();
+        int examples = task.train().size();
+        if (config.microBatch() > examples) {
+            throw new UsageException("--micro-batch " + config.microBatch() + " exceeds the " + examples
+                    + " training examples; use --micro-batch ≤ " + examples + " or more data");
         }
 
         Checkpoint checkpoint = null;
@@ -257,13 +376,13 @@ final class TrainCommand implements Callable<Integer> {
         if (resume != null) {
             Path dir = Checkpoint.exists(resume) ? resume : resume.resolve("checkpoint");
             checkpoint = Checkpoint.load(Checkpoint.exists(dir) ? dir : resume);
-            checkCompatible(checkpoint, gpt, task);
+            checkCompatible(checkpoint, task);
             if (outDir == null) {
                 outDir = dir.equals(resume) ? resume.toAbsolutePath().getParent() : resume;
             }
         }
         if (outDir == null) {
-            outDir = Path.of("runs", (data != null ? "text" : "addition") + "-"
+            outDir = Path.of("runs", task.name() + "-"
                     + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }
         if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
@@ -272,22 +391,27 @@ final class TrainCommand implements Callable<Integer> {
         if (stopAfter != null) {
             positive("--stop-after", stopAfter);
         }
-        return new Run(this, modelName, gpt, config, task, checkpoint, outDir);
+        return new Run<>(this, task, config, plan, dataBytes, checkpoint, outDir);
     }
 
-    private void checkCompatible(Checkpoint cp, GptConfig gpt, Task task) {
-        String want = gpt.toString();
-        String had = cp.metadata().get("model_config");
-        if (!want.equals(had)) {
-            throw new UsageException("--resume " + cp.dir() + ": the checkpoint is of model " + had + ", these options "
-                    + "give " + want + "; resume with the original options");
+    private static void gptOnly(String option, boolean given) {
+        if (given) {
+            throw new UsageException(option + " applies to the GPT tasks (addition, text), not fashion-mnist");
         }
+    }
+
+    private static void checkCompatible(Checkpoint cp, Task<?> task) {
         for (Map.Entry<String, String> e : task.identity().entrySet()) {
             String saved = cp.metadata().get(e.getKey());
-            if (!e.getValue().equals(saved)) {
-                throw new UsageException("--resume " + cp.dir() + ": the checkpoint was trained with " + e.getKey()
-                        + "=" + saved + ", these options give " + e.getValue() + "; resume with the original data");
+            if (e.getValue().equals(saved)) {
+                continue;
             }
+            if (e.getKey().equals("model_config")) {
+                throw new UsageException("--resume " + cp.dir() + ": the checkpoint is of model " + saved
+                        + ", these options give " + e.getValue() + "; resume with the original options");
+            }
+            throw new UsageException("--resume " + cp.dir() + ": the checkpoint was trained with " + e.getKey()
+                    + "=" + saved + ", these options give " + e.getValue() + "; resume with the original data");
         }
     }
 
@@ -305,14 +429,26 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** A validated run. */
-    private record Run(TrainCommand opts, String modelName, GptConfig gpt, TrainConfig config, Task task,
-                       Checkpoint resumeFrom, Path out) {
+    /**
+     * A validated run of any task: one training loop, progress, metrics, evaluation, report and memory summary.
+     *
+     * @param plan      the memory plan under {@code --memory}, else null
+     * @param dataBytes an estimate of the training data's heap footprint (with a plan)
+     */
+    private record Run<I>(TrainCommand opts, Task<I> task, TrainConfig config, MemoryPlan plan, long dataBytes,
+                          Checkpoint resumeFrom, Path out) {
+
+        /** The Java heap in MiB (-Xmx) the plan needs, with the training data. */
+        long heapMiB() {
+            return ((plan.heapBytes() + dataBytes) >> 20) + 1;
+        }
 
         int execute(PrintWriter console) throws IOException {
-            Gpt model = new Gpt(gpt, config.seed());
+            Model<I> model = task.model(config.seed());
             Map<String, String> meta = metadata();
-            try (Trainer<io.accrue.models.TokenBatch> trainer = new Trainer<>(config, model, task.data())) {
+            long arenaFloats = plan != null ? plan.activationBytes() / Float.BYTES : 0;
+            Dataset<I> data = task.train();
+            try (Trainer<I> trainer = new Trainer<>(config, model, data, arenaFloats)) {
                 if (resumeFrom != null) {
                     resumeFrom.restoreWeights(model.parameters());
                     resumeFrom.restoreOptimizer(trainer.optimizer());
@@ -327,14 +463,20 @@ final class TrainCommand implements Callable<Integer> {
                     Metrics.truncate(metricsFile, resumeFrom.state().step());
                 }
                 List<StepMetrics> history = new ArrayList<>();
+                List<Report.Eval> evals = new ArrayList<>();
+                Task.Evaluation[] lastEval = {null};
+                double[] evalSeconds = {0};
+                String rateKey = task.unit().equals("tok") ? "tokens_per_s" : "images_per_s";
                 long startNanos = System.nanoTime();
                 try (BufferedWriter metrics = Files.newBufferedWriter(metricsFile, StandardCharsets.UTF_8,
                         StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         resumeFrom != null ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                    Progress progress = Progress.create(opts.progress, console, planned, trainer.state().step(),
+                            task.unit());
+                    Warnings warnings = Warnings.to(progress::println);
                     long firstStep = trainer.state().step();
                     long[] peakHeap = {0};
                     Runtime rt = Runtime.getRuntime();
-                    Progress progress = Progress.create(opts.progress, console, planned, firstStep);
                     trainer.addListener(new StepListener() {
                         @Override
                         public void onMicroBatch(long step, int micro, int k) {
@@ -345,15 +487,28 @@ final class TrainCommand implements Callable<Integer> {
                         public void onStep(StepMetrics m) {
                             history.add(m);
                             double elapsed = (System.nanoTime() - startNanos) / 1e9;
-                            double tokensPerSecond = m.examples() * (double) task.seq() / m.seconds();
+                            double rate = m.examples() * (double) task.unitsPerExample() / m.seconds();
                             MemoryUsage memory = trainer.memoryUsage();
                             long heap = rt.totalMemory() - rt.freeMemory();
                             peakHeap[0] = Math.max(peakHeap[0], heap);
                             long done = m.step() + 1;
                             double eta = elapsed / (done - firstStep) * (planned - done);
-                            progress.step(new Progress.Step(m, memory, heap, tokensPerSecond, elapsed, eta));
+                            progress.step(new Progress.Step(m, memory, heap, rate, elapsed, eta));
+                            boolean epochEnd = trainer.state().cursor() >= data.size();
+                            Task.Evaluation ev = null;
+                            if (done >= planned || epochEnd && task.evaluatesEachEpoch()) {
+                                String when = epochEnd ? "after epoch " + (m.epoch() + 1) + " (step " + done + ")"
+                                        : "after step " + done;
+                                ev = task.evaluate(trainer, when, progress::println);
+                                if (ev != null) {
+                                    lastEval[0] = ev;
+                                    evalSeconds[0] += ev.seconds();
+                                    evals.add(new Report.Eval(m.epoch() + 1, done, ev.metric(), ev.value()));
+                                }
+                            }
                             try {
-                                metrics.write(Metrics.json(m, tokensPerSecond, elapsed, memory, heap));
+                                metrics.write(Metrics.json(m, rateKey, rate, elapsed, memory, heap,
+                                        ev != null ? ev.metric() : null, ev != null ? ev.value() : Double.NaN));
                                 metrics.newLine();
                                 metrics.flush();
                                 if (opts.checkpointEvery > 0 && done % opts.checkpointEvery == 0 && done < planned) {
@@ -382,18 +537,21 @@ final class TrainCommand implements Callable<Integer> {
                     } catch (UncheckedIOException e) {
                         throw e.getCause();
                     } finally {
+                        warnings.close();
                         progress.close();
                     }
+                    warnings.printMissed(result.warnings(), console::println);
                     Checkpoint.save(checkpointDir, model.parameters(), trainer.optimizer(), trainer.state(), meta);
                     boolean finished = trainer.state().step() >= planned;
+                    double trainSeconds = result.seconds() - evalSeconds[0];
                     console.printf(Locale.ROOT, "%s after %d steps in %s: final window loss %.4f; checkpoint %s%n",
-                            finished ? "done" : "stopped", trainer.state().step(), clock(result.seconds()),
+                            finished ? "done" : "stopped", trainer.state().step(), clock(trainSeconds),
                             result.finalLoss(), checkpointDir);
                     Map<String, Object> results = new LinkedHashMap<>();
                     results.put("steps", trainer.state().step());
                     results.put("planned_steps", planned);
                     results.put("final_loss", result.finalLoss());
-                    results.put("train_seconds", result.seconds());
+                    results.put("train_seconds", trainSeconds);
                     results.put("skipped_windows", result.skippedWindows());
                     MemoryUsage memory = trainer.memoryUsage();
                     console.println(memorySummary(memory, peakHeap[0]));
@@ -403,15 +561,21 @@ final class TrainCommand implements Callable<Integer> {
                     results.put("arena_high_water_bytes", memory.arenaHighWaterBytes());
                     results.put("memory_total_bytes", memory.totalBytes());
                     results.put("heap_used_peak_bytes", peakHeap[0]);
-                    if (finished && task.addition() != null && opts.evalSize > 0) {
-                        Accuracy acc = evaluate(model, trainer, console);
-                        results.put("heldout_problems", acc.total());
-                        results.put("heldout_exact_match", acc.fraction());
-                        results.put("eval_seconds", acc.seconds());
+                    if (plan != null) {
+                        results.put("planned_total_bytes", plan.totalBytes());
+                        results.put("planned_activation_bytes", plan.activationBytes());
+                    }
+                    if (lastEval[0] != null) {
+                        results.putAll(lastEval[0].results());
+                        results.put("eval_seconds", evalSeconds[0]);
+                    }
+                    for (int i = 0; i < result.warnings().size(); i++) {
+                        results.put("warning" + (i == 0 ? "" : "_" + (i + 1)), result.warnings().get(i));
                     }
                     Files.writeString(out.resolve("results.json"), Metrics.object(results) + "\n");
                     try {
-                        Path report = Report.write(out, describe(model, planned), results, history);
+                        Path report = Report.write(out, describe(model, planned), results, history, evals,
+                                task.unit().equals("tok") ? "examples/s" : "images/s");
                         console.println("report: " + report);
                     } catch (IOException | RuntimeException | LinkageError e) {
                         console.println("report: not written (" + e + ")");
@@ -436,67 +600,40 @@ final class TrainCommand implements Callable<Integer> {
                     + "; JVM heap used at most " + Progress.bytes(peakHeap) + " (sampled at step ends)";
         }
 
-        private record Accuracy(int correct, int total, double seconds) {
-            double fraction() {
-                return total == 0 ? 0 : (double) correct / total;
-            }
-        }
-
-        private Accuracy evaluate(Gpt model, Trainer<?> trainer, PrintWriter console) {
-            long t0 = System.nanoTime();
-            AdditionTask t = task.addition();
-            List<long[]> problems = t.heldOut(opts.evalSize, opts.trainSize);
-            int correct = 0;
-            List<String> shown = new ArrayList<>();
-            for (int from = 0; from < problems.size(); from += 250) {
-                List<long[]> part = problems.subList(from, Math.min(problems.size(), from + 250));
-                int[][] prompts = new int[part.size()][];
-                for (int i = 0; i < prompts.length; i++) {
-                    prompts[i] = AdditionTask.VOCABULARY.encode(t.prompt(part.get(i)[0], part.get(i)[1]));
-                }
-                int[][] answers = Decoding.greedy(model, trainer.tape(), prompts, t.answerLength());
-                for (int i = 0; i < prompts.length; i++) {
-                    long[] p = part.get(i);
-                    String got = AdditionTask.VOCABULARY.decode(answers[i]);
-                    boolean ok = got.equals(t.answer(p[0], p[1]));
-                    correct += ok ? 1 : 0;
-                    if (shown.size() < 5) {
-                        shown.add(String.format(Locale.ROOT, "  %d + %d = %s (model wrote %s%s, reversed) %s", p[0],
-                                p[1], p[0] + p[1], t.prompt(p[0], p[1]), got, ok ? "✓" : "✗"));
-                    }
-                }
-            }
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            shown.forEach(console::println);
-            console.printf(Locale.ROOT, "held-out exact match: %d/%d = %.1f%% (greedy decoding, %s)%n", correct,
-                    problems.size(), 100.0 * correct / problems.size(), clock(seconds));
-            return new Accuracy(correct, problems.size(), seconds);
-        }
-
         private Map<String, String> metadata() {
             Map<String, String> m = new LinkedHashMap<>(task.identity());
-            m.put("model", modelName);
-            m.put("model_config", gpt.toString());
-            m.put("layers", Integer.toString(gpt.layers()));
-            m.put("heads", Integer.toString(gpt.heads()));
-            m.put("width", Integer.toString(gpt.width()));
-            m.put("context", Integer.toString(gpt.context()));
-            m.put("vocab", Integer.toString(gpt.vocab()));
-            m.put("dropout", Float.toString(gpt.dropout()));
+            m.putAll(task.metadata());
             m.put("train_config", config.toString());
             return m;
         }
 
-        private Map<String, String> describe(Gpt model, long planned) {
+        private String batchLine(long planned) {
+            String perStep = task.unitsPerExample() > 1 ? String.format(Locale.ROOT, ", %,d tokens per step",
+                    (long) config.effectiveBatch() * task.unitsPerExample()) : "";
+            String length = config.epochs() > 0 && config.maxSteps() == 0
+                    ? " (" + config.epochs() + (config.epochs() == 1 ? " epoch)" : " epochs)") : "";
+            return String.format(Locale.ROOT, "B=%d × K=%d = effective %d examples%s; %d steps%s",
+                    config.microBatch(), config.accumulationSteps(), config.effectiveBatch(), perStep, planned,
+                    length);
+        }
+
+        private Map<String, String> describe(Model<I> model, long planned) {
             Map<String, String> d = new LinkedHashMap<>();
             d.put("task", task.description());
-            d.put("model", modelName + " " + gpt);
+            d.put("model", task.modelLine(model));
             d.put("parameters", String.format(Locale.ROOT, "%,d", model.parameters().size()));
             d.put("micro-batch B", Integer.toString(config.microBatch()));
             d.put("accumulation K", Integer.toString(config.accumulationSteps()));
             d.put("effective batch N", Integer.toString(config.effectiveBatch()));
-            d.put("tokens per step", String.format(Locale.ROOT, "%,d", (long) config.effectiveBatch() * task.seq()));
+            if (task.unitsPerExample() > 1) {
+                d.put("tokens per step", String.format(Locale.ROOT, "%,d",
+                        (long) config.effectiveBatch() * task.unitsPerExample()));
+            }
             d.put("steps", Long.toString(planned));
+            if (plan != null) {
+                d.put("memory plan", opts.memory + ": predicted peak " + Progress.bytes(plan.totalBytes())
+                        + ", activations " + Progress.bytes(plan.activationBytes()) + ", -Xmx" + heapMiB() + "m");
+            }
             d.put("optimizer", config.optimizer() + " lr " + config.lr() + " wd " + config.weightDecay());
             d.put("schedule", config.schedule() + " warmup " + config.warmupSteps() + " min lr " + config.minLr());
             d.put("clip", Double.toString(config.clipNorm()));
@@ -508,13 +645,16 @@ final class TrainCommand implements Callable<Integer> {
             return d;
         }
 
-        private void printConfig(PrintWriter console, Gpt model, long planned) {
+        private void printConfig(PrintWriter console, Model<I> model, long planned) {
             console.println("accrue train: " + task.description());
-            console.printf(Locale.ROOT, "model %s: L=%d NH=%d C=%d T=%d V=%d, %,d parameters%n", modelName,
-                    gpt.layers(), gpt.heads(), gpt.width(), gpt.context(), gpt.vocab(), model.parameters().size());
-            console.printf(Locale.ROOT, "batch: B=%d × K=%d = effective %d examples, %,d tokens per step; %d steps%n",
-                    config.microBatch(), config.accumulationSteps(), config.effectiveBatch(),
-                    (long) config.effectiveBatch() * task.seq(), planned);
+            console.println(task.modelLine(model));
+            if (plan != null) {
+                console.printf(Locale.ROOT, "memory plan for a budget of %s: micro-batch %d × accumulation %d; "
+                        + "predicted peak:%n%s%njava heap needed: -Xmx%dm (plan + %s of training data); this JVM's "
+                        + "maximum heap: %s%n", opts.memory, plan.microBatch(), plan.accumulation(), plan.breakdown(),
+                        heapMiB(), Progress.bytes(dataBytes), Progress.bytes(Runtime.getRuntime().maxMemory()));
+            }
+            console.println("batch: " + batchLine(planned));
             console.printf(Locale.ROOT, "optimizer %s lr %.3g (%s, warmup %d, min %.3g), weight decay %s, clip %s, "
                             + "%d threads, seed %d%n", config.optimizer().toString().toLowerCase(Locale.ROOT),
                     config.lr(), config.schedule().toString().toLowerCase(Locale.ROOT), config.warmupSteps(),

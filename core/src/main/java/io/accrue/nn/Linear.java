@@ -5,7 +5,7 @@ import io.accrue.autograd.Tape;
 import io.accrue.tensor.ParameterStore;
 import io.accrue.tensor.Tensor;
 
-import java.util.function.Consumer;
+import io.accrue.tensor.ParameterStore.Initializer;
 
 /** Fully connected layer {@code y = x·Wᵀ + b} with weight (out, in) named {@code name.weight}, bias {@code name.bias}. */
 public final class Linear implements Module {
@@ -14,7 +14,7 @@ public final class Linear implements Module {
     private final boolean bias;
 
     /** Declares weight and (optionally) bias; the weight gets {@code init}, the bias zeros. */
-    public Linear(ParameterStore store, String name, int in, int out, boolean bias, Consumer<float[]> init) {
+    public Linear(ParameterStore store, String name, int in, int out, boolean bias, Initializer init) {
         if (in <= 0 || out <= 0) {
             throw new IllegalArgumentException("linear '" + name + "' needs positive sizes, got in=" + in
                     + " out=" + out);

@@ -6,7 +6,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * All parameters of a model in one contiguous float buffer, their gradients in a second of the same
@@ -23,7 +22,13 @@ import java.util.function.Consumer;
  */
 public final class ParameterStore {
 
-    private record Declaration(String name, int[] shape, boolean weightDecay, Consumer<float[]> init) {
+    /** Fills a parameter's elements {@code values[offset, offset + length)} in place (no temporary copy). */
+    @FunctionalInterface
+    public interface Initializer {
+        void fill(float[] values, int offset, int length);
+    }
+
+    private record Declaration(String name, int[] shape, boolean weightDecay, Initializer init) {
     }
 
     private final Map<String, Declaration> declared = new LinkedHashMap<>();
@@ -38,7 +43,7 @@ public final class ParameterStore {
      * Declares a parameter; {@code init} fills a fresh array of its size (called in declaration order at
      * {@link #allocate()}, so a seeded initialiser gives the same weights every time).
      */
-    public void declare(String name, int[] shape, boolean weightDecay, Consumer<float[]> init) {
+    public void declare(String name, int[] shape, boolean weightDecay, Initializer init) {
         if (values != null) {
             throw new IllegalStateException("parameter '" + name + "' declared after allocate()");
         }
@@ -84,9 +89,7 @@ public final class ParameterStore {
         int offset = 0;
         for (Declaration d : declared.values()) {
             int n = Tensor.sizeOf(d.shape);
-            float[] init = new float[n];
-            d.init.accept(init);
-            System.arraycopy(init, 0, values, offset, n);
+            d.init.fill(values, offset, n);
             Tensor v = new Tensor(values, offset, d.shape);
             v.setGrad(new Tensor(grads, offset, d.shape));
             Parameter p = new Parameter(d.name, v, offset, d.weightDecay);

@@ -34,7 +34,7 @@ class GradClipTest {
     @Test
     void tiedSlotsAreNeitherCountedNorScaled() {
         ParameterStore s = new ParameterStore();
-        s.declare("wte", new int[] {2}, true, a -> { });
+        s.declare("wte", new int[] {2}, true, (a, o, n) -> { });
         String tied = s.tie("wte");
         s.allocate();
         Stores.setGrads(s, 3, 4, 100, 100);

@@ -13,11 +13,11 @@ final class Stores {
     /** "w" = {0.5, -1.0} with weight decay, then "b" = {0.25} without: 3 elements. */
     static ParameterStore three() {
         ParameterStore s = new ParameterStore();
-        s.declare("w", new int[] {2}, true, a -> {
-            a[0] = 0.5f;
-            a[1] = -1.0f;
+        s.declare("w", new int[] {2}, true, (a, o, n) -> {
+            a[o] = 0.5f;
+            a[o + 1] = -1.0f;
         });
-        s.declare("b", new int[] {1}, false, a -> a[0] = 0.25f);
+        s.declare("b", new int[] {1}, false, (a, o, n) -> a[o] = 0.25f);
         return s.allocate();
     }
 
@@ -26,9 +26,9 @@ final class Stores {
         ParameterStore s = new ParameterStore();
         SplittableRandom r = new SplittableRandom(seed);
         for (int p = 0; p < sizes.length; p++) {
-            s.declare("p" + p, new int[] {sizes[p]}, p % 2 == 0, a -> {
-                for (int i = 0; i < a.length; i++) {
-                    a[i] = (float) r.nextGaussian();
+            s.declare("p" + p, new int[] {sizes[p]}, p % 2 == 0, (a, o, n) -> {
+                for (int i = 0; i < n; i++) {
+                    a[o + i] = (float) r.nextGaussian();
                 }
             });
         }

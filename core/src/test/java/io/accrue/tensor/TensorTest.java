@@ -38,8 +38,8 @@ class TensorTest {
     @Test
     void parameterStoreKeepsOneLayoutAndFoldsTiedGradients() {
         ParameterStore store = new ParameterStore();
-        store.declare("a", new int[] {2, 2}, true, v -> v[0] = 1f);
-        store.declare("b", new int[] {3}, false, v -> v[2] = 2f);
+        store.declare("a", new int[] {2, 2}, true, (v, o, n) -> v[o] = 1f);
+        store.declare("b", new int[] {3}, false, (v, o, n) -> v[o + 2] = 2f);
         String tied = store.tie("a");
         store.allocate();
         assertEquals(7, store.size());
@@ -50,7 +50,7 @@ class TensorTest {
         store.tensor(tied).grad().fill(0.5f);
         store.foldTiedGradients();
         assertArrayEquals(new float[] {1.5f, 1.5f, 1.5f, 1.5f, 0, 0, 0, 0, 0, 0, 0}, store.grads());
-        var dup = assertThrows(IllegalStateException.class, () -> store.declare("c", new int[] {1}, false, v -> { }));
+        var dup = assertThrows(IllegalStateException.class, () -> store.declare("c", new int[] {1}, false, (v, o, n) -> { }));
         assertTrue(dup.getMessage().contains("'c'"), dup.getMessage());
         var unknown = assertThrows(IllegalArgumentException.class, () -> store.get("zz"));
         assertTrue(unknown.getMessage().contains("'zz'"), unknown.getMessage());

@@ -1,0 +1,132 @@
+package io.accrue.cli;
+
+import io.accrue.data.AdditionTask;
+import io.accrue.data.Dataset;
+import io.accrue.models.Decoding;
+import io.accrue.models.Gpt;
+import io.accrue.models.GptConfig;
+import io.accrue.models.Model;
+import io.accrue.models.TokenBatch;
+import io.accrue.train.Trainer;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * A GPT on token data: the addition task (scored by greedy exact match on held-out problems at the end) or a text
+ * file (no evaluation).
+ *
+ * @param data          the sequences
+ * @param modelName     the {@code --model} value
+ * @param gpt           the shape, with the data's vocabulary and context
+ * @param checkpointing activation checkpointing ({@link Gpt#checkpointActivations})
+ * @param evalSize      held-out addition problems to decode (0: none)
+ * @param trainSize     generated training problems (the held-out ones come after them)
+ * @param evalChunk     prompts decoded together (bounded by the micro-batch under a memory budget)
+ */
+record GptTask(TokenData data, String modelName, GptConfig gpt, boolean checkpointing, int evalSize, int trainSize,
+               int evalChunk) implements Task<TokenBatch> {
+
+    @Override
+    public String name() {
+        return data.name();
+    }
+
+    @Override
+    public String description() {
+        return data.description();
+    }
+
+    @Override
+    public Dataset<TokenBatch> train() {
+        return data.data();
+    }
+
+    @Override
+    public Model<TokenBatch> model(long seed) {
+        return new Gpt(gpt, seed).checkpointActivations(checkpointing);
+    }
+
+    @Override
+    public String modelLine(Model<TokenBatch> model) {
+        return String.format(Locale.ROOT, "model %s: L=%d NH=%d C=%d T=%d V=%d, %,d parameters%s", modelName,
+                gpt.layers(), gpt.heads(), gpt.width(), gpt.context(), gpt.vocab(), model.parameters().size(),
+                checkpointing ? ", activation checkpointing" : "");
+    }
+
+    @Override
+    public Map<String, String> identity() {
+        Map<String, String> m = new LinkedHashMap<>(data.identity());
+        m.put("model_config", gpt.toString());
+        return m;
+    }
+
+    @Override
+    public Map<String, String> metadata() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("model", modelName);
+        m.put("layers", Integer.toString(gpt.layers()));
+        m.put("heads", Integer.toString(gpt.heads()));
+        m.put("width", Integer.toString(gpt.width()));
+        m.put("context", Integer.toString(gpt.context()));
+        m.put("vocab", Integer.toString(gpt.vocab()));
+        m.put("dropout", Float.toString(gpt.dropout()));
+        return m;
+    }
+
+    @Override
+    public int unitsPerExample() {
+        return data.seq();
+    }
+
+    @Override
+    public String unit() {
+        return "tok";
+    }
+
+    /** Greedy decoding of {@link #evalSize} held-out addition problems; the first five are printed. */
+    @Override
+    public Evaluation evaluate(Trainer<TokenBatch> trainer, String when, Consumer<String> console) {
+        AdditionTask t = data.addition();
+        if (t == null || evalSize == 0) {
+            return null;
+        }
+        long t0 = System.nanoTime();
+        Gpt model = (Gpt) trainer.model();
+        List<long[]> problems = t.heldOut(evalSize, trainSize);
+        int correct = 0;
+        List<String> shown = new ArrayList<>();
+        for (int from = 0; from < problems.size(); from += evalChunk) {
+            List<long[]> part = problems.subList(from, Math.min(problems.size(), from + evalChunk));
+            int[][] prompts = new int[part.size()][];
+            for (int i = 0; i < prompts.length; i++) {
+                prompts[i] = AdditionTask.VOCABULARY.encode(t.prompt(part.get(i)[0], part.get(i)[1]));
+            }
+            int[][] answers = Decoding.greedy(model, trainer.tape(), prompts, t.answerLength());
+            for (int i = 0; i < prompts.length; i++) {
+                long[] p = part.get(i);
+                String got = AdditionTask.VOCABULARY.decode(answers[i]);
+                boolean ok = got.equals(t.answer(p[0], p[1]));
+                correct += ok ? 1 : 0;
+                if (shown.size() < 5) {
+                    shown.add(String.format(Locale.ROOT, "  %d + %d = %s (model wrote %s%s, reversed) %s", p[0],
+                            p[1], p[0] + p[1], t.prompt(p[0], p[1]), got, ok ? "✓" : "✗"));
+                }
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double fraction = (double) correct / problems.size();
+        shown.forEach(console);
+        console.accept(String.format(Locale.ROOT, "held-out exact match: %d/%d = %.1f%% (greedy decoding, %s)",
+                correct, problems.size(), 100.0 * fraction, TrainCommand.clock(seconds)));
+        Map<String, Object> results = new LinkedHashMap<>();
+        results.put("heldout_problems", problems.size());
+        results.put("heldout_exact_match", fraction);
+        results.put("eval_seconds", seconds);
+        return new Evaluation("heldout_exact_match", fraction, results, seconds);
+    }
+}
