@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
     --reps) REPS=$2; shift ;;
     --no-build) NO_BUILD=1 ;;
     --table) TABLE_ONLY=$2; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
     *) args+=("$1") ;;
   esac
