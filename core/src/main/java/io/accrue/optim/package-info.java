@@ -4,7 +4,7 @@
  * io.accrue.tensor.ParameterStore}.
  *
  * <p>Contract. The trainer calls, once per optimizer step and in this order: fold tied gradients,
- * normalize the gradient sum by the example count once (law 2), {@link io.accrue.optim.NonFinite#check},
+ * normalize the gradient sum by the example count once (law 2) and check it is finite,
  * {@link io.accrue.optim.GradClip#clipGlobalNorm}, {@link io.accrue.optim.Optimizer#step} with the rate
  * from an {@link io.accrue.optim.LrSchedule}, then zero the gradients. Optimizers read and write only
  * elements {@code [0, store.size())} of the value and gradient buffers; their state ({@code m}, {@code v}, a

@@ -31,18 +31,4 @@ public final class Kernels {
             }
         });
     }
-
-    /** {@code out[i] += in[i]} elementwise; same sizes. */
-    public static void addInPlace(Tensor out, Tensor in) {
-        if (out.size() != in.size()) {
-            throw new IllegalArgumentException("cannot add " + in + " into " + out);
-        }
-        float[] o = out.data();
-        float[] x = in.data();
-        int oo = out.offset();
-        int xo = in.offset();
-        for (int i = 0, n = out.size(); i < n; i++) {
-            o[oo + i] += x[xo + i];
-        }
-    }
 }

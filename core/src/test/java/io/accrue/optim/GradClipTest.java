@@ -78,16 +78,4 @@ class GradClipTest {
         assertMessage("maxNorm must be > 0, got -1.0", () -> GradClip.clipGlobalNorm(s, -1f));
         assertMessage("maxNorm must be > 0, got NaN", () -> GradClip.clipGlobalNorm(s, Float.NaN));
     }
-
-    @Test
-    void nonFiniteFindsNanAndInfinity() {
-        float[] g = {0, 1, -2, 3};
-        assertEquals(false, NonFinite.check(g, 0, 4));
-        g[2] = Float.NEGATIVE_INFINITY;
-        assertTrue(NonFinite.check(g, 0, 4));
-        assertEquals(false, NonFinite.check(g, 0, 2), "outside the range");
-        g[1] = Float.NaN;
-        assertEquals(1, NonFinite.first(g, 0, 4));
-        assertEquals(-1, NonFinite.first(g, 3, 4));
-    }
 }
