@@ -25,6 +25,10 @@ public final class Gemm {
 
     /** Below this many multiply-adds a call runs on the calling thread alone (waking the team costs more). */
     private static final long PARALLEL_MIN_WORK = 1L << 18;
+    /** Cost of packing one element with a transpose (scalar), in multiply-adds of the 16-lane FMA kernel. */
+    private static final double PACK_COST = 16;
+    /** Cost of packing one element of a row-major B (vector copies). */
+    private static final double COPY_COST = 4;
 
     private final Parallel parallel;
     private final VectorGemm vector; // null: scalar kernels
@@ -67,14 +71,27 @@ public final class Gemm {
         if (m == 0 || n == 0 || k == 0) {
             return;
         }
+        if (vector != null && transposedIsCheaper(m, n, k, transA, transB)) {
+            // Cᵀ += op(B)ᵀ·op(A)ᵀ: the same products in the same order for every output (fma(x, y, c) = fma(y, x, c)).
+            split(true, c, cOff, ldc, b, bOff, ldb, !transB, a, aOff, lda, !transA, n, m, k);
+        } else {
+            split(false, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
+        }
+    }
+
+    /** Cuts the outputs into thread parts (blocks of rows or of columns) and runs them. */
+    private void split(boolean cTransposed, float[] c, int cOff, int ldc,
+                       float[] a, int aOff, int lda, boolean transA,
+                       float[] b, int bOff, int ldb, boolean transB,
+                       int m, int n, int k) {
         int rowTiles = (m + VectorGemm.MR - 1) / VectorGemm.MR;
         int colTiles = (n + VectorGemm.NR - 1) / VectorGemm.NR;
         int threads = (long) m * n * k < PARALLEL_MIN_WORK ? 1 : parallel.threads();
-        boolean byRows = splitRows(rowTiles, colTiles, threads);
+        boolean byRows = splitRows(rowTiles, colTiles, threads, m, n, k, transA, transB);
         int tiles = byRows ? rowTiles : colTiles;
         int parts = Math.min(threads, tiles);
         if (parts == 1) {
-            block(0, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, 0, m, 0, n, k);
+            block(0, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, 0, m, 0, n, k);
             return;
         }
         parallel.forRange(parts, 1, (from, to) -> {
@@ -82,10 +99,10 @@ public final class Gemm {
                 int t0 = (int) ((long) tiles * part / parts);
                 int t1 = (int) ((long) tiles * (part + 1) / parts);
                 if (byRows) {
-                    block(part, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
+                    block(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
                             t0 * VectorGemm.MR, Math.min(m, t1 * VectorGemm.MR), 0, n, k);
                 } else {
-                    block(part, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
+                    block(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
                             0, m, t0 * VectorGemm.NR, Math.min(n, t1 * VectorGemm.NR), k);
                 }
             }
@@ -93,29 +110,59 @@ public final class Gemm {
     }
 
     /**
-     * Splits by rows unless cutting the column tiles among the threads balances better (fewer tiles in the
-     * busiest part); ties go to rows.
+     * Whether computing {@code Cᵀ += op(B)ᵀ·op(A)ᵀ} costs less than {@code C += op(A)·op(B)}. The kernel reads a
+     * row-major A in place and packs the rest, so with few rows of C and a transposed B (the forward pass of a
+     * small micro-batch, X·Wᵀ) the swap trades packing all of W for packing the small X and transposing C.
      */
-    static boolean splitRows(int rowTiles, int colTiles, int threads) {
+    static boolean transposedIsCheaper(int m, int n, int k, boolean transA, boolean transB) {
+        return cost(n, m, k, !transB, !transA, true) < cost(m, n, k, transA, transB, false);
+    }
+
+    /** Estimated multiply-add equivalents of one call: padded tiles, packing, transposing C through the tile. */
+    private static double cost(int m, int n, int k, boolean transA, boolean transB, boolean cTransposed) {
+        double tiles = (double) ceilDiv(m, VectorGemm.MR) * VectorGemm.MR * ceilDiv(n, VectorGemm.NR) * VectorGemm.NR;
+        double packA = transA ? PACK_COST * m * k : 0;
+        double packB = (transB ? PACK_COST : COPY_COST) * n * k;
+        double transposeC = cTransposed ? 2 * PACK_COST * m * n : 0;
+        return tiles * k + packA + packB + transposeC;
+    }
+
+    /**
+     * Splits by rows or by columns, whichever has the lower estimated time per thread: its share of the
+     * multiply-adds (the busiest part's tiles) plus the packing it repeats. Every thread packs the B panel of
+     * its columns, so splitting rows makes each thread pack all of B; a transposed A is packed per thread too,
+     * so splitting columns makes each thread pack all of it (a row-major A is read in place). Ties go to rows.
+     */
+    static boolean splitRows(int rowTiles, int colTiles, int threads, int m, int n, int k, boolean transA,
+                             boolean transB) {
         if (threads == 1) {
             return true;
         }
-        double rowSpeedup = (double) rowTiles / ceilDiv(rowTiles, Math.min(threads, rowTiles));
-        double colSpeedup = (double) colTiles / ceilDiv(colTiles, Math.min(threads, colTiles));
-        return rowSpeedup >= colSpeedup;
+        double work = (double) m * n * k;
+        double packA = transA ? PACK_COST * m * k : 0;
+        double packB = (transB ? PACK_COST : COPY_COST) * n * k;
+        double byRows = work * busiestShare(rowTiles, threads) + packB + packA / threads;
+        double byCols = work * busiestShare(colTiles, threads) + packB / threads + packA;
+        return byRows <= byCols;
+    }
+
+    /** The busiest part's share of {@code tiles} split into at most {@code threads} contiguous parts. */
+    private static double busiestShare(int tiles, int threads) {
+        return (double) ceilDiv(tiles, Math.min(threads, tiles)) / tiles;
     }
 
     private static int ceilDiv(int x, int y) {
         return (x + y - 1) / y;
     }
 
-    private void block(int part,
+    private void block(int part, boolean cTransposed,
                        float[] c, int cOff, int ldc,
                        float[] a, int aOff, int lda, boolean transA,
                        float[] b, int bOff, int ldb, boolean transB,
                        int i0, int i1, int j0, int j1, int k) {
         if (vector != null) {
-            vector.multiply(part, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, i0, i1, j0, j1, k);
+            vector.multiply(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
+                    i0, i1, j0, j1, k);
         } else {
             GemmReference.multiply(c, cOff + i0 * ldc + j0, ldc,
                     a, transA ? aOff + i0 : aOff + i0 * lda, lda, transA,

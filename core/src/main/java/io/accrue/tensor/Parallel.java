@@ -18,6 +18,15 @@ public final class Parallel implements AutoCloseable {
         void run(int from, int to);
     }
 
+    /**
+     * Spin-waits before a worker parks: about 5 ms on this machine's cores. A parked worker takes tens of
+     * microseconds to wake, more than a small kernel runs, so workers keep spinning through the caller's short
+     * serial stretches between kernels (as OpenMP's default wait policy does) and park only when training pauses.
+     */
+    private static final int WORKER_SPINS = 200_000;
+    /** Spin-waits of the caller for the workers' parts before it parks (they are as long as its own part). */
+    private static final int CALLER_SPINS = 20_000;
+
     private final int threads;
     private final Thread[] workers;
     private final AtomicInteger pending = new AtomicInteger();
@@ -80,7 +89,7 @@ public final class Parallel implements AutoCloseable {
             body.run(0, bound(n, parts, 1));
             int spins = 0;
             while (pending.get() > 0) {
-                if (++spins < 20_000) {
+                if (++spins < CALLER_SPINS) {
                     Thread.onSpinWait();
                 } else {
                     LockSupport.park(this);
@@ -106,7 +115,7 @@ public final class Parallel implements AutoCloseable {
                 seen = g == seen ? seen : g;
                 int spins = 0;
                 while (generation == seen && !closed) {
-                    if (++spins < 20_000) {
+                    if (++spins < WORKER_SPINS) {
                         Thread.onSpinWait();
                     } else {
                         LockSupport.park(this);

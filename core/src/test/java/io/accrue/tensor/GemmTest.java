@@ -100,6 +100,34 @@ class GemmTest {
         }
     }
 
+    /**
+     * A small micro-batch's forward X·Wᵀ runs as Cᵀ += W·Xᵀ (C through the tile buffer, transposed); it must
+     * still give the oracle's bits, for views inside larger matrices and every thread count.
+     */
+    @Test
+    void transposedPathForFewRowsMatchesOracle() {
+        assertTrue(Gemm.transposedIsCheaper(8, 1024, 784, false, true), "MLP forward at B=8 takes the swap");
+        assertTrue(!Gemm.transposedIsCheaper(2048, 1152, 384, false, true), "a large batch keeps the normal path");
+        int m = 8;
+        int n = 301;
+        int k = 203;
+        int lda = k + 3;
+        int ldb = k + 5;
+        int ldc = n + 7;
+        assertTrue(Gemm.transposedIsCheaper(m, n, k, false, true));
+        SplittableRandom random = new SplittableRandom(11);
+        float[] a = random(random, 2 + m * lda);
+        float[] b = random(random, 4 + n * ldb);
+        float[] c0 = random(random, 3 + m * ldc);
+        float[] expected = c0.clone();
+        GemmReference.multiply(expected, 3, ldc, a, 2, lda, false, b, 4, ldb, true, m, n, k);
+        for (Parallel p : List.of(one, two, three)) {
+            float[] c = c0.clone();
+            new Gemm(p).multiply(c, 3, ldc, a, 2, lda, false, b, 4, ldb, true, m, n, k);
+            assertBits(expected, c, "transposed path, threads=" + p.threads());
+        }
+    }
+
     /** dW += dYᵀ·X over all rows in one call equals the rows cut into micro-batches of any size. */
     @Test
     void weightGradientIsExactAcrossRowSplits() {
