@@ -3,7 +3,7 @@
 # org.openjdk.jmh.Main with the given JMH arguments. The forked JVMs get --add-modules jdk.incubator.vector from
 # the benchmarks' @Fork(jvmArgsAppend) (and inherit the host JVM's arguments, which carry it too).
 #
-#   bench/jmh.sh                                  # every benchmark with the defaults (1 fork, 3×1 s warm-up, 5×1 s)
+#   bench/jmh.sh                                  # every benchmark, defaults: 1 fork, 5×1 s warm-up, 5×1 s (~10 min)
 #   bench/jmh.sh Gemm -f 1 -wi 2 -i 3             # a quick run of the GEMM benchmarks
 #   bench/jmh.sh Gemm -p shape=2048:384:1152 -p threads=1 -p form=forward
 #   bench/jmh.sh -l                               # list the benchmarks;  -lp: with their parameters

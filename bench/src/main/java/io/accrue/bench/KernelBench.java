@@ -20,8 +20,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The common base of the JMH kernel benchmarks ({@code *Jmh}, run by {@code bench/jmh.sh}): defaults that every
- * subclass inherits (average time in µs, one fork with {@code jdk.incubator.vector}, 3 warm-up and 5 measured
- * iterations of 1 s), inputs drawn from a fixed seed, and the thread team of the benchmarks that have a
+ * subclass inherits (average time in µs, one fork with {@code jdk.incubator.vector}, 5 warm-up and 5 measured
+ * iterations of 1 s: the Vector API kernels run interpreted, hundreds of times slower, until C2 has compiled them,
+ * which on a loaded 2-core machine took more than 2 s), inputs drawn from a fixed seed, and the thread team of the benchmarks that have a
  * {@code threads} parameter.
  *
  * <p>Subclasses build their inputs and output buffers once in their {@code @Setup}; the measured methods allocate
@@ -33,7 +34,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
 public abstract class KernelBench {
     /** Seed of every benchmark's inputs. */
