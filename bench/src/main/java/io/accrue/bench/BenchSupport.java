@@ -4,10 +4,12 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * Helpers of the end-to-end benchmarks beyond {@link io.accrue.train.Throughput} (which holds the GPT measurement,
- * the MFU peak and the peak RSS): {@code --name value} options and the median of the timed steps.
+ * the MFU peak and the peak RSS): {@code --name value} options, the median of the timed steps, and seeded
+ * random inputs (shared with the JMH kernel benchmarks).
  */
 final class BenchSupport {
     private BenchSupport() {
@@ -50,5 +52,14 @@ final class BenchSupport {
 
     static String list(double[] values) {
         return Arrays.toString(values);
+    }
+
+    /** {@code n} floats uniform in [lo, hi) drawn from {@code random}. */
+    static float[] uniform(SplittableRandom random, int n, double lo, double hi) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) random.nextDouble(lo, hi);
+        }
+        return a;
     }
 }

@@ -33,7 +33,8 @@ public final class GemmBench {
     private GemmBench() {
     }
 
-    private record Case(int tokens, int in, int out, String form) {
+    /** A linear layer's GEMM: {@code tokens} rows, W (out, in), form forward, dx or dw. */
+    record Case(int tokens, int in, int out, String form) {
         int m() {
             return form.equals("dw") ? out : tokens;
         }
@@ -126,21 +127,7 @@ public final class GemmBench {
 
     private static void run(Gemm gemm, Case cs, int threads, double warmup, int reps, double repTime,
                             boolean print) {
-        int tokens = cs.tokens();
-        int in = cs.in();
-        int out = cs.out();
-        SplittableRandom random = new SplittableRandom(42);
-        float[] x = random(random, tokens * in);   // (N, in)
-        float[] w = random(random, out * in);      // (out, in)
-        float[] dy = random(random, tokens * out); // (N, out)
-        float[] y = new float[tokens * out];       // (N, out)
-        float[] dx = new float[tokens * in];       // (N, in)
-        float[] dw = new float[out * in];          // (out, in)
-        Runnable call = switch (cs.form()) {
-            case "forward" -> () -> gemm.multiply(y, 0, out, x, 0, in, false, w, 0, in, true, tokens, out, in);
-            case "dx" -> () -> gemm.multiply(dx, 0, in, dy, 0, out, false, w, 0, in, false, tokens, in, out);
-            default -> () -> gemm.multiply(dw, 0, in, dy, 0, out, true, x, 0, in, false, out, in, tokens);
-        };
+        Runnable call = operands(gemm, cs, new SplittableRandom(42)).call();
         double flops = 2.0 * cs.m() * cs.n() * cs.k();
         long end = System.nanoTime() + (long) (warmup * 1e9);
         int calls = 0;
@@ -169,7 +156,7 @@ public final class GemmBench {
         }
         System.out.println(String.format(Locale.ROOT,
                 "RESULT shape=%d:%d:%d form=%s threads=%d m=%d n=%d k=%d gflops=%.1f min=%.1f max=%.1f cpu=%.1f calls=%d",
-                tokens, in, out, cs.form(), threads, cs.m(), cs.n(), cs.k(), gflops[reps / 2], gflops[0],
+                cs.tokens(), cs.in(), cs.out(), cs.form(), threads, cs.m(), cs.n(), cs.k(), gflops[reps / 2], gflops[0],
                 gflops[reps - 1], cpuGflops[reps / 2], batch));
     }
 
@@ -179,11 +166,35 @@ public final class GemmBench {
                 .getProcessCpuTime();
     }
 
-    private static float[] random(SplittableRandom random, int size) {
-        float[] a = new float[size];
-        for (int i = 0; i < size; i++) {
-            a[i] = (float) random.nextDouble(-1, 1);
-        }
-        return a;
+    /** The output C of a case's call, and the call {@code C += op(A)·op(B)} on {@code gemm}. */
+    record Operands(float[] output, Runnable call) {
+    }
+
+    /** X, W and dY of a case uniform in [−1, 1) from {@code random}, a zeroed output, and the call. */
+    static Operands operands(Gemm gemm, Case cs, SplittableRandom random) {
+        int tokens = cs.tokens();
+        int in = cs.in();
+        int out = cs.out();
+        float[] x = BenchSupport.uniform(random, tokens * in, -1, 1);   // (N, in)
+        float[] w = BenchSupport.uniform(random, out * in, -1, 1);      // (out, in)
+        float[] dy = BenchSupport.uniform(random, tokens * out, -1, 1); // (N, out)
+        return switch (cs.form()) {
+            case "forward" -> {
+                float[] y = new float[tokens * out]; // (N, out)
+                yield new Operands(y, () -> gemm.multiply(y, 0, out, x, 0, in, false, w, 0, in, true, tokens, out,
+                        in));
+            }
+            case "dx" -> {
+                float[] dx = new float[tokens * in]; // (N, in)
+                yield new Operands(dx, () -> gemm.multiply(dx, 0, in, dy, 0, out, false, w, 0, in, false, tokens, in,
+                        out));
+            }
+            case "dw" -> {
+                float[] dw = new float[out * in]; // (out, in)
+                yield new Operands(dw, () -> gemm.multiply(dw, 0, in, dy, 0, out, true, x, 0, in, false, out, in,
+                        tokens));
+            }
+            default -> throw new IllegalArgumentException("form must be forward, dx or dw, got " + cs.form());
+        };
     }
 }
