@@ -115,7 +115,7 @@ fi
 if [ -z "${NO_BUILD:-}" ]; then
   mvn -B -q -ntp -DskipTests package -pl bench -am
 fi
-JAVA=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector)
+JAVA=("$JAVA_HOME/bin/java" "${ACCRUE_JVM_OPTS[@]}" -Xmx8g) # what ./accrue runs with
 CP=bench/target/classes:core/target/classes
 
 OUT=${OUT:-bench/target/compare}

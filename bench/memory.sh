@@ -14,7 +14,7 @@ echo "| model | B | K | predicted peak MB | measured peak RSS MB | measured / pr
 echo "|---|---|---|---|---|---|---|---|"
 for c in $cases; do
   IFS=: read -r model b k <<<"$c"
-  json=$(java --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmn128m -Xmx20g \
+  json=$(java "${ACCRUE_JVM_OPTS[@]}" -Xmx20g \
       -cp bench/target/classes:core/target/classes io.accrue.bench.GptBench \
       --config "$model" --micro-batch "$b" --accum "$k" --steps 1 --warmup 0 --threads 2 2>/dev/null | tail -1)
   python3 - "$json" <<'PY'

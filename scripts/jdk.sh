@@ -29,3 +29,8 @@ if ! JAVA_HOME=$(accrue_find_jdk); then
 fi
 export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
+
+# The JVM settings of every Accrue process (the launcher, benchmarks, memory figures), so that what is measured
+# is what users run: the Vector API, ParallelGC (no concurrent GC threads on a 2-core machine) and a 32 MB young
+# generation (the step loop allocates almost nothing once compiled; MemoryPlanner.YOUNG_BYTES assumes 32 MB).
+ACCRUE_JVM_OPTS=(--add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmn32m)

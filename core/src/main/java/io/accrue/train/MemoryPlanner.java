@@ -12,10 +12,10 @@ import io.accrue.models.GptConfig;
  * {@link io.accrue.models.Gpt}'s ops; a test checks it against the arena's measured high-water mark exactly.
  */
 public final class MemoryPlanner {
-    /** JVM memory outside the heap and the young generation (code, metaspace, stacks, GC): measured 236 MB total runtime on JDK 25 for tiny and small. */
+    /** JVM memory outside the heap and the young generation (code, metaspace, stacks, GC), measured on JDK 25. */
     static final long NON_HEAP_BYTES = 108L << 20;
-    /** The young generation the launcher sets (-Xmn): per-micro-batch garbage stays in it. */
-    public static final long YOUNG_BYTES = 128L << 20;
+    /** The young generation the launcher sets (-Xmn32m, scripts/jdk.sh): per-micro-batch garbage stays in it. */
+    public static final long YOUNG_BYTES = 32L << 20;
 
     private MemoryPlanner() {
     }
