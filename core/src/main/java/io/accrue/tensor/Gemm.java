@@ -87,7 +87,8 @@ public final class Gemm {
         int rowTiles = (m + VectorGemm.MR - 1) / VectorGemm.MR;
         int colTiles = (n + VectorGemm.NR - 1) / VectorGemm.NR;
         int threads = (long) m * n * k < PARALLEL_MIN_WORK ? 1 : parallel.threads();
-        boolean byRows = splitRows(rowTiles, colTiles, threads, m, n, k, transA, transB);
+        boolean byRows = splitRows(rowTiles, colTiles, threads, (double) m * k * packCostA(transA, cTransposed),
+                (double) n * k * packCostB(transB), (double) m * n * k);
         int tiles = byRows ? rowTiles : colTiles;
         int parts = Math.min(threads, tiles);
         if (parts == 1) {
@@ -110,8 +111,8 @@ public final class Gemm {
     }
 
     /**
-     * Whether computing {@code Cᵀ += op(B)ᵀ·op(A)ᵀ} costs less than {@code C += op(A)·op(B)}. The kernel reads a
-     * row-major A in place and packs the rest, so with few rows of C and a transposed B (the forward pass of a
+     * Whether computing {@code Cᵀ += op(B)ᵀ·op(A)ᵀ} costs less than {@code C += op(A)·op(B)}. In the swapped form
+     * the kernel reads a row-major A in place, so with few rows of C and a transposed B (the forward pass of a
      * small micro-batch, X·Wᵀ) the swap trades packing all of W for packing the small X and transposing C.
      */
     static boolean transposedIsCheaper(int m, int n, int k, boolean transA, boolean transB) {
@@ -121,26 +122,31 @@ public final class Gemm {
     /** Estimated multiply-add equivalents of one call: padded tiles, packing, transposing C through the tile. */
     private static double cost(int m, int n, int k, boolean transA, boolean transB, boolean cTransposed) {
         double tiles = (double) ceilDiv(m, VectorGemm.MR) * VectorGemm.MR * ceilDiv(n, VectorGemm.NR) * VectorGemm.NR;
-        double packA = transA ? PACK_COST * m * k : 0;
-        double packB = (transB ? PACK_COST : COPY_COST) * n * k;
         double transposeC = cTransposed ? 2 * PACK_COST * m * n : 0;
-        return tiles * k + packA + packB + transposeC;
+        return tiles * k + (double) m * k * packCostA(transA, cTransposed) + (double) n * k * packCostB(transB)
+                + transposeC;
+    }
+
+    /** Packing cost per element of A: interleaving rows is a scalar transpose; the swapped form reads W in place. */
+    private static double packCostA(boolean transA, boolean cTransposed) {
+        return transA ? COPY_COST : cTransposed ? 0 : PACK_COST;
+    }
+
+    /** Packing cost per element of B: a row-major B is copied in vectors, a transposed one element by element. */
+    private static double packCostB(boolean transB) {
+        return transB ? PACK_COST : COPY_COST;
     }
 
     /**
      * Splits by rows or by columns, whichever has the lower estimated time per thread: its share of the
      * multiply-adds (the busiest part's tiles) plus the packing it repeats. Every thread packs the B panel of
-     * its columns, so splitting rows makes each thread pack all of B; a transposed A is packed per thread too,
-     * so splitting columns makes each thread pack all of it (a row-major A is read in place). Ties go to rows.
+     * its columns and the A block of its rows, so splitting rows makes each thread pack all of B, and splitting
+     * columns all of A. Ties go to rows.
      */
-    static boolean splitRows(int rowTiles, int colTiles, int threads, int m, int n, int k, boolean transA,
-                             boolean transB) {
+    static boolean splitRows(int rowTiles, int colTiles, int threads, double packA, double packB, double work) {
         if (threads == 1) {
             return true;
         }
-        double work = (double) m * n * k;
-        double packA = transA ? PACK_COST * m * k : 0;
-        double packB = (transB ? PACK_COST : COPY_COST) * n * k;
         double byRows = work * busiestShare(rowTiles, threads) + packB + packA / threads;
         double byCols = work * busiestShare(colTiles, threads) + packB / threads + packA;
         return byRows <= byCols;

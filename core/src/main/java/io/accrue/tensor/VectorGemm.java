@@ -1,17 +1,16 @@
 package io.accrue.tensor;
 
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The Vector API kernel behind {@link Gemm}: a 5×16 register-blocked micro-kernel over packed B panels and rows
- * of A. The only class of Accrue that touches {@code jdk.incubator.vector} for GEMM; {@link Gemm} loads it only
- * when the module is present.
+ * The Vector API kernel behind {@link Gemm}: packed A and B panels and a 5×16 register-blocked micro-kernel.
+ * The only class of Accrue that touches {@code jdk.incubator.vector} for GEMM; {@link Gemm} loads it only when
+ * the module is present.
  *
- * <p>The micro-kernel reads each of its five rows of A as a contiguous run along k, so a row-major A
- * ({@code transA=false}: the forward pass and the input gradient) is read in place and never packed; only a
- * transposed A (the weight gradient's dYᵀ) and the zero-padded rows of an edge tile are packed, row by row.
+ * <p>{@link Gemm} may ask for {@code Cᵀ += op(B)ᵀ·op(A)ᵀ} instead (few rows of C and a transposed B, as in a
+ * small micro-batch's X·Wᵀ): then A is W, row-major, and the kernel reads its rows in place rather than
+ * packing all of W for a handful of outputs, and C goes through the tile buffer transposed.
  *
  * <p>Law 3, exactly as {@link GemmReference}: each output element is one FMA chain along k, ascending, that
  * starts from the value in C. The k dimension is cut into blocks (their bounds depend on k alone); at the start
@@ -29,12 +28,14 @@ final class VectorGemm {
     /** Register block: 5 rows × 16 columns (two vectors) = 10 accumulators; 6×16 spills on JDK 25's C2. */
     static final int MR = 5;
     static final int NR = 2 * W;
-    /** Largest k block (a block of 80 rows of A × 768 fits L2; a B micro-panel 768×16). */
+    /** Largest k block (packed A block 80×768 floats fits L2; a B micro-panel 768×16). */
     static final int KC = 768;
-    /** Rows of A handled per B panel sweep; a multiple of MR. */
+    /** Rows of A packed at a time; a multiple of MR. */
     static final int MC = 80;
     /** Columns of B packed at a time: a per-thread panel of KC×NC floats = 3 MB. */
     static final int NC = 1024;
+    /** The A stride that marks a packed tile (interleaved, MR values per p) rather than rows in place. */
+    private static final int INTERLEAVED = 0;
 
     private final float[][] packA;
     private final float[][] packB;
@@ -58,8 +59,7 @@ final class VectorGemm {
     /**
      * Computes the outputs {@code C[i0..i1)[j0..j1)} of {@code C += op(A)·op(B)} using the buffers of
      * {@code part}. Offsets and leading dimensions are those of the whole matrices. With {@code cTransposed},
-     * C[i][j] is {@code c[cOff + j·ldc + i]}: the caller computes {@code Dᵀ += op(B)ᵀ·op(A)ᵀ} for a D it holds
-     * row-major, and every tile goes through the tile buffer, transposed on the way in and out.
+     * C[i][j] is {@code c[cOff + j·ldc + i]} and a row-major A is read in place (see the class comment).
      */
     void multiply(int part, boolean cTransposed,
                   float[] c, int cOff, int ldc,
@@ -67,7 +67,8 @@ final class VectorGemm {
                   float[] b, int bOff, int ldb, boolean transB,
                   int i0, int i1, int j0, int j1, int k) {
         int kb = kBlock(k);
-        float[] pa = buffer(packA, part, (transA ? ((Math.min(MC, i1 - i0) + MR - 1) / MR) * MR : MR) * kb);
+        boolean rowsInPlace = cTransposed && !transA;
+        float[] pa = buffer(packA, part, (rowsInPlace ? MR : (Math.min(MC, i1 - i0) + MR - 1) / MR * MR) * kb);
         float[] pb = buffer(packB, part, ((Math.min(NC, j1 - j0) + NR - 1) / NR) * NR * kb);
         float[] t = tile[part];
         for (int jc = j0; jc < j1; jc += NC) {
@@ -77,30 +78,26 @@ final class VectorGemm {
                 packB(pb, b, bOff, ldb, transB, pc, kc, jc, nc);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    int fullRows = mc - mc % MR;
-                    if (transA) {
-                        packTransposedA(pa, a, aOff, lda, ic, mc, pc, kc);
-                    } else if (fullRows < mc) {
-                        packEdgeRows(pa, a, aOff + (ic + fullRows) * lda + pc, lda, mc - fullRows, kc);
-                    }
+                    int fullRows = rowsInPlace ? mc - mc % MR : 0;
+                    // Packed: every tile of the block, interleaved. In place: only a ragged last tile, padded.
+                    packA(pa, a, aOff, lda, transA, ic + fullRows, mc - fullRows, pc, kc);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int cols = Math.min(NR, nc - jr);
                         int bo = jr * kc;
                         for (int ir = 0; ir < mc; ir += MR) {
                             int rows = Math.min(MR, mc - ir);
-                            // Row r of this tile's A: a row-major A in place, else its packed copy (stride kc).
-                            boolean inPlace = !transA && rows == MR;
+                            boolean inPlace = ir < fullRows;
                             float[] ar = inPlace ? a : pa;
-                            int ao = inPlace ? aOff + (ic + ir) * lda + pc : transA ? ir * kc : 0;
-                            int as = inPlace ? lda : kc;
+                            int ao = inPlace ? aOff + (ic + ir) * lda + pc : (ir - fullRows) * kc;
+                            int as = inPlace ? lda : INTERLEAVED;
                             if (cTransposed) {
                                 int co = cOff + (jc + jr) * ldc + ic + ir;
                                 viaTile(kc, ar, ao, as, pb, bo, c, co, 1, ldc, rows, cols, t);
                             } else if (rows == MR && cols == NR) {
-                                kernel(kc, ar, ao, as, pb, bo, c, cOff + (ic + ir) * ldc + jc + jr, ldc);
+                                kernel(kc, ar, ao, pb, bo, c, cOff + (ic + ir) * ldc + jc + jr, ldc);
                             } else {
-                                viaTile(kc, ar, ao, as, pb, bo, c, cOff + (ic + ir) * ldc + jc + jr, ldc, 1, rows,
-                                        cols, t);
+                                viaTile(kc, ar, ao, as, pb, bo, c, cOff + (ic + ir) * ldc + jc + jr, ldc, 1,
+                                        rows, cols, t);
                             }
                         }
                     }
@@ -159,30 +156,36 @@ final class VectorGemm {
     }
 
     /**
-     * Packs {@code op(A)[ic..ic+mc)[pc..pc+kc)} of a transposed A ({@code op(A)[i][p] = a[aOff + p·lda + i]})
-     * row by row: row i of the block at {@code (i-ic)·kc}, contiguous along p; the rows that pad the last tile
-     * to MR are zero.
+     * Packs {@code op(A)[ic..ic+mc)[pc..pc+kc)} as row tiles of MR: tile t holds, for each p, the MR values
+     * {@code op(A)[ic+t·MR ..][pc+p]} contiguously; missing rows are zero.
      */
-    private static void packTransposedA(float[] pa, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc) {
+    private static void packA(float[] pa, float[] a, int aOff, int lda, boolean transA, int ic, int mc, int pc,
+                              int kc) {
         for (int ir = 0; ir < mc; ir += MR) {
             int rows = Math.min(MR, mc - ir);
-            int src = aOff + pc * lda + ic + ir;
             int dst = ir * kc;
-            for (int p = 0; p < kc; p++, src += lda) {
-                for (int r = 0; r < rows; r++) {
-                    pa[dst + r * kc + p] = a[src + r];
+            if (transA) {
+                int src = aOff + pc * lda + ic + ir;
+                for (int p = 0; p < kc; p++, src += lda, dst += MR) {
+                    for (int r = 0; r < MR; r++) {
+                        pa[dst + r] = r < rows ? a[src + r] : 0f;
+                    }
+                }
+            } else {
+                for (int r = 0; r < MR; r++) {
+                    if (r < rows) {
+                        int src = aOff + (ic + ir + r) * lda + pc;
+                        for (int p = 0; p < kc; p++) {
+                            pa[dst + p * MR + r] = a[src + p];
+                        }
+                    } else {
+                        for (int p = 0; p < kc; p++) {
+                            pa[dst + p * MR + r] = 0f;
+                        }
+                    }
                 }
             }
-            Arrays.fill(pa, dst + rows * kc, dst + MR * kc, 0f);
         }
-    }
-
-    /** Copies the {@code rows < MR} rows of a row-major edge tile to {@code pa} (stride kc), zero rows after. */
-    private static void packEdgeRows(float[] pa, float[] a, int src, int lda, int rows, int kc) {
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(a, src + r * lda, pa, r * kc, kc);
-        }
-        Arrays.fill(pa, rows * kc, MR * kc, 0f);
     }
 
     /**
@@ -196,7 +199,11 @@ final class VectorGemm {
                 t[r * NR + jj] = r < rows && jj < cols ? c[co + r * rowStride + jj * colStride] : 0f;
             }
         }
-        kernel(kc, a, ao, as, pb, bo, t, 0, NR);
+        if (as == INTERLEAVED) {
+            kernel(kc, a, ao, pb, bo, t, 0, NR);
+        } else {
+            kernelRows(kc, a, ao, as, pb, bo, t, 0, NR);
+        }
         for (int r = 0; r < rows; r++) {
             for (int jj = 0; jj < cols; jj++) {
                 c[co + r * rowStride + jj * colStride] = t[r * NR + jj];
@@ -206,10 +213,63 @@ final class VectorGemm {
 
     /**
      * The 5×16 micro-kernel: {@code C[r][j] = fma(A[r][p], B[p][j], C[r][j])} for p = 0..kc-1 in order, with the
-     * ten accumulators loaded from C first and stored back at the end. Row r of A is {@code a[ao + r·as + p]}:
-     * five contiguous runs, each indexed by p plus a fixed offset, so the JIT drops their bounds checks.
+     * ten accumulators loaded from C first and stored back at the end. A is a packed tile, {@code a[ao + p·MR + r]}.
      */
-    private static void kernel(int kc, float[] a, int ao, int as, float[] b, int bo, float[] c, int co, int ldc) {
+    private static void kernel(int kc, float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc) {
+        int c1 = co + ldc;
+        int c2 = c1 + ldc;
+        int c3 = c2 + ldc;
+        int c4 = c3 + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, co);
+        FloatVector c01 = FloatVector.fromArray(S, c, co + W);
+        FloatVector c10 = FloatVector.fromArray(S, c, c1);
+        FloatVector c11 = FloatVector.fromArray(S, c, c1 + W);
+        FloatVector c20 = FloatVector.fromArray(S, c, c2);
+        FloatVector c21 = FloatVector.fromArray(S, c, c2 + W);
+        FloatVector c30 = FloatVector.fromArray(S, c, c3);
+        FloatVector c31 = FloatVector.fromArray(S, c, c3 + W);
+        FloatVector c40 = FloatVector.fromArray(S, c, c4);
+        FloatVector c41 = FloatVector.fromArray(S, c, c4 + W);
+        for (int p = 0; p < kc; p++) {
+            int ap = ao + p * MR;
+            int bp = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + W);
+            FloatVector x = FloatVector.broadcast(S, a[ap]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ap + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ap + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ap + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[ap + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+        }
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + W);
+        c10.intoArray(c, c1);
+        c11.intoArray(c, c1 + W);
+        c20.intoArray(c, c2);
+        c21.intoArray(c, c2 + W);
+        c30.intoArray(c, c3);
+        c31.intoArray(c, c3 + W);
+        c40.intoArray(c, c4);
+        c41.intoArray(c, c4 + W);
+    }
+
+    /**
+     * {@link #kernel} for five rows of A read in place, {@code a[ao + r·as + p]} (the swapped form's W). A second
+     * loop rather than a layout flag in one: C2 keeps the flag's test inside the loop, which cost the packed
+     * path 3–6% in GemmBench.
+     */
+    private static void kernelRows(int kc, float[] a, int ao, int as, float[] b, int bo, float[] c, int co,
+                                   int ldc) {
         int a1 = ao + as;
         int a2 = a1 + as;
         int a3 = a2 + as;

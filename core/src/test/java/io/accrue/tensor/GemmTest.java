@@ -66,6 +66,7 @@ class GemmTest {
                 {37, 45, 1700},    // k > KC: three k blocks of 567
                 {86, 1041, 800},   // n > NC: two column panels; k: two k blocks
                 {4, 3, 2000},      // tiny tiles, long chain
+                {9, 1100, 1700},   // few rows: B read in place; two column panels, a ragged tile, three k blocks
         };
         for (int[] s : shapes) {
             for (int form = 0; form < 4; form++) {
