@@ -265,7 +265,7 @@ final class TrainCommand implements Callable<Integer> {
                     evalChunk);
         }
 
-        TrainConfig config = training.config(b, k, n, threadCount, vision ? 2e-3 : 3e-3, vision);
+        TrainConfig config = training.config(b, k, n, threadCount, vision ? 2e-3 : TrainOptions.GPT_LR, vision);
         int examples = task.train().size();
         if (config.microBatch() > examples) {
             throw new UsageException("--micro-batch " + config.microBatch() + " exceeds the " + examples

@@ -14,6 +14,9 @@ import java.util.Locale;
  * input throws an exception that {@link ErrorHandlers} prints as one line with exit code 2.
  */
 public final class TrainOptions {
+    /** The peak learning rate of the GPT tasks without {@code --lr}. */
+    static final double GPT_LR = 3e-3;
+
     @Option(names = {"-b", "--micro-batch"}, paramLabel = "B", description = "Examples per forward/backward pass. "
             + "Default: 8, 16 for fashion-mnist; chosen by --memory when given.")
     Integer microBatch;
@@ -146,6 +149,15 @@ public final class TrainOptions {
             cb.maxSteps(1500);
         }
         return cb.build();
+    }
+
+    /**
+     * A GPT run's configuration from these options alone (no memory plan): B = {@code --micro-batch} or
+     * {@code fallbackMicroBatch}, K = {@code --accum} or N/B, the GPT tasks' defaults (lr 3e-3, 1500 steps).
+     */
+    public TrainConfig gptConfig(int fallbackMicroBatch, int threads) {
+        int b = checkedMicroBatch(fallbackMicroBatch);
+        return config(b, accum, effectiveBatch(b), threads, GPT_LR, false);
     }
 
     static <E extends Enum<E>> E parseEnum(Class<E> type, String option, String value, String choices) {
