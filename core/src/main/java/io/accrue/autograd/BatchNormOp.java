@@ -78,11 +78,7 @@ public final class BatchNormOp {
             for (int ch = from; ch < to; ch++) {
                 float mf = mean.get(ch);
                 float sf = rstd.get(ch);
-                if (dgamma != null || dbeta != null) {
-                    for (int ex = 0; ex < n; ex++) {
-                        Norms.affineGradRun(dgamma, dbeta, ch, x, dy, (ex * c + ch) * s, s, mf, sf);
-                    }
-                }
+                Norms.affineGrads(dgamma, dbeta, ch, x, dy, ch * s, n, s, c * s, mf, sf);
                 if (dx == null) {
                     continue;
                 }

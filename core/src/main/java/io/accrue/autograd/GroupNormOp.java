@@ -72,7 +72,8 @@ public final class GroupNormOp {
                 for (int ex = 0; ex < n; ex++) {
                     for (int ch = from; ch < to; ch++) {
                         int stat = ex * groups + ch / cg;
-                        Norms.affineGradRun(dgamma, dbeta, ch, x, dy, (ex * c + ch) * s, s, mean.get(stat),
+                        // One run: the statistics change with the example.
+                        Norms.affineGrads(dgamma, dbeta, ch, x, dy, (ex * c + ch) * s, 1, s, 0, mean.get(stat),
                                 rstd.get(stat));
                     }
                 }

@@ -165,29 +165,34 @@ final class Norms {
     }
 
     /**
-     * One run's share of channel {@code ch}'s γ/β gradients: {@code dγ[ch] = fma(x̂, dy, dγ[ch])} and
-     * {@code dβ[ch] += dy}, positions ascending, continuing from the buffer's value (storing and reloading a float
-     * between runs is exact, so calls over runs ascending make law 3's one chain). {@code dgamma} or {@code dbeta}
-     * may be null (not needed).
+     * Channel {@code ch}'s share of the γ/β gradients from {@code runs} runs of the set layout (all of them with
+     * one mean m and rstd s): {@code dγ[ch] = fma(x̂, dy, dγ[ch])} and {@code dβ[ch] += dy}, runs ascending and
+     * positions ascending, one chain that continues from the buffer's value (storing and reloading a float
+     * between calls is exact, so calls in example order extend law 3's one chain). {@code dgamma} or
+     * {@code dbeta} may be null (not needed).
      */
-    static void affineGradRun(Tensor dgamma, Tensor dbeta, int ch, Tensor x, Tensor dy, int start, int len, float m,
-                              float s) {
+    static void affineGrads(Tensor dgamma, Tensor dbeta, int ch, Tensor x, Tensor dy, int start, int runs, int len,
+                            int stride, float m, float s) {
         float[] xd = x.data();
         float[] dyd = dy.data();
-        int xe = x.offset() + start;
-        int dye = dy.offset() + start;
+        int xs = x.offset() + start;
+        int dys = dy.offset() + start;
         if (dgamma != null) {
             float acc = dgamma.get(ch);
-            for (int p = 0; p < len; p++) {
-                float xhat = (xd[xe + p] - m) * s;
-                acc = Math.fma(xhat, dyd[dye + p], acc);
+            for (int r = 0; r < runs; r++) {
+                for (int p = 0; p < len; p++) {
+                    float xhat = (xd[xs + r * stride + p] - m) * s;
+                    acc = Math.fma(xhat, dyd[dys + r * stride + p], acc);
+                }
             }
             dgamma.set(ch, acc);
         }
         if (dbeta != null) {
             float acc = dbeta.get(ch);
-            for (int p = 0; p < len; p++) {
-                acc += dyd[dye + p];
+            for (int r = 0; r < runs; r++) {
+                for (int p = 0; p < len; p++) {
+                    acc += dyd[dys + r * stride + p];
+                }
             }
             dbeta.set(ch, acc);
         }
