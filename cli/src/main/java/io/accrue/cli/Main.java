@@ -1,6 +1,5 @@
 package io.accrue.cli;
 
-import io.accrue.train.CheckpointException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -9,9 +8,8 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 
 /**
- * Entry point of the {@code accrue} command. Every error caused by the input — an unknown option, a malformed
- * number, a missing file, a configuration the trainer rejects, a corrupt checkpoint — is one line on stderr
- * ({@code accrue: <problem>; <fix>}) and exit code 2; an internal failure is exit code 1.
+ * Entry point of the {@code accrue} command. Every error caused by the input is one line on stderr and exit code 2;
+ * an internal failure is exit code 1 ({@link ErrorHandlers}).
  */
 @Command(name = "accrue", mixinStandardHelpOptions = true, version = "accrue 0.1.0",
         description = "Neural-network training with exact gradient accumulation.",
@@ -19,7 +17,7 @@ import java.io.PrintWriter;
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code of bad input. */
-    public static final int USAGE = 2;
+    public static final int USAGE = ErrorHandlers.USAGE;
 
     @Spec
     CommandSpec spec;
@@ -34,32 +32,7 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);
-        cl.setParameterExceptionHandler((ex, args) -> {
-            CommandLine c = ex.getCommandLine();
-            String name = c.getCommandSpec().qualifiedName();
-            c.getErr().println("accrue: " + oneLine(ex.getMessage()) + " (see '" + name + " --help')");
-            c.getErr().flush();
-            return USAGE;
-        });
-        cl.setExecutionExceptionHandler((ex, c, parseResult) -> {
-            if (ex instanceof UsageException || ex instanceof IllegalArgumentException
-                    || ex instanceof CheckpointException) {
-                c.getErr().println("accrue: " + oneLine(ex.getMessage()));
-                c.getErr().flush();
-                return USAGE;
-            }
-            c.getErr().println("accrue: internal error: " + oneLine(String.valueOf(ex)));
-            if (System.getenv("ACCRUE_DEBUG") != null) {
-                ex.printStackTrace(c.getErr());
-            }
-            c.getErr().flush();
-            return 1;
-        });
-        return cl;
-    }
-
-    static String oneLine(String s) {
-        return s == null ? "" : s.strip().replaceAll("\\s*\\R\\s*", "; ");
+        return ErrorHandlers.install(cl);
     }
 
     public static void main(String[] args) {

@@ -18,6 +18,7 @@ import io.accrue.train.TrainConfig;
 import io.accrue.train.TrainResult;
 import io.accrue.train.Trainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -100,16 +101,8 @@ final class TrainCommand implements Callable<Integer> {
             + "0: skip.")
     Integer evalSize;
 
-    @Option(names = {"-b", "--micro-batch"}, paramLabel = "B", description = "Examples per forward/backward pass. "
-            + "Default: 8, 16 for fashion-mnist; chosen by --memory when given.")
-    Integer microBatch;
-
-    @Option(names = {"-k", "--accum"}, paramLabel = "K", description = "Micro-batches per optimizer step.")
-    Integer accum;
-
-    @Option(names = {"-n", "--effective-batch"}, paramLabel = "N", description = "Examples per optimizer step "
-            + "(= K·B). Default: 64 unless --accum is given.")
-    Integer effectiveBatch;
+    @Mixin
+    TrainOptions training;
 
     @Option(names = "--memory", paramLabel = "SIZE", description = "GPT tasks: a memory budget (e.g. 2g, 800m); "
             + "the planner picks the largest micro-batch B that fits and K = N/B, and a budget that not even B = 1 "
@@ -120,44 +113,6 @@ final class TrainCommand implements Callable<Integer> {
             + "output only, recompute the block during backward); --memory plans with it.")
     boolean checkpointing;
 
-    @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate. Default: 3e-3, 2e-3 for "
-            + "fashion-mnist.")
-    Double lr;
-
-    @Option(names = "--scale-lr", paramLabel = "BASE_BATCH", description = "Linear scaling rule: --lr is the rate "
-            + "for a batch of BASE_BATCH; use lr·N/BASE_BATCH.")
-    Integer scaleLr;
-
-    @Option(names = "--min-lr", paramLabel = "LR", description = "Final rate of cosine/linear schedules. "
-            + "Default: lr/10.")
-    Double minLr;
-
-    @Option(names = "--schedule", paramLabel = "KIND", defaultValue = "cosine",
-            description = "Learning-rate schedule: constant, cosine or linear.")
-    String schedule;
-
-    @Option(names = "--warmup", paramLabel = "STEPS", description = "Linear warmup steps (cosine, linear). "
-            + "Default: 100, at most a tenth of --steps.")
-    Integer warmup;
-
-    @Option(names = "--steps", paramLabel = "STEPS", description = "Optimizer steps. Default: 1500 for the GPT "
-            + "tasks, 1 epoch for fashion-mnist (if no --epochs).")
-    Long steps;
-
-    @Option(names = "--epochs", paramLabel = "E", description = "Passes over the data (instead of --steps).")
-    Integer epochs;
-
-    @Option(names = "--optimizer", paramLabel = "KIND", defaultValue = "adamw", description = "adamw or sgd.")
-    String optimizer;
-
-    @Option(names = "--weight-decay", paramLabel = "WD", defaultValue = "0.01",
-            description = "Weight decay on matrices.")
-    double weightDecay;
-
-    @Option(names = "--clip", paramLabel = "NORM", defaultValue = "1.0",
-            description = "Global gradient-norm clip (Infinity: none).")
-    double clip;
-
     @Option(names = "--dropout", paramLabel = "P", description = "Dropout probability. Default: the --model "
             + "file's, else 0.")
     Float dropout;
@@ -165,10 +120,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads. Default: 1 for the adder model "
             + "(its matrices are too small to split), else all cores.")
     Integer threads;
-
-    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1337",
-            description = "Seed of initialisation, data, shuffling and dropout.")
-    long seed;
 
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Output directory for metrics, results, "
             + "report and checkpoint. Default: runs/<task>-<time>, or the --resume run.")
@@ -240,45 +191,26 @@ final class TrainCommand implements Callable<Integer> {
             gptOnly("--memory", memory != null);
             gptOnly("--checkpointing", checkpointing);
         }
-        if (steps != null && epochs != null) {
-            throw new UsageException("--steps " + steps + " and --epochs " + epochs + " exclude each other; give one");
-        }
-        if (memory != null && (microBatch != null || accum != null)) {
+        if (memory != null && (training.microBatch != null || training.accum != null)) {
             throw new UsageException("--memory chooses the micro-batch and K itself; drop --micro-batch and --accum "
                     + "(give the effective batch with --effective-batch)");
         }
         if (heapOnly && memory == null) {
             throw new UsageException("--heap-only needs --memory");
         }
-        int b = microBatch != null ? microBatch : vision ? 16 : 8;
-        if (accum != null && effectiveBatch != null && (long) accum * b != effectiveBatch) {
-            throw new UsageException("--accum " + accum + " × --micro-batch " + b + " = "
-                    + (long) accum * b + " disagrees with --effective-batch " + effectiveBatch
-                    + "; give only one of --accum and --effective-batch");
-        }
-        positive("--micro-batch", b);
-        if (accum != null) {
-            positive("--accum", accum);
-        }
-        if (effectiveBatch != null) {
-            positive("--effective-batch", effectiveBatch);
-        }
+        int b = training.checkedMicroBatch(vision ? 16 : 8);
         if (checkpointEvery < 0) {
             throw new UsageException("--checkpoint-every must be ≥ 0, got " + checkpointEvery);
         }
-        if (trainSize != null) {
-            positive("--train-size", trainSize);
-        }
+        TrainOptions.positiveIfGiven("--train-size", trainSize);
         if (evalSize != null && evalSize < 0) {
             throw new UsageException("--eval-size must be ≥ 0, got " + evalSize);
         }
-        if (threads != null) {
-            positive("--threads", threads);
-        }
-        progress = parseEnum(Progress.Mode.class, "--progress", progressOption, "plain, bar or auto");
-        ScheduleKind scheduleKind = parseEnum(ScheduleKind.class, "--schedule", schedule, "constant, cosine or linear");
-        OptimizerKind optimizerKind = parseEnum(OptimizerKind.class, "--optimizer", optimizer, "adamw or sgd");
-        NormKind normKind = vision ? parseEnum(NormKind.class, "--norm", norm != null ? norm : "group",
+        TrainOptions.positiveIfGiven("--threads", threads);
+        progress = TrainOptions.parseEnum(Progress.Mode.class, "--progress", progressOption, "plain, bar or auto");
+        training.scheduleKind(); // checked before any data is read
+        OptimizerKind optimizerKind = training.optimizerKind();
+        NormKind normKind = vision ? TrainOptions.parseEnum(NormKind.class, "--norm", norm != null ? norm : "group",
                 "group, layer, batch or none") : null;
         if (normKind == NormKind.RMS) {
             throw new UsageException("--norm rms is not offered for images; use group, layer, batch or none");
@@ -287,8 +219,8 @@ final class TrainCommand implements Callable<Integer> {
             throw new UsageException("--resume: checkpoints do not hold BatchNorm's running statistics, so a "
                     + "--norm batch run cannot be resumed exactly; train it in one go or use --norm group");
         }
-        int n = effectiveBatch != null ? effectiveBatch : accum != null ? accum * b : 64;
-        Integer k = accum;
+        int n = training.effectiveBatch(b);
+        Integer k = training.accum;
         int threadCount = threads != null ? threads : Runtime.getRuntime().availableProcessors();
 
         Task<?> task;
@@ -304,15 +236,15 @@ final class TrainCommand implements Callable<Integer> {
             int problems = trainSize != null ? trainSize : 100_000;
             if (data != null) {
                 int t = context != null ? context : shape.context();
-                positive("--context", t);
+                TrainOptions.positive("--context", t);
                 tokens = TokenData.bytes(data, t);
             } else {
                 if (context != null) {
                     throw new UsageException("--context applies to --data only; the addition task sets its own length");
                 }
                 int d = digits != null ? digits : 3;
-                positive("--digits", d);
-                tokens = TokenData.addition(d, problems, seed);
+                TrainOptions.positive("--digits", d);
+                tokens = TokenData.addition(d, problems, training.seed());
             }
             GptConfig gpt = shape.withVocab(tokens.vocab()).withContext(tokens.seq())
                     .withDropout(dropout != null ? dropout : shape.dropout());
@@ -333,38 +265,7 @@ final class TrainCommand implements Callable<Integer> {
                     evalChunk);
         }
 
-        int warm = warmup != null ? warmup : steps != null ? (int) Math.min(100, steps / 10) : 100;
-        if (warmup != null && warmup < 0) {
-            throw new UsageException("--warmup must be ≥ 0, got " + warmup);
-        }
-        if (scheduleKind != ScheduleKind.CONSTANT && steps != null && warm >= steps) {
-            throw new UsageException("--warmup " + warm + " must be less than --steps " + steps
-                    + "; lower --warmup or use --schedule constant");
-        }
-        double base = lr != null ? lr : vision ? 2e-3 : 3e-3;
-        double peak = scaleLr == null ? base : LinearScaling.scale(base, scaleLr, n);
-        TrainConfig.Builder cb = TrainConfig.builder().microBatch(b).optimizer(optimizerKind).lr(peak)
-                .weightDecay(weightDecay).clipNorm(clip).seed(seed).threads(threadCount)
-                .schedule(scheduleKind, scheduleKind == ScheduleKind.CONSTANT ? 0 : warm,
-                        minLr != null ? minLr : scheduleKind == ScheduleKind.CONSTANT ? 0 : peak / 10);
-        if (optimizerKind == OptimizerKind.SGD) {
-            cb.momentum(0.9);
-        }
-        if (k != null) {
-            cb.accumulationSteps(k);
-        } else {
-            cb.effectiveBatch(n);
-        }
-        if (epochs != null) {
-            cb.epochs(epochs);
-        } else if (steps != null) {
-            cb.maxSteps(steps);
-        } else if (vision) {
-            cb.epochs(1);
-        } else {
-            cb.maxSteps(1500);
-        }
-        TrainConfig config = cb.build();
+        TrainConfig config = training.config(b, k, n, threadCount, vision ? 2e-3 : TrainOptions.GPT_LR, vision);
         int examples = task.train().size();
         if (config.microBatch() > examples) {
             throw new UsageException("--micro-batch " + config.microBatch() + " exceeds the " + examples
@@ -389,7 +290,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new UsageException("--out " + outDir + " is a file; give a directory (it is created if missing)");
         }
         if (stopAfter != null) {
-            positive("--stop-after", stopAfter);
+            TrainOptions.positive("--stop-after", stopAfter);
         }
         return new Run<>(this, task, config, plan, dataBytes, checkpoint, outDir);
     }
@@ -412,20 +313,6 @@ final class TrainCommand implements Callable<Integer> {
             }
             throw new UsageException("--resume " + cp.dir() + ": the checkpoint was trained with " + e.getKey()
                     + "=" + saved + ", these options give " + e.getValue() + "; resume with the original data");
-        }
-    }
-
-    private static <E extends Enum<E>> E parseEnum(Class<E> type, String option, String value, String choices) {
-        try {
-            return Enum.valueOf(type, value.toUpperCase(Locale.ROOT).replace('-', '_'));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(option + ": unknown value '" + value + "'; use " + choices);
-        }
-    }
-
-    private static void positive(String option, long v) {
-        if (v <= 0) {
-            throw new UsageException(option + " must be a positive integer, got " + v);
         }
     }
 

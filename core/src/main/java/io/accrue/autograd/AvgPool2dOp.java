@@ -14,62 +14,56 @@ public final class AvgPool2dOp {
     }
 
     public static Tensor forward(Tape tape, Tensor x, int kernel, int stride) {
-        int[] ys = Pool2d.outputShape("avg pool", x, kernel, stride);
-        Tensor y = tape.output(ys);
-        int h = x.dim(2);
-        int w = x.dim(3);
-        int ho = ys[2];
-        int wo = ys[3];
+        Pool2d pool = Pool2d.of("avg pool", x, kernel, stride);
+        Tensor y = tape.output(pool.outputShape()); // (N, C, Ho, Wo)
         float scale = 1f / (kernel * kernel);
         float[] xd = x.data();
         float[] yd = y.data();
-        int xo = x.offset();
-        int yo = y.offset();
-        tape.compute().parallel().forRange(ys[0] * ys[1], Pool2d.grain(h * w), (from, to) -> {
+        pool.forPlanes(tape, (from, to) -> {
             for (int pl = from; pl < to; pl++) {
-                int src = xo + pl * h * w;
-                int dst = yo + pl * ho * wo;
-                for (int i = 0; i < ho; i++) {
-                    for (int j = 0; j < wo; j++) {
-                        float s = 0f;
-                        for (int u = 0; u < kernel; u++) {
-                            int row = src + (i * stride + u) * w + j * stride;
-                            for (int v = 0; v < kernel; v++) {
-                                s += xd[row + v];
-                            }
-                        }
-                        yd[dst + i * wo + j] = s * scale;
+                int src = x.offset() + pl * pool.inPlane();
+                int dst = y.offset() + pl * pool.outPlane();
+                for (int i = 0; i < pool.ho(); i++) {
+                    for (int j = 0; j < pool.wo(); j++) {
+                        yd[dst + i * pool.wo() + j] = windowSum(xd, src + pool.origin(i, j), pool) * scale;
                     }
                 }
             }
         });
         if (x.requiresGrad()) {
-            tape.record(() -> backward(tape, x, y, kernel, stride, scale));
+            tape.record(() -> backward(tape, x, y, pool, scale));
         }
         return y;
     }
 
-    private static void backward(Tape tape, Tensor x, Tensor y, int kernel, int stride, float scale) {
+    /** Σ of the window starting at {@code at}, in (u, v) order. */
+    private static float windowSum(float[] xd, int at, Pool2d pool) {
+        float s = 0f;
+        for (int u = 0; u < pool.kernel(); u++) {
+            int row = at + u * pool.w();
+            for (int v = 0; v < pool.kernel(); v++) {
+                s += xd[row + v];
+            }
+        }
+        return s;
+    }
+
+    private static void backward(Tape tape, Tensor x, Tensor y, Pool2d pool, float scale) {
         Tensor dy = tape.grad(y); // (N, C, Ho, Wo)
         Tensor dx = tape.grad(x); // (N, C, H, W)
-        int h = x.dim(2);
-        int w = x.dim(3);
-        int ho = y.dim(2);
-        int wo = y.dim(3);
         float[] dyd = dy.data();
         float[] dxd = dx.data();
-        int dxo = dx.offset();
-        int dyo = dy.offset();
-        tape.compute().parallel().forRange(y.dim(0) * y.dim(1), Pool2d.grain(h * w), (from, to) -> {
+        pool.forPlanes(tape, (from, to) -> {
             for (int pl = from; pl < to; pl++) {
-                int dst = dxo + pl * h * w;
-                int g = dyo + pl * ho * wo;
-                for (int i = 0; i < ho; i++) {
-                    for (int j = 0; j < wo; j++) {
-                        float d = dyd[g + i * wo + j] * scale;
-                        for (int u = 0; u < kernel; u++) {
-                            int row = dst + (i * stride + u) * w + j * stride;
-                            for (int v = 0; v < kernel; v++) {
+                int dst = dx.offset() + pl * pool.inPlane();
+                int g = dy.offset() + pl * pool.outPlane();
+                for (int i = 0; i < pool.ho(); i++) {
+                    for (int j = 0; j < pool.wo(); j++) {
+                        float d = dyd[g + i * pool.wo() + j] * scale;
+                        int at = dst + pool.origin(i, j);
+                        for (int u = 0; u < pool.kernel(); u++) {
+                            int row = at + u * pool.w();
+                            for (int v = 0; v < pool.kernel(); v++) {
                                 dxd[row + v] += d;
                             }
                         }

@@ -22,19 +22,17 @@ public final class BatchNormOp {
     }
 
     public static Tensor forward(Tape tape, Tensor x, Tensor gamma, Tensor beta, RunningStats stats, float eps) {
-        if (x.rank() < 2) {
-            throw new IllegalArgumentException("batch norm: input " + x + " must be (N, C) or (N, C, spatial...)");
-        }
+        Norms.requireChannels("batch norm", x);
         int n = x.dim(0);
         int c = x.dim(1);
-        LayerNormOp.requireAffine("batch norm", "gamma", gamma, x, c);
-        LayerNormOp.requireAffine("batch norm", "beta", beta, x, c);
+        Norms.requireAffine("batch norm", "gamma", gamma, x, c);
+        Norms.requireAffine("batch norm", "beta", beta, x, c);
         if (stats == null || stats.channels() != c) {
             throw new IllegalArgumentException("batch norm: running stats of "
                     + (stats == null ? "null" : stats.channels() + " channels") + " do not match input " + x
                     + " (C = " + c + ")");
         }
-        int s = x.size() / (n * c);
+        int s = Norms.spatial(x);
         int count = n * s;
         boolean training = tape.training();
         if (training && count < 2) {
@@ -44,61 +42,19 @@ public final class BatchNormOp {
         Tensor y = tape.output(x.shape()); // (N, C, S...)
         Tensor mean = tape.scratch(c); // (C)
         Tensor rstd = tape.scratch(c); // (C)
-        float[] xd = x.data();
-        float[] yd = y.data();
-        float[] gd = gamma.data();
-        float[] bd = beta.data();
-        float[] md = mean.data();
-        float[] sd = rstd.data();
-        int xo = x.offset();
-        int yo = y.offset();
-        int go = gamma.offset();
-        int bo = beta.offset();
-        int mo = mean.offset();
-        int so = rstd.offset();
         float[] runMean = stats.mean();
         float[] runVar = stats.var();
+        // Channel ch is the set of N runs of S values at (ex·C + ch)·S: see Norms.
         tape.compute().parallel().forRange(c, Math.max(1, 4096 / count), (from, to) -> {
             for (int ch = from; ch < to; ch++) {
-                float mf;
-                float sf;
                 if (training) {
-                    // Channel statistics in double, one sequential loop per sum over (n, s) ascending: a fixed
-                    // order, and an accurate two-pass variance over many values.
-                    double sum = 0;
-                    for (int ex = 0; ex < n; ex++) {
-                        int e = xo + (ex * c + ch) * s;
-                        for (int p = 0; p < s; p++) {
-                            sum += xd[e + p];
-                        }
-                    }
-                    double mu = sum / count;
-                    double sq = 0;
-                    for (int ex = 0; ex < n; ex++) {
-                        int e = xo + (ex * c + ch) * s;
-                        for (int p = 0; p < s; p++) {
-                            double d = xd[e + p] - mu;
-                            sq += d * d;
-                        }
-                    }
-                    mf = (float) mu;
-                    sf = (float) (1.0 / Math.sqrt(sq / count + eps));
-                    stats.update(ch, mf, (float) (sq / (count - 1)));
+                    double sq = Norms.statistics(mean, rstd, ch, x, ch * s, n, s, c * s, eps);
+                    stats.update(ch, mean.get(ch), (float) (sq / (count - 1)));
                 } else {
-                    mf = runMean[ch];
-                    sf = (float) (1.0 / Math.sqrt((double) runVar[ch] + eps));
+                    mean.set(ch, runMean[ch]);
+                    rstd.set(ch, (float) (1.0 / Math.sqrt((double) runVar[ch] + eps)));
                 }
-                md[mo + ch] = mf;
-                sd[so + ch] = sf;
-                float ga = gd[go + ch];
-                float be = bd[bo + ch];
-                for (int ex = 0; ex < n; ex++) {
-                    int e = (ex * c + ch) * s;
-                    for (int p = 0; p < s; p++) {
-                        float xhat = (xd[xo + e + p] - mf) * sf;
-                        yd[yo + e + p] = Math.fma(xhat, ga, be);
-                    }
-                }
+                Norms.affine(y, x, gamma, beta, ch, 0, ch * s, n, s, c * s, mean.get(ch), rstd.get(ch));
             }
         });
         if (x.requiresGrad() || gamma.requiresGrad() || beta.requiresGrad()) {
@@ -111,90 +67,41 @@ public final class BatchNormOp {
                                  Tensor mean, Tensor rstd) {
         int n = x.dim(0);
         int c = x.dim(1);
-        int s = x.size() / (n * c);
+        int s = Norms.spatial(x);
         int count = n * s;
         Tensor dy = tape.grad(y); // (N, C, S...)
         Tensor dx = x.requiresGrad() ? tape.grad(x) : null; // (N, C, S...)
         Tensor dgamma = gamma.requiresGrad() ? tape.grad(gamma) : null; // (C)
         Tensor dbeta = beta.requiresGrad() ? tape.grad(beta) : null; // (C)
-        float[] xd = x.data();
-        float[] dyd = dy.data();
-        float[] gd = gamma.data();
-        float[] md = mean.data();
-        float[] sd = rstd.data();
-        int xo = x.offset();
-        int dyo = dy.offset();
-        int go = gamma.offset();
-        int mo = mean.offset();
-        int so = rstd.offset();
         // Every output here (dx of a channel, dγ[c], dβ[c]) belongs to one channel: threads split the channels.
         tape.compute().parallel().forRange(c, Math.max(1, 4096 / count), (from, to) -> {
             for (int ch = from; ch < to; ch++) {
-                float mf = md[mo + ch];
-                float sf = sd[so + ch];
-                float ga = gd[go + ch];
-                if (dgamma != null) {
-                    float[] dg = dgamma.data();
-                    int i = dgamma.offset() + ch;
-                    float acc = dg[i];
-                    for (int ex = 0; ex < n; ex++) {
-                        int e = (ex * c + ch) * s;
-                        for (int p = 0; p < s; p++) {
-                            float xhat = (xd[xo + e + p] - mf) * sf;
-                            acc = Math.fma(xhat, dyd[dyo + e + p], acc);
-                        }
-                    }
-                    dg[i] = acc;
-                }
-                if (dbeta != null) {
-                    float[] db = dbeta.data();
-                    int i = dbeta.offset() + ch;
-                    float acc = db[i];
-                    for (int ex = 0; ex < n; ex++) {
-                        int e = dyo + (ex * c + ch) * s;
-                        for (int p = 0; p < s; p++) {
-                            acc += dyd[e + p];
-                        }
-                    }
-                    db[i] = acc;
-                }
+                float mf = mean.get(ch);
+                float sf = rstd.get(ch);
+                Norms.affineGrads(dgamma, dbeta, ch, x, dy, ch * s, n, s, c * s, mf, sf);
                 if (dx == null) {
                     continue;
                 }
-                float[] dxd = dx.data();
-                int dxo = dx.offset();
-                if (!training) {
-                    for (int ex = 0; ex < n; ex++) {
-                        int e = (ex * c + ch) * s;
-                        for (int p = 0; p < s; p++) {
-                            dxd[dxo + e + p] += dyd[dyo + e + p] * ga * sf;
-                        }
-                    }
-                    continue;
-                }
-                // Per-channel sums over (n, s) ascending in double, a fixed order.
-                double sumG = 0;
-                double sumGx = 0;
-                for (int ex = 0; ex < n; ex++) {
-                    int e = (ex * c + ch) * s;
-                    for (int p = 0; p < s; p++) {
-                        float xhat = (xd[xo + e + p] - mf) * sf;
-                        float g = dyd[dyo + e + p] * ga;
-                        sumG += g;
-                        sumGx += (double) g * xhat;
-                    }
-                }
-                double meanG = sumG / count;
-                double meanGx = sumGx / count;
-                for (int ex = 0; ex < n; ex++) {
-                    int e = (ex * c + ch) * s;
-                    for (int p = 0; p < s; p++) {
-                        float xhat = (xd[xo + e + p] - mf) * sf;
-                        float g = dyd[dyo + e + p] * ga;
-                        dxd[dxo + e + p] += (float) (sf * (g - meanG - xhat * meanGx));
-                    }
+                if (training) {
+                    Norms.inputGrad(dx, x, dy, gamma, ch, 0, ch * s, n, s, c * s, mf, sf);
+                } else {
+                    evalInputGrad(dx, dy, gamma.get(ch), sf, ch * s, n, s, c * s);
                 }
             }
         });
+    }
+
+    /** Eval mode, where mean and rstd are constants: {@code dx += dy·γ·rstd} over a channel's N runs of S. */
+    private static void evalInputGrad(Tensor dx, Tensor dy, float ga, float sf, int start, int runs, int len,
+                                      int stride) {
+        float[] dxd = dx.data();
+        float[] dyd = dy.data();
+        for (int r = 0; r < runs; r++) {
+            int dxe = dx.offset() + start + r * stride;
+            int dye = dy.offset() + start + r * stride;
+            for (int p = 0; p < len; p++) {
+                dxd[dxe + p] += dyd[dye + p] * ga * sf;
+            }
+        }
     }
 }

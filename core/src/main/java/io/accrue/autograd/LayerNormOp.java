@@ -21,27 +21,16 @@ public final class LayerNormOp {
     public static Tensor forward(Tape tape, Tensor x, Tensor gamma, Tensor beta, float eps) {
         int c = x.cols();
         int rows = x.rows();
-        requireAffine("layer norm", "gamma", gamma, x, c);
-        requireAffine("layer norm", "beta", beta, x, c);
+        Norms.requireAffine("layer norm", "gamma", gamma, x, c);
+        Norms.requireAffine("layer norm", "beta", beta, x, c);
         Tensor y = tape.output(x.shape()); // (..., C)
         Tensor mean = tape.scratch(rows); // (rows)
         Tensor rstd = tape.scratch(rows); // (rows)
-        float[] xd = x.data();
-        float[] yd = y.data();
-        float[] gd = gamma.data();
-        float[] bd = beta.data();
-        float[] md = mean.data();
-        float[] sd = rstd.data();
-        int xo = x.offset();
-        int yo = y.offset();
-        int go = gamma.offset();
-        int bo = beta.offset();
-        int mo = mean.offset();
-        int so = rstd.offset();
-        tape.compute().parallel().forRange(rows, grain(c), (from, to) -> {
+        tape.compute().parallel().forRange(rows, Norms.grain(c), (from, to) -> {
             for (int r = from; r < to; r++) {
-                NormKernels.layerNormRow(yd, yo + r * c, md, mo + r, sd, so + r, xd, xo + r * c, gd, go, bd, bo, c,
-                        eps);
+                NormKernels.layerNormRow(y.data(), y.offset() + r * c, mean.data(), mean.offset() + r, rstd.data(),
+                        rstd.offset() + r, x.data(), x.offset() + r * c, gamma.data(), gamma.offset(), beta.data(),
+                        beta.offset(), c, eps);
             }
         });
         if (x.requiresGrad() || gamma.requiresGrad() || beta.requiresGrad()) {
@@ -53,63 +42,17 @@ public final class LayerNormOp {
     private static void backward(Tape tape, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean,
                                  Tensor rstd) {
         int c = x.cols();
-        int rows = x.rows();
         Tensor dy = tape.grad(y); // (..., C)
-        float[] xd = x.data();
-        float[] dyd = dy.data();
-        float[] gd = gamma.data();
-        float[] md = mean.data();
-        float[] sd = rstd.data();
-        int xo = x.offset();
-        int dyo = dy.offset();
-        int go = gamma.offset();
-        int mo = mean.offset();
-        int so = rstd.offset();
         if (x.requiresGrad()) {
             Tensor dx = tape.grad(x); // (..., C)
-            float[] dxd = dx.data();
-            int dxo = dx.offset();
-            tape.compute().parallel().forRange(rows, grain(c), (from, to) -> {
+            tape.compute().parallel().forRange(x.rows(), Norms.grain(c), (from, to) -> {
                 for (int r = from; r < to; r++) {
-                    NormKernels.layerNormBackwardRow(dxd, dxo + r * c, xd, xo + r * c, dyd, dyo + r * c, gd, go,
-                            md[mo + r], sd[so + r], c);
+                    NormKernels.layerNormBackwardRow(dx.data(), dx.offset() + r * c, x.data(), x.offset() + r * c,
+                            dy.data(), dy.offset() + r * c, gamma.data(), gamma.offset(), mean.get(r), rstd.get(r), c);
                 }
             });
         }
-        boolean needGamma = gamma.requiresGrad();
-        boolean needBeta = beta.requiresGrad();
-        if (needGamma || needBeta) {
-            Tensor dgamma = needGamma ? tape.grad(gamma) : null; // (C)
-            Tensor dbeta = needBeta ? tape.grad(beta) : null; // (C)
-            // Threads split the channels; each channel is one chain over rows ascending that starts from the
-            // buffer's value (storing and reloading a float between rows is exact, so this is law 3's chain).
-            tape.compute().parallel().forRange(c, 64, (from, to) -> {
-                float[] dg = dgamma == null ? null : dgamma.data();
-                int dgo = dgamma == null ? 0 : dgamma.offset();
-                float[] db = dbeta == null ? null : dbeta.data();
-                int dbo = dbeta == null ? 0 : dbeta.offset();
-                for (int r = 0; r < rows; r++) {
-                    NormKernels.layerNormParamRow(dg, dgo, db, dbo, xd, xo + r * c, dyd, dyo + r * c, md[mo + r],
-                            sd[so + r], from, to);
-                }
-            });
-        }
-    }
-
-    /** Rows per thread part: enough elements that a part is worth waking a thread for. */
-    static int grain(int rowLength) {
-        return Math.max(1, 4096 / Math.max(1, rowLength));
-    }
-
-    /** Throws naming both shapes unless {@code p} (γ or β) is a vector of {@code c} elements. */
-    static void requireAffine(String op, String name, Tensor p, Tensor x, int c) {
-        if (p == null) {
-            throw new IllegalArgumentException(op + ": " + name + " is null (expected shape [" + c + "] for input "
-                    + x + ")");
-        }
-        if (p.rank() != 1 || p.dim(0) != c) {
-            throw new IllegalArgumentException(op + ": " + name + " " + p + " does not match input " + x
-                    + " (expected [" + c + "])");
-        }
+        Norms.rowAffineGrads(tape, gamma.requiresGrad() ? tape.grad(gamma) : null,
+                beta.requiresGrad() ? tape.grad(beta) : null, x, dy, mean, rstd);
     }
 }

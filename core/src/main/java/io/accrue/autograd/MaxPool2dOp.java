@@ -15,40 +15,34 @@ public final class MaxPool2dOp {
     }
 
     public static Tensor forward(Tape tape, Tensor x, int kernel, int stride) {
-        int[] ys = Pool2d.outputShape("max pool", x, kernel, stride);
-        Tensor y = tape.output(ys);
-        int h = x.dim(2);
-        int w = x.dim(3);
-        int ho = ys[2];
-        int wo = ys[3];
+        Pool2d pool = Pool2d.of("max pool", x, kernel, stride);
+        Tensor y = tape.output(pool.outputShape()); // (N, C, Ho, Wo)
         float[] xd = x.data();
         float[] yd = y.data();
-        int xo = x.offset();
-        int yo = y.offset();
-        tape.compute().parallel().forRange(ys[0] * ys[1], Pool2d.grain(h * w), (from, to) -> {
+        pool.forPlanes(tape, (from, to) -> {
             for (int pl = from; pl < to; pl++) {
-                int src = xo + pl * h * w;
-                int dst = yo + pl * ho * wo;
-                for (int i = 0; i < ho; i++) {
-                    for (int j = 0; j < wo; j++) {
-                        yd[dst + i * wo + j] = xd[argmax(xd, src, w, i * stride, j * stride, kernel)];
+                int src = x.offset() + pl * pool.inPlane();
+                int dst = y.offset() + pl * pool.outPlane();
+                for (int i = 0; i < pool.ho(); i++) {
+                    for (int j = 0; j < pool.wo(); j++) {
+                        yd[dst + i * pool.wo() + j] = xd[argmax(xd, src + pool.origin(i, j), pool)];
                     }
                 }
             }
         });
         if (x.requiresGrad()) {
-            tape.record(() -> backward(tape, x, y, kernel, stride));
+            tape.record(() -> backward(tape, x, y, pool));
         }
         return y;
     }
 
-    /** Index of the first maximum of the k×k window at (r0, c0) of the plane starting at {@code src}. */
-    private static int argmax(float[] xd, int src, int w, int r0, int c0, int k) {
-        int best = src + r0 * w + c0;
+    /** Index of the first maximum of the window starting at {@code at}, in (u, v) order. */
+    private static int argmax(float[] xd, int at, Pool2d pool) {
+        int best = at;
         float bv = xd[best];
-        for (int u = 0; u < k; u++) {
-            int row = src + (r0 + u) * w + c0;
-            for (int v = 0; v < k; v++) {
+        for (int u = 0; u < pool.kernel(); u++) {
+            int row = at + u * pool.w();
+            for (int v = 0; v < pool.kernel(); v++) {
                 if (xd[row + v] > bv) {
                     bv = xd[row + v];
                     best = row + v;
@@ -58,26 +52,20 @@ public final class MaxPool2dOp {
         return best;
     }
 
-    private static void backward(Tape tape, Tensor x, Tensor y, int kernel, int stride) {
+    private static void backward(Tape tape, Tensor x, Tensor y, Pool2d pool) {
         Tensor dy = tape.grad(y); // (N, C, Ho, Wo)
         Tensor dx = tape.grad(x); // (N, C, H, W)
-        int h = x.dim(2);
-        int w = x.dim(3);
-        int ho = y.dim(2);
-        int wo = y.dim(3);
         float[] xd = x.data();
         float[] dyd = dy.data();
         float[] dxd = dx.data();
-        int xo = x.offset();
-        int dyo = dy.offset();
-        int shift = dx.offset() - xo; // dx[e] pairs with x[e − shift]
-        tape.compute().parallel().forRange(y.dim(0) * y.dim(1), Pool2d.grain(h * w), (from, to) -> {
+        int shift = dx.offset() - x.offset(); // dx[e] pairs with x[e − shift]
+        pool.forPlanes(tape, (from, to) -> {
             for (int pl = from; pl < to; pl++) {
-                int src = xo + pl * h * w;
-                int g = dyo + pl * ho * wo;
-                for (int i = 0; i < ho; i++) {
-                    for (int j = 0; j < wo; j++) {
-                        dxd[argmax(xd, src, w, i * stride, j * stride, kernel) + shift] += dyd[g + i * wo + j];
+                int src = x.offset() + pl * pool.inPlane();
+                int g = dy.offset() + pl * pool.outPlane();
+                for (int i = 0; i < pool.ho(); i++) {
+                    for (int j = 0; j < pool.wo(); j++) {
+                        dxd[argmax(xd, src + pool.origin(i, j), pool) + shift] += dyd[g + i * pool.wo() + j];
                     }
                 }
             }

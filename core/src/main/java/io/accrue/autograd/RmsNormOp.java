@@ -18,32 +18,12 @@ public final class RmsNormOp {
     public static Tensor forward(Tape tape, Tensor x, Tensor gamma, float eps) {
         int c = x.cols();
         int rows = x.rows();
-        LayerNormOp.requireAffine("rms norm", "gamma", gamma, x, c);
+        Norms.requireAffine("rms norm", "gamma", gamma, x, c);
         Tensor y = tape.output(x.shape()); // (..., C)
         Tensor rstd = tape.scratch(rows); // (rows)
-        float[] xd = x.data();
-        float[] yd = y.data();
-        float[] gd = gamma.data();
-        float[] sd = rstd.data();
-        int xo = x.offset();
-        int yo = y.offset();
-        int go = gamma.offset();
-        int so = rstd.offset();
-        tape.compute().parallel().forRange(rows, LayerNormOp.grain(c), (from, to) -> {
+        tape.compute().parallel().forRange(rows, Norms.grain(c), (from, to) -> {
             for (int r = from; r < to; r++) {
-                int xr = xo + r * c;
-                int yr = yo + r * c;
-                // Sum of squares in double, one sequential loop: same bits for the same row every time.
-                double sq = 0;
-                for (int i = 0; i < c; i++) {
-                    double v = xd[xr + i];
-                    sq += v * v;
-                }
-                float s = (float) (1.0 / Math.sqrt(sq / c + eps));
-                sd[so + r] = s;
-                for (int i = 0; i < c; i++) {
-                    yd[yr + i] = xd[xr + i] * s * gd[go + i];
-                }
+                normalizeRow(y, rstd, x, gamma, r, eps);
             }
         });
         if (x.requiresGrad() || gamma.requiresGrad()) {
@@ -52,59 +32,65 @@ public final class RmsNormOp {
         return y;
     }
 
-    private static void backward(Tape tape, Tensor x, Tensor gamma, Tensor y, Tensor rstd) {
+    /** Row r: {@code rstd[r] = 1/√(Σx²/C + eps)}, {@code y = x·rstd·γ}. */
+    private static void normalizeRow(Tensor y, Tensor rstd, Tensor x, Tensor gamma, int r, float eps) {
         int c = x.cols();
-        int rows = x.rows();
-        Tensor dy = tape.grad(y); // (..., C)
         float[] xd = x.data();
-        float[] dyd = dy.data();
+        float[] yd = y.data();
         float[] gd = gamma.data();
-        float[] sd = rstd.data();
-        int xo = x.offset();
-        int dyo = dy.offset();
+        int xr = x.offset() + r * c;
+        int yr = y.offset() + r * c;
         int go = gamma.offset();
-        int so = rstd.offset();
+        // Sum of squares in double, one sequential loop: same bits for the same row every time.
+        double sq = 0;
+        for (int i = 0; i < c; i++) {
+            double v = xd[xr + i];
+            sq += v * v;
+        }
+        float s = (float) (1.0 / Math.sqrt(sq / c + eps));
+        rstd.set(r, s);
+        for (int i = 0; i < c; i++) {
+            yd[yr + i] = xd[xr + i] * s * gd[go + i];
+        }
+    }
+
+    private static void backward(Tape tape, Tensor x, Tensor gamma, Tensor y, Tensor rstd) {
+        Tensor dy = tape.grad(y); // (..., C)
         if (x.requiresGrad()) {
             Tensor dx = tape.grad(x); // (..., C)
-            float[] dxd = dx.data();
-            int dxo = dx.offset();
-            tape.compute().parallel().forRange(rows, LayerNormOp.grain(c), (from, to) -> {
+            tape.compute().parallel().forRange(x.rows(), Norms.grain(x.cols()), (from, to) -> {
                 for (int r = from; r < to; r++) {
-                    int xr = xo + r * c;
-                    int dyr = dyo + r * c;
-                    int dxr = dxo + r * c;
-                    float s = sd[so + r];
-                    // Per-row dot product: sequential in double, same bits for the same row every time.
-                    double sumGx = 0;
-                    for (int i = 0; i < c; i++) {
-                        float xhat = xd[xr + i] * s;
-                        sumGx += (double) (dyd[dyr + i] * gd[go + i]) * xhat;
-                    }
-                    double meanGx = sumGx / c;
-                    for (int i = 0; i < c; i++) {
-                        float xhat = xd[xr + i] * s;
-                        float g = dyd[dyr + i] * gd[go + i];
-                        dxd[dxr + i] += (float) (s * (g - xhat * meanGx));
-                    }
+                    inputGradRow(dx, x, dy, gamma, r, rstd.get(r));
                 }
             });
         }
         if (gamma.requiresGrad()) {
-            Tensor dgamma = tape.grad(gamma); // (C)
-            float[] dg = dgamma.data();
-            int dgo = dgamma.offset();
-            // Threads split the channels; each channel is one chain over rows ascending from the buffer's value.
-            tape.compute().parallel().forRange(c, 64, (from, to) -> {
-                for (int r = 0; r < rows; r++) {
-                    int xr = xo + r * c;
-                    int dyr = dyo + r * c;
-                    float s = sd[so + r];
-                    for (int i = from; i < to; i++) {
-                        float xhat = xd[xr + i] * s;
-                        dg[dgo + i] = Math.fma(xhat, dyd[dyr + i], dg[dgo + i]);
-                    }
-                }
-            });
+            Norms.rowAffineGrads(tape, tape.grad(gamma), null, x, dy, null, rstd);
+        }
+    }
+
+    /** Row r: {@code dx += s·(g − x̂·Σ(g·x̂)/C)} with {@code x̂ = x·s}, {@code g = dy·γ}. */
+    private static void inputGradRow(Tensor dx, Tensor x, Tensor dy, Tensor gamma, int r, float s) {
+        int c = x.cols();
+        float[] xd = x.data();
+        float[] dyd = dy.data();
+        float[] dxd = dx.data();
+        float[] gd = gamma.data();
+        int xr = x.offset() + r * c;
+        int dyr = dy.offset() + r * c;
+        int dxr = dx.offset() + r * c;
+        int go = gamma.offset();
+        // Per-row dot product: sequential in double, same bits for the same row every time.
+        double sumGx = 0;
+        for (int i = 0; i < c; i++) {
+            float xhat = xd[xr + i] * s;
+            sumGx += (double) (dyd[dyr + i] * gd[go + i]) * xhat;
+        }
+        double meanGx = sumGx / c;
+        for (int i = 0; i < c; i++) {
+            float xhat = xd[xr + i] * s;
+            float g = dyd[dyr + i] * gd[go + i];
+            dxd[dxr + i] += (float) (s * (g - xhat * meanGx));
         }
     }
 }

@@ -1,13 +1,12 @@
 package io.accrue.spark;
 
+import io.accrue.cli.ErrorHandlers;
+import io.accrue.cli.TrainOptions;
 import io.accrue.data.AdditionTask;
 import io.accrue.models.Gpt;
 import io.accrue.models.GptConfig;
 import io.accrue.models.TokenBatch;
-import io.accrue.optim.LinearScaling;
 import io.accrue.train.Checkpoint;
-import io.accrue.train.OptimizerKind;
-import io.accrue.train.ScheduleKind;
 import io.accrue.train.StepListener;
 import io.accrue.train.StepMetrics;
 import io.accrue.train.TrainConfig;
@@ -17,6 +16,7 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.BufferedWriter;
@@ -67,44 +67,8 @@ public final class SparkTrain implements Callable<Integer> {
     @Option(names = "--train-size", paramLabel = "N", defaultValue = "100000")
     int trainSize;
 
-    @Option(names = {"-b", "--micro-batch"}, paramLabel = "B", defaultValue = "8")
-    int microBatch;
-
-    @Option(names = {"-k", "--accum"}, paramLabel = "K")
-    Integer accum;
-
-    @Option(names = {"-n", "--effective-batch"}, paramLabel = "N", description = "Default: 64 unless --accum.")
-    Integer effectiveBatch;
-
-    @Option(names = "--lr", paramLabel = "LR", defaultValue = "3e-3")
-    double lr;
-
-    @Option(names = "--scale-lr", paramLabel = "BASE_BATCH")
-    Integer scaleLr;
-
-    @Option(names = "--min-lr", paramLabel = "LR", description = "Default: lr/10.")
-    Double minLr;
-
-    @Option(names = "--schedule", paramLabel = "KIND", defaultValue = "cosine")
-    String schedule;
-
-    @Option(names = "--warmup", paramLabel = "STEPS", description = "Default: 100, at most a tenth of --steps.")
-    Integer warmup;
-
-    @Option(names = "--steps", paramLabel = "STEPS", description = "Default: 1500 (if no --epochs).")
-    Long steps;
-
-    @Option(names = "--epochs", paramLabel = "E")
-    Integer epochs;
-
-    @Option(names = "--optimizer", paramLabel = "KIND", defaultValue = "adamw")
-    String optimizer;
-
-    @Option(names = "--weight-decay", paramLabel = "WD", defaultValue = "0.01")
-    double weightDecay;
-
-    @Option(names = "--clip", paramLabel = "NORM", defaultValue = "1.0")
-    double clip;
+    @Mixin
+    TrainOptions training;
 
     @Option(names = "--dropout", paramLabel = "P", defaultValue = "0")
     float dropout;
@@ -112,9 +76,6 @@ public final class SparkTrain implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
             description = "Driver threads (normalize, clip, optimizer); tasks use spark.task.cpus.")
     int threads;
-
-    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1337")
-    long seed;
 
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", required = true,
             description = "Output directory (on the driver) for metrics.jsonl and checkpoint/.")
@@ -130,14 +91,14 @@ public final class SparkTrain implements Callable<Integer> {
     @Option(names = "--stop-after", paramLabel = "STEPS", hidden = true)
     Long stopAfter;
 
-    /** {@code SparkTrain train [options]}; exit status 0 on success, 2 on a usage error. */
+    /** {@code SparkTrain train [options]}; exit status 0 on success, 2 on a usage error (one line on stderr). */
     public static void main(String[] args) {
         if (args.length == 0 || !args[0].equals("train")) {
             System.err.println("usage: SparkTrain train [options] --workers N   (see: SparkTrain train --help)");
             System.exit(2);
         }
         String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
-        int rc = new CommandLine(new SparkTrain()).execute(rest);
+        int rc = ErrorHandlers.install(new CommandLine(new SparkTrain())).execute(rest);
         if (rc != 0) {
             System.exit(rc);
         }
@@ -147,44 +108,22 @@ public final class SparkTrain implements Callable<Integer> {
         return "adder".equalsIgnoreCase(name) ? new GptConfig(2, 4, 128, 16, 12, 0f) : GptConfig.named(name);
     }
 
-    /** The validated training configuration (mirrors {@code accrue train}). */
+    /** The validated training configuration: {@code accrue train}'s options, checks and defaults for a GPT. */
     TrainConfig trainConfig() {
-        ScheduleKind kind = ScheduleKind.valueOf(schedule.toUpperCase(Locale.ROOT));
-        OptimizerKind opt = OptimizerKind.valueOf(optimizer.toUpperCase(Locale.ROOT));
-        int warm = warmup != null ? warmup : steps != null ? (int) Math.min(100, steps / 10) : 100;
-        int n = effectiveBatch != null ? effectiveBatch : accum != null ? accum * microBatch : 64;
-        double peak = scaleLr == null ? lr : LinearScaling.scale(lr, scaleLr, n);
-        TrainConfig.Builder b = TrainConfig.builder().microBatch(microBatch).optimizer(opt).lr(peak)
-                .weightDecay(weightDecay).clipNorm(clip).seed(seed).threads(threads)
-                .schedule(kind, kind == ScheduleKind.CONSTANT ? 0 : warm,
-                        minLr != null ? minLr : kind == ScheduleKind.CONSTANT ? 0 : peak / 10);
-        if (opt == OptimizerKind.SGD) {
-            b.momentum(0.9);
-        }
-        if (accum != null) {
-            b.accumulationSteps(accum);
-        } else {
-            b.effectiveBatch(n);
-        }
-        if (epochs != null) {
-            b.epochs(epochs);
-        } else {
-            b.maxSteps(steps != null ? steps : 1500);
-        }
-        return b.build();
+        return training.gptConfig(8, threads);
     }
 
     GptRecipe recipe() {
         String name = model != null ? model : data != null ? "tiny" : "adder";
         GptConfig shape = namedModel(name);
         if (data == null) {
-            AdditionTask t = new AdditionTask(digits, seed);
+            AdditionTask t = new AdditionTask(digits, training.seed());
             return GptRecipe.of(shape.withVocab(AdditionTask.VOCABULARY.size()).withContext(t.seq())
-                    .withDropout(dropout), seed, digits, trainSize, null);
+                    .withDropout(dropout), training.seed(), digits, trainSize, null);
         }
         int t = context != null ? context : shape.context();
-        return GptRecipe.of(shape.withVocab(256).withContext(t).withDropout(dropout), seed, digits, trainSize,
-                Path.of(data).toAbsolutePath().toString());
+        return GptRecipe.of(shape.withVocab(256).withContext(t).withDropout(dropout), training.seed(), digits,
+                trainSize, Path.of(data).toAbsolutePath().toString());
     }
 
     @Override
@@ -210,7 +149,7 @@ public final class SparkTrain implements Callable<Integer> {
         conf.setIfMissing("spark.driver.maxResultSize", "0");
         try (JavaSparkContext spark = new JavaSparkContext(conf)) {
             spark.setLogLevel("WARN");
-            Gpt gpt = new Gpt(recipe.config(), seed);
+            Gpt gpt = new Gpt(recipe.config(), training.seed());
             Files.createDirectories(out);
             try (Trainer<TokenBatch> trainer = new Trainer<>(config, gpt, recipe.data())) {
                 SparkGradientSync sync = new SparkGradientSync(spark, recipe, workers, config.microBatch());
@@ -282,7 +221,7 @@ public final class SparkTrain implements Callable<Integer> {
             m.put("task", "addition");
             m.put("digits", Integer.toString(digits));
             m.put("train_size", Integer.toString(trainSize));
-            m.put("task_seed", Long.toString(seed));
+            m.put("task_seed", Long.toString(training.seed()));
         } else {
             m.put("task", "bytes");
             m.put("data", data);
