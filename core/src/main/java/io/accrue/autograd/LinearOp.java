@@ -4,8 +4,6 @@ import io.accrue.tensor.Gemm;
 import io.accrue.tensor.Kernels;
 import io.accrue.tensor.Tensor;
 
-import java.util.Arrays;
-
 /**
  * {@code Y = X·Wᵀ + b}: X (N, in), W (out, in), b (out) or null, Y (N, out).
  *
@@ -32,12 +30,10 @@ public final class LinearOp {
         yShape[yShape.length - 1] = out;
         Tensor y = tape.output(yShape);
         float[] yd = y.data();
-        for (int r = 0; r < n; r++) {
-            if (b != null) {
-                System.arraycopy(b.data(), b.offset(), yd, y.offset() + r * out, out);
-            } else {
-                Arrays.fill(yd, y.offset() + r * out, y.offset() + (r + 1) * out, 0f);
-            }
+        if (b != null) {
+            Kernels.fillRows(tape.compute().parallel(), yd, y.offset(), n, b.data(), b.offset(), out);
+        } else {
+            Kernels.zero(tape.compute().parallel(), yd, y.offset(), n * out);
         }
         Gemm gemm = tape.compute().gemm();
         gemm.multiply(yd, y.offset(), out, x.data(), x.offset(), in, false, w.data(), w.offset(), in, true,

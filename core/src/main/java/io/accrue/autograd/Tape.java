@@ -2,6 +2,7 @@ package io.accrue.autograd;
 
 import io.accrue.tensor.Arena;
 import io.accrue.tensor.Compute;
+import io.accrue.tensor.Kernels;
 import io.accrue.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -65,7 +66,12 @@ public final class Tape {
     public Tensor grad(Tensor t) {
         Tensor g = t.grad();
         if (g == null) {
-            g = t.base() != null ? grad(t.base()).reshape(t.shape()) : arena.zeros(t.shape());
+            if (t.base() != null) {
+                g = grad(t.base()).reshape(t.shape());
+            } else {
+                g = arena.allocate(t.shape());
+                Kernels.zero(compute.parallel(), g.data(), g.offset(), g.size());
+            }
             t.setGrad(g);
         }
         return g;

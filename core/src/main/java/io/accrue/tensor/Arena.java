@@ -52,13 +52,6 @@ public final class Arena {
         return t;
     }
 
-    /** A tensor filled with zeros. */
-    public Tensor zeros(int... shape) {
-        Tensor t = allocate(shape);
-        t.fill(0f);
-        return t;
-    }
-
     /** A position in the arena to {@link #release} back to. */
     public record Mark(int chunk, int top, long usedBefore) {
     }

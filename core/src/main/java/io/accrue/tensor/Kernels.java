@@ -1,5 +1,7 @@
 package io.accrue.tensor;
 
+import java.util.Arrays;
+
 /**
  * Small elementwise and row-reduction kernels shared by ops. Outputs first, then inputs (STYLE 5).
  *
@@ -8,6 +10,27 @@ package io.accrue.tensor;
  */
 public final class Kernels {
     private Kernels() {
+    }
+
+    /** Elements per thread part below which filling runs on the caller alone (a wake-up costs more). */
+    private static final int FILL_GRAIN = 1 << 15;
+
+    /**
+     * Zeroes {@code data[offset, offset + n)}. Memory-bound, but on the caller alone it would leave the other
+     * threads idle between two kernels.
+     */
+    public static void zero(Parallel parallel, float[] data, int offset, int n) {
+        parallel.forRange(n, FILL_GRAIN, (from, to) -> Arrays.fill(data, offset + from, offset + to, 0f));
+    }
+
+    /** Copies {@code row[rowOffset, rowOffset + width)} into each of the {@code rows} rows at {@code data[offset]}. */
+    public static void fillRows(Parallel parallel, float[] data, int offset, int rows, float[] row, int rowOffset,
+                                int width) {
+        parallel.forRange(rows, Math.max(1, FILL_GRAIN / Math.max(1, width)), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                System.arraycopy(row, rowOffset, data, offset + r * width, width);
+            }
+        });
     }
 
     /** {@code out[j] += Σ_r in[r][j]} for r ascending; in is (rows, cols), out is (cols). */
@@ -22,7 +45,7 @@ public final class Kernels {
         float[] x = in.data();
         int oo = out.offset();
         int xo = in.offset();
-        parallel.forRange(cols, 256, (from, to) -> {
+        parallel.forRange(cols, Math.max(8, FILL_GRAIN / Math.max(1, rows)), (from, to) -> {
             for (int r = 0; r < rows; r++) {
                 int base = xo + r * cols;
                 for (int j = from; j < to; j++) {
