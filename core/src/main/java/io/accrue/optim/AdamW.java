@@ -1,5 +1,6 @@
 package io.accrue.optim;
 
+import io.accrue.tensor.Elementwise;
 import io.accrue.tensor.Parallel;
 import io.accrue.tensor.ParameterStore;
 
@@ -64,18 +65,9 @@ public final class AdamW implements Optimizer {
         float e = eps;
         float[] w = store.values();
         float[] grad = store.grads();
-        parallel.forRange(store.size(), GRAIN, (from, to) -> runs.forEach(from, to, (lo, hi, decay) -> {
-            float df = decay ? decayFactor : 1f;
-            for (int i = lo; i < hi; i++) {
-                float g = grad[i];
-                float mi = b1 * m[i] + c1 * g;
-                float vi = b2 * v[i] + c2 * (g * g);
-                m[i] = mi;
-                v[i] = vi;
-                float denom = (float) Math.sqrt(vi) / bc2Sqrt + e;
-                w[i] = w[i] * df - stepSize * (mi / denom);
-            }
-        }));
+        parallel.forRange(store.size(), GRAIN, (from, to) -> runs.forEach(from, to, (lo, hi, decay) ->
+                Elementwise.adamW(w, m, v, grad, lo, hi, decay ? decayFactor : 1f, b1, c1, b2, c2, bc2Sqrt, e,
+                        stepSize)));
         steps = t;
     }
 

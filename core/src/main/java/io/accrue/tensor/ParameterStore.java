@@ -160,6 +160,12 @@ public final class ParameterStore {
         Arrays.fill(grads(), 0f);
     }
 
+    /** {@link #zeroGrad()} on the team: one memory pass over all gradient slots, shared among the threads. */
+    public void zeroGrad(Parallel parallel) {
+        float[] g = grads();
+        Kernels.zero(parallel, g, 0, g.length);
+    }
+
     /** Adds each tied-use slot into its owner's gradient, in declaration order, and zeroes the slot. */
     public void foldTiedGradients() {
         requireAllocated();

@@ -280,6 +280,22 @@ final class VectorKernels {
         return e.mul(scale);
     }
 
+    static void adamW(float[] w, float[] m, float[] v, float[] g, int from, int to, float decay, float beta1,
+                      float c1, float beta2, float c2, float bc2Sqrt, float eps, float stepSize) {
+        int bound = from + S.loopBound(to - from);
+        int i = from;
+        for (; i < bound; i += W) {
+            FloatVector gi = FloatVector.fromArray(S, g, i);
+            FloatVector mi = FloatVector.fromArray(S, m, i).mul(beta1).add(gi.mul(c1));
+            FloatVector vi = FloatVector.fromArray(S, v, i).mul(beta2).add(gi.mul(gi).mul(c2));
+            mi.intoArray(m, i);
+            vi.intoArray(v, i);
+            FloatVector denom = vi.sqrt().div(bc2Sqrt).add(eps);
+            FloatVector.fromArray(S, w, i).mul(decay).sub(mi.div(denom).mul(stepSize)).intoArray(w, i);
+        }
+        Elementwise.adamWScalar(w, m, v, g, i, to, decay, beta1, c1, beta2, c2, bc2Sqrt, eps, stepSize);
+    }
+
     static void gelu(float[] y, int yOff, float[] x, int xOff, int n) {
         int bound = S.loopBound(n);
         int i = 0;

@@ -276,14 +276,14 @@ public final class Trainer<I> implements AutoCloseable {
         double lr = schedule.lr(step);
         double norm = Double.NaN;
         if (finite) {
-            norm = Double.isInfinite(config.clipNorm()) ? GradClip.globalNorm(store)
-                    : GradClip.clipGlobalNorm(store, (float) config.clipNorm());
+            norm = Double.isInfinite(config.clipNorm()) ? GradClip.globalNorm(store, compute.parallel())
+                    : GradClip.clipGlobalNorm(store, (float) config.clipNorm(), compute.parallel());
             optimizer.step((float) lr);
         } else {
             LOG.log(System.Logger.Level.WARNING, "step " + step + ": non-finite loss or gradient (or no counted "
                     + "examples); window skipped, weights and optimizer state untouched");
         }
-        store.zeroGrad();
+        store.zeroGrad(compute.parallel());
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         return new StepMetrics(step, window.epoch(), k, window.size(), count, lossSum / count, lr, norm, !finite,
                 seconds, tape.arena().highWaterFloats());
