@@ -171,6 +171,20 @@ final class VectorGemm {
                         pa[dst + r] = r < rows ? a[src + r] : 0f;
                     }
                 }
+            } else if (rows == MR) {
+                // One pass over the tile: five sequential reads, one sequential write.
+                int s0 = aOff + (ic + ir) * lda + pc;
+                int s1 = s0 + lda;
+                int s2 = s1 + lda;
+                int s3 = s2 + lda;
+                int s4 = s3 + lda;
+                for (int p = 0; p < kc; p++, dst += MR) {
+                    pa[dst] = a[s0 + p];
+                    pa[dst + 1] = a[s1 + p];
+                    pa[dst + 2] = a[s2 + p];
+                    pa[dst + 3] = a[s3 + p];
+                    pa[dst + 4] = a[s4 + p];
+                }
             } else {
                 for (int r = 0; r < MR; r++) {
                     if (r < rows) {
