@@ -29,6 +29,8 @@ public final class Gemm {
     private static final double PACK_COST = 16;
     /** Cost of packing one element of a row-major B (vector copies). */
     private static final double COPY_COST = 4;
+    /** Time of the in-place-rows kernel relative to the packed one (GemmBench, 2048×384×1536). */
+    private static final double ROWS_KERNEL_COST = 1.06;
 
     private final Parallel parallel;
     private final VectorGemm vector; // null: scalar kernels
@@ -119,12 +121,18 @@ public final class Gemm {
         return cost(n, m, k, !transB, !transA, true) < cost(m, n, k, transA, transB, false);
     }
 
-    /** Estimated multiply-add equivalents of one call: padded tiles, packing, transposing C through the tile. */
+    /**
+     * Estimated multiply-add equivalents of one call: padded tiles, packing, and for the swapped form its slower
+     * in-place kernel and C transposed through the tile buffer once per k-block.
+     */
     private static double cost(int m, int n, int k, boolean transA, boolean transB, boolean cTransposed) {
         double tiles = (double) ceilDiv(m, VectorGemm.MR) * VectorGemm.MR * ceilDiv(n, VectorGemm.NR) * VectorGemm.NR;
-        double transposeC = cTransposed ? 2 * PACK_COST * m * n : 0;
-        return tiles * k + (double) m * k * packCostA(transA, cTransposed) + (double) n * k * packCostB(transB)
-                + transposeC;
+        double packing = (double) m * k * packCostA(transA, cTransposed) + (double) n * k * packCostB(transB);
+        if (!cTransposed) {
+            return tiles * k + packing;
+        }
+        int kBlocks = ceilDiv(k, VectorGemm.kBlock(k));
+        return tiles * k * ROWS_KERNEL_COST + packing + 2 * PACK_COST * m * n * kBlocks;
     }
 
     /** Packing cost per element of A: interleaving rows is a scalar transpose; the swapped form reads W in place. */
