@@ -49,7 +49,7 @@ if [ -z "$REPS" ]; then if [ -n "$QUICK" ]; then REPS=1; else REPS=3; fi; fi
 # The shared JSON parsing: medians per (config, variant) and the table (configs absent from RAW show "–").
 make_table() { # RAW CONFIGS REPS START_DATE START_LOAD END_DATE END_LOAD BASELINE THREADS QUICK
 python3 - "$@" <<'EOF'
-import json, statistics, sys
+import json, os, statistics, sys
 raw, configs, reps, d0, l0, d1, l1, baseline, threads, quick = sys.argv[1:]
 runs = {}
 for line in open(raw):
@@ -74,6 +74,8 @@ print(f"Accrue vs PyTorch ({threads} threads), {reps} alternating run(s) per con
 print()
 print(f"- start: {d0}, load average {l0}")
 print(f"- end: {d1}, load average {l1}")
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+print(f"- CPU: {cpu}; PyTorch's OpenBLAS core: {os.environ.get('OPENBLAS_CORETYPE', 'its own choice')}")
 if baseline:
     print(f"- baseline: Accrue classes at `{baseline}`")
 print()
@@ -162,6 +164,28 @@ run_one() {
 }
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# OpenBLAS 0.3.21 (Debian 12's, under torch 1.13) does not know CPUs newer than itself (e.g. Xeon Emerald Rapids)
+# and falls back to its SSE3 "Prescott" kernels, a third of the machine's GEMM rate: comparing against that would
+# flatter Accrue. Unless OPENBLAS_CORETYPE is set already, name the core the CPU can run.
+blas_core() {
+  python3 - "$1" <<'EOF2'
+import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1]); lib.openblas_get_corename.restype = ctypes.c_char_p
+print(lib.openblas_get_corename().decode())
+EOF2
+}
+if [ -z "${NO_PYTORCH:-}" ] && [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+  blas_lib=$(dpkg -L libopenblas0-openmp 2>/dev/null | grep '/libopenblas.so.0$' | head -1 || true)
+  if [ -n "$blas_lib" ]; then
+    case "$(blas_core "$blas_lib")" in
+      Prescott|Katmai|Coppermine|Northwood|Core2|Penryn|Dunnington|Nehalem|Generic)
+        if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
+        elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi ;;
+    esac
+    echo "compare.sh: PyTorch's OpenBLAS runs its $(blas_core "$blas_lib") kernels" >&2
+  fi
+fi
 start_date=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 start_load=$(load)
 echo "compare.sh: $start_date, load $start_load, configs: $CONFIGS, reps $REPS${QUICK:+ (quick)}" >&2

@@ -25,15 +25,22 @@ public final class Gemm {
 
     /** Below this many multiply-adds a call runs on the calling thread alone (waking the team costs more). */
     private static final long PARALLEL_MIN_WORK = 1L << 18;
-    /** Cost of packing one element with a transpose (scalar), in multiply-adds of the 16-lane FMA kernel. */
+    /**
+     * Cost of moving one element with scalar code (a transposing pack, C through the tile buffer), in
+     * multiply-adds of a kernel 16 columns wide (two 8-lane vectors). A wider kernel does a multiply-add in
+     * proportionally less time, so for it the cost is scaled by its columns / 16.
+     */
     private static final double PACK_COST = 16;
-    /** Cost of packing one element of a row-major B (vector copies). */
+    private static final int PACK_COST_COLUMNS = 16;
+    /** Cost of packing one element of a row-major B (vector copies, as wide as the kernel's vectors). */
     private static final double COPY_COST = 4;
     /** Time of the in-place-rows kernel relative to the packed one (GemmBench, 2048×384×1536). */
     private static final double ROWS_KERNEL_COST = 1.06;
 
     private final Parallel parallel;
     private final VectorGemm vector; // null: scalar kernels
+    /** Columns of C per tile: the kernel's (its vector width decides them); the scalar oracle has no tiles. */
+    private final int tileCols;
 
     public Gemm(Parallel parallel) {
         this(parallel, true);
@@ -43,6 +50,8 @@ public final class Gemm {
     Gemm(Parallel parallel, boolean useVector) {
         this.parallel = parallel;
         this.vector = useVector && VECTOR_AVAILABLE ? new VectorGemm(parallel.threads()) : null;
+        // VectorGemm.NR is read only when the class can load: it depends on the vector species.
+        this.tileCols = vector != null ? VectorGemm.NR : 16;
     }
 
     public Parallel parallel() {
@@ -52,6 +61,11 @@ public final class Gemm {
     /** Whether this instance runs the Vector API kernel (false: the scalar fallback). */
     public boolean vectorized() {
         return vector != null;
+    }
+
+    /** The width of the vectors the kernel computes on, 512 or 256 bits; 0 for the scalar fallback. */
+    public int vectorBits() {
+        return vector != null ? VectorGemm.vectorBits() : 0;
     }
 
     /**
@@ -87,10 +101,11 @@ public final class Gemm {
                        float[] b, int bOff, int ldb, boolean transB,
                        int m, int n, int k) {
         int rowTiles = (m + VectorGemm.MR - 1) / VectorGemm.MR;
-        int colTiles = (n + VectorGemm.NR - 1) / VectorGemm.NR;
+        int colTiles = (n + tileCols - 1) / tileCols;
         int threads = (long) m * n * k < PARALLEL_MIN_WORK ? 1 : parallel.threads();
-        boolean byRows = splitRows(rowTiles, colTiles, threads, (double) m * k * packCostA(transA, cTransposed),
-                (double) n * k * packCostB(transB), (double) m * n * k);
+        boolean byRows = splitRows(rowTiles, colTiles, threads,
+                (double) m * k * packCostA(transA, cTransposed, tileCols),
+                (double) n * k * packCostB(transB, tileCols), (double) m * n * k);
         int tiles = byRows ? rowTiles : colTiles;
         int parts = Math.min(threads, tiles);
         if (parts == 1) {
@@ -106,7 +121,7 @@ public final class Gemm {
                             t0 * VectorGemm.MR, Math.min(m, t1 * VectorGemm.MR), 0, n, k);
                 } else {
                     block(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
-                            0, m, t0 * VectorGemm.NR, Math.min(n, t1 * VectorGemm.NR), k);
+                            0, m, t0 * tileCols, Math.min(n, t1 * tileCols), k);
                 }
             }
         });
@@ -127,22 +142,28 @@ public final class Gemm {
      */
     private static double cost(int m, int n, int k, boolean transA, boolean transB, boolean cTransposed) {
         double tiles = (double) ceilDiv(m, VectorGemm.MR) * VectorGemm.MR * ceilDiv(n, VectorGemm.NR) * VectorGemm.NR;
-        double packing = (double) m * k * packCostA(transA, cTransposed) + (double) n * k * packCostB(transB);
+        double packing = (double) m * k * packCostA(transA, cTransposed, VectorGemm.NR)
+                + (double) n * k * packCostB(transB, VectorGemm.NR);
         if (!cTransposed) {
             return tiles * k + packing;
         }
         int kBlocks = ceilDiv(k, VectorGemm.kBlock(k));
-        return tiles * k * ROWS_KERNEL_COST + packing + 2 * PACK_COST * m * n * kBlocks;
+        return tiles * k * ROWS_KERNEL_COST + packing + 2 * scalarCost(VectorGemm.NR) * m * n * kBlocks;
     }
 
     /** Packing cost per element of A: interleaving rows is a scalar transpose; the swapped form reads W in place. */
-    private static double packCostA(boolean transA, boolean cTransposed) {
-        return transA ? COPY_COST : cTransposed ? 0 : PACK_COST;
+    private static double packCostA(boolean transA, boolean cTransposed, int tileCols) {
+        return transA ? COPY_COST : cTransposed ? 0 : scalarCost(tileCols);
     }
 
     /** Packing cost per element of B: a row-major B is copied in vectors, a transposed one element by element. */
-    private static double packCostB(boolean transB) {
-        return transB ? PACK_COST : COPY_COST;
+    private static double packCostB(boolean transB, int tileCols) {
+        return transB ? scalarCost(tileCols) : COPY_COST;
+    }
+
+    /** {@link #PACK_COST} for a kernel {@code tileCols} wide. */
+    private static double scalarCost(int tileCols) {
+        return PACK_COST * tileCols / PACK_COST_COLUMNS;
     }
 
     /**

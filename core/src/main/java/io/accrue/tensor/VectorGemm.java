@@ -4,7 +4,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The Vector API kernel behind {@link Gemm}: packed A and B panels and a 5×16 register-blocked micro-kernel.
+ * The Vector API kernel behind {@link Gemm}: packed A and B panels and a 5×(2 vectors) register-blocked
+ * micro-kernel.
  * The only class of Accrue that touches {@code jdk.incubator.vector} for GEMM; {@link Gemm} loads it only when
  * the module is present.
  *
@@ -22,13 +23,21 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Buffers are owned per thread part and reused across calls; an instance serves one caller at a time.
  */
 final class VectorGemm {
-    /** 8 floats; lanes are independent outputs, so the width does not change any bit. */
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-    private static final int W = 8;
-    /** Register block: 5 rows × 16 columns (two vectors) = 10 accumulators; 6×16 spills on JDK 25's C2. */
+    /**
+     * The widest vectors the CPU computes on natively, 512 or 256 bits (the system property
+     * {@code accrue.gemm.vectorBits} picks one). Lanes are independent outputs and the k blocks depend on k
+     * alone, so the width changes the speed and no bit.
+     */
+    private static final VectorSpecies<Float> S = species(Integer.getInteger("accrue.gemm.vectorBits",
+            FloatVector.SPECIES_PREFERRED.vectorBitSize()));
+    private static final int W = S.length();
+    /**
+     * Register block: 5 rows × two vectors (16 or 32 columns) = 10 accumulators; 6 rows spill on JDK 25's C2
+     * with AVX2's 16 registers.
+     */
     static final int MR = 5;
     static final int NR = 2 * W;
-    /** Largest k block (packed A block 80×768 floats fits L2; a B micro-panel 768×16). */
+    /** Largest k block (packed A block 80×768 floats fits L2; a B micro-panel 768×NR). */
     static final int KC = 768;
     /** Rows of A packed at a time; a multiple of MR. */
     static final int MC = 80;
@@ -48,6 +57,15 @@ final class VectorGemm {
         for (int p = 0; p < parts; p++) {
             tile[p] = new float[MR * NR];
         }
+    }
+
+    private static VectorSpecies<Float> species(int bits) {
+        return bits >= 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+    }
+
+    /** The vector width of the kernel in bits, for reports. */
+    static int vectorBits() {
+        return S.vectorBitSize();
     }
 
     /** The k-block length for a reduction of length k: at most {@link #KC}, equal blocks, a function of k alone. */
@@ -226,8 +244,8 @@ final class VectorGemm {
     }
 
     /**
-     * The 5×16 micro-kernel: {@code C[r][j] = fma(A[r][p], B[p][j], C[r][j])} for p = 0..kc-1 in order, with the
-     * ten accumulators loaded from C first and stored back at the end. A is a packed tile, {@code a[ao + p·MR + r]}.
+     * The 5×NR micro-kernel: {@code C[r][j] = fma(A[r][p], B[p][j], C[r][j])} for p = 0..kc-1 in order, with the
+     * ten vector accumulators loaded from C first and stored back at the end. A is a packed tile, {@code a[ao + p·MR + r]}.
      */
     private static void kernel(int kc, float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc) {
         int c1 = co + ldc;

@@ -6,11 +6,14 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@link Gemm} against the oracle {@link GemmReference}, bit for bit (law 3): every transpose form, odd and
@@ -207,15 +210,33 @@ class GemmTest {
     /** Without the incubator module, Gemm warns once on stderr and still gives the oracle's bits. */
     @Test
     void withoutVectorModuleFallsBackWithOneWarning() throws IOException, InterruptedException {
-        String java = System.getProperty("java.home") + "/bin/java";
-        Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                GemmFallbackProbe.class.getName()).start();
+        String[] result = probe();
+        assertEquals("vectorized=false bits=0 equal=true", result[0], result[1]);
+        long warnings = result[1].lines().filter(l -> l.contains("jdk.incubator.vector not enabled")).count();
+        assertEquals(1, warnings, result[1]);
+    }
+
+    /**
+     * The kernel takes the CPU's widest vectors (512 or 256 bits); both widths must give the oracle's bits on
+     * every machine, so each is forced in a child JVM (a width the CPU lacks runs emulated, slowly but exactly).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {256, 512})
+    void bothVectorWidthsMatchOracle(int bits) throws IOException, InterruptedException {
+        String[] result = probe("--add-modules", "jdk.incubator.vector", "-Daccrue.gemm.vectorBits=" + bits);
+        assertEquals("vectorized=true bits=" + bits + " equal=true", result[0], result[1]);
+    }
+
+    /** Runs {@link GemmProbe} in a child JVM with {@code jvmOptions}; returns its stdout line and its stderr. */
+    private static String[] probe(String... jvmOptions) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java"));
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), GemmProbe.class.getName()));
+        Process process = new ProcessBuilder(command).start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, process.waitFor(), err);
-        assertEquals("vectorized=false equal=true", out.strip(), err);
-        long warnings = err.lines().filter(l -> l.contains("jdk.incubator.vector not enabled")).count();
-        assertEquals(1, warnings, err);
+        return new String[] {out.strip(), err};
     }
 
     private static void check(Gemm gemm, int m, int n, int k, boolean transA, boolean transB, long seed) {
