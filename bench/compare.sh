@@ -13,7 +13,8 @@
 # Environment: CONFIGS (space-separated configs), REPS, QUICK=1, NO_BUILD=1 (skip the maven build), THREADS (2),
 # NO_PYTORCH=1 (Accrue and its baseline only: under heavy load PyTorch's OpenMP spinning makes its runs very long),
 # BASELINE_CP (classpath of another Accrue build, run in the same alternation), RUN_TIMEOUT (seconds per run, 1200),
-# OUT (directory for the raw JSON lines and the table; default bench/target/compare).
+# OUT (directory for the raw JSON lines and the table; default bench/target/compare), OPENBLAS_CORETYPE (PyTorch's
+# OpenBLAS kernels; set to SkylakeX or Haswell automatically when OpenBLAS does not know the CPU and would run SSE3).
 # Every run prints one JSON line (GptBench/MlpBench and gpt_bench.py/mlp_bench.py share the field names); the
 # table shows, per config, the median over the runs of each run's median step: tokens/s (GPT) or samples/s (MLP),
 # the ratio Accrue/PyTorch, peak RSS and MFU (both against 2 × 105.6 GFLOP/s), with the date and load average at
