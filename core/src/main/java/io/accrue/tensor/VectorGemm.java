@@ -25,8 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorGemm {
     /**
      * The widest vectors the CPU computes on natively, 512 or 256 bits (the system property
-     * {@code accrue.gemm.vectorBits} picks one). Lanes are independent outputs and the k blocks depend on k
-     * alone, so the width changes the speed and no bit.
+     * {@code accrue.gemm.vectorBits} picks one). Lanes are independent outputs and k blocks change no bit (see
+     * above), so the width changes the speed and no bit.
      */
     private static final VectorSpecies<Float> S = species(Integer.getInteger("accrue.gemm.vectorBits",
             FloatVector.SPECIES_PREFERRED.vectorBitSize()));
@@ -72,7 +72,7 @@ final class VectorGemm {
         return S.vectorBitSize();
     }
 
-    /** The k-block length for a reduction of length k: at most {@link #KC}, equal blocks, a function of k alone. */
+    /** The k-block length for a reduction of length k: at most {@link #KC}, in equal blocks. */
     static int kBlock(int k) {
         int blocks = (k + KC - 1) / KC;
         return (k + blocks - 1) / blocks;
@@ -249,7 +249,8 @@ final class VectorGemm {
 
     /**
      * The 5×NR micro-kernel: {@code C[r][j] = fma(A[r][p], B[p][j], C[r][j])} for p = 0..kc-1 in order, with the
-     * ten vector accumulators loaded from C first and stored back at the end. A is a packed tile, {@code a[ao + p·MR + r]}.
+     * ten vector accumulators loaded from C first and stored back at the end. A is a packed tile,
+     * {@code a[ao + p·MR + r]}.
      */
     private static void kernel(int kc, float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc) {
         int c1 = co + ldc;

@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
  * whether every case gave the oracle's bits.
  */
 final class GemmProbe {
-    /** m, n, k: ragged tiles, a few rows (the swapped form), a k of two blocks, an empty product. */
+    /** m, n, k: ragged tiles, a few rows (the swapped form), a k of several blocks, an empty product. */
     private static final int[][] SHAPES = {{9, 21, 13}, {3, 70, 40}, {37, 45, 800}, {70, 33, 17}, {0, 21, 13}};
 
     private GemmProbe() {
