@@ -39,7 +39,8 @@ public final class Gemm {
 
     private final Parallel parallel;
     private final VectorGemm vector; // null: scalar kernels
-    /** Columns of C per tile: the kernel's (its vector width decides them); the scalar oracle has no tiles. */
+    /** Rows and columns of C per tile: the kernel's (its vector width decides them); the oracle has no tiles. */
+    private final int tileRows;
     private final int tileCols;
 
     public Gemm(Parallel parallel) {
@@ -50,7 +51,8 @@ public final class Gemm {
     Gemm(Parallel parallel, boolean useVector) {
         this.parallel = parallel;
         this.vector = useVector && VECTOR_AVAILABLE ? new VectorGemm(parallel.threads()) : null;
-        // VectorGemm.NR is read only when the class can load: it depends on the vector species.
+        // VectorGemm's sizes are read only when the class can load: they depend on the vector species.
+        this.tileRows = vector != null ? VectorGemm.MR : 8;
         this.tileCols = vector != null ? VectorGemm.NR : 16;
     }
 
@@ -100,8 +102,8 @@ public final class Gemm {
                        float[] a, int aOff, int lda, boolean transA,
                        float[] b, int bOff, int ldb, boolean transB,
                        int m, int n, int k) {
-        int rowTiles = (m + VectorGemm.MR - 1) / VectorGemm.MR;
-        int colTiles = (n + tileCols - 1) / tileCols;
+        int rowTiles = ceilDiv(m, tileRows);
+        int colTiles = ceilDiv(n, tileCols);
         int threads = (long) m * n * k < PARALLEL_MIN_WORK ? 1 : parallel.threads();
         boolean byRows = splitRows(rowTiles, colTiles, threads,
                 (double) m * k * packCostA(transA, cTransposed, tileCols),
@@ -118,7 +120,7 @@ public final class Gemm {
                 int t1 = (int) ((long) tiles * (part + 1) / parts);
                 if (byRows) {
                     block(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
-                            t0 * VectorGemm.MR, Math.min(m, t1 * VectorGemm.MR), 0, n, k);
+                            t0 * tileRows, Math.min(m, t1 * tileRows), 0, n, k);
                 } else {
                     block(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
                             0, m, t0 * tileCols, Math.min(n, t1 * tileCols), k);
