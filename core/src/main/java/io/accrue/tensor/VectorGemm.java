@@ -1,10 +1,5 @@
 package io.accrue.tensor;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
-
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -60,23 +55,14 @@ final class VectorGemm {
     static final int NC = 1024;
     /** The A stride that marks a packed tile (interleaved, MR values per p) rather than rows in place. */
     private static final int INTERLEAVED = 0;
-    /** Bytes of a cache line: the alignment of the packed B panels. */
-    private static final long LINE = 64;
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
 
     private final float[][] packA;
-    /**
-     * Packed B panels, off the heap so that they start on a cache line: the kernel's B loads are whole vectors, and
-     * a 64-byte load that straddles two lines costs about twice as much. A heap array starts wherever the
-     * collector puts it (the kernel alone on packed B: 150 GFLOP/s aligned, 80–140 unaligned, Xeon).
-     */
-    private final MemorySegment[] packB;
+    private final float[][] packB;
     private final float[][] tile;
 
     VectorGemm(int parts) {
         packA = new float[parts][];
-        packB = new MemorySegment[parts];
+        packB = new float[parts][];
         tile = new float[parts][];
         for (int p = 0; p < parts; p++) {
             tile[p] = new float[MR * NR];
@@ -111,7 +97,7 @@ final class VectorGemm {
         int kb = kBlock(k);
         boolean rowsInPlace = cTransposed && !transA;
         float[] pa = buffer(packA, part, (rowsInPlace ? MR : (Math.min(MC, i1 - i0) + MR - 1) / MR * MR) * kb);
-        MemorySegment pb = alignedBuffer(part, ((Math.min(NC, j1 - j0) + NR - 1) / NR) * NR * kb);
+        float[] pb = buffer(packB, part, ((Math.min(NC, j1 - j0) + NR - 1) / NR) * NR * kb);
         float[] t = tile[part];
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
@@ -157,20 +143,11 @@ final class VectorGemm {
         return buf;
     }
 
-    private MemorySegment alignedBuffer(int part, int floats) {
-        MemorySegment buf = packB[part];
-        if (buf == null || buf.byteSize() < (long) floats * Float.BYTES) {
-            buf = Arena.ofAuto().allocate((long) floats * Float.BYTES, LINE);
-            packB[part] = buf;
-        }
-        return buf;
-    }
-
     /**
      * Packs {@code op(B)[pc..pc+kc)[jc..jc+nc)} as column tiles of NR: tile t holds, for each p, the NR values
      * {@code op(B)[pc+p][jc+t·NR ..]} contiguously; missing columns are zero.
      */
-    private static void packB(MemorySegment pb, float[] b, int bOff, int ldb, boolean transB, int pc, int kc, int jc,
+    private static void packB(float[] pb, float[] b, int bOff, int ldb, boolean transB, int pc, int kc, int jc,
                               int nc) {
         for (int jr = 0; jr < nc; jr += NR) {
             int cols = Math.min(NR, nc - jr);
@@ -179,14 +156,13 @@ final class VectorGemm {
                 int src = bOff + pc * ldb + jc + jr;
                 if (cols == NR) {
                     for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
-                        FloatVector.fromArray(S, b, src).intoMemorySegment(pb, (long) dst * Float.BYTES, ORDER);
-                        FloatVector.fromArray(S, b, src + W).intoMemorySegment(pb, (long) (dst + W) * Float.BYTES,
-                                ORDER);
+                        FloatVector.fromArray(S, b, src).intoArray(pb, dst);
+                        FloatVector.fromArray(S, b, src + W).intoArray(pb, dst + W);
                     }
                 } else {
                     for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
                         for (int jj = 0; jj < NR; jj++) {
-                            pb.setAtIndex(FLOAT, dst + jj, jj < cols ? b[src + jj] : 0f);
+                            pb[dst + jj] = jj < cols ? b[src + jj] : 0f;
                         }
                     }
                 }
@@ -195,11 +171,11 @@ final class VectorGemm {
                     if (jj < cols) {
                         int src = bOff + (jc + jr + jj) * ldb + pc;
                         for (int p = 0; p < kc; p++) {
-                            pb.setAtIndex(FLOAT, dst + p * NR + jj, b[src + p]);
+                            pb[dst + p * NR + jj] = b[src + p];
                         }
                     } else {
                         for (int p = 0; p < kc; p++) {
-                            pb.setAtIndex(FLOAT, dst + p * NR + jj, 0f);
+                            pb[dst + p * NR + jj] = 0f;
                         }
                     }
                 }
@@ -252,7 +228,7 @@ final class VectorGemm {
      * A tile through the buffer t (ld NR): an edge tile, whose padding is computed and discarded, or a tile of a
      * transposed C. Output (r, jj) of the tile is {@code c[co + r·rowStride + jj·colStride]}.
      */
-    private static void viaTile(int kc, float[] a, int ao, int as, MemorySegment pb, int bo, float[] c, int co,
+    private static void viaTile(int kc, float[] a, int ao, int as, float[] pb, int bo, float[] c, int co,
                                 int rowStride, int colStride, int rows, int cols, float[] t) {
         for (int r = 0; r < MR; r++) {
             for (int jj = 0; jj < NR; jj++) {
@@ -275,7 +251,7 @@ final class VectorGemm {
      * The MR×NR micro-kernel: {@code C[r][j] = fma(A[r][p], B[p][j], C[r][j])} for p = 0..kc-1 in order, with the
      * accumulators loaded from C first and stored back at the end. A is a packed tile, {@code a[ao + p·MR + r]}.
      */
-    private static void kernel(int kc, float[] a, int ao, MemorySegment b, int bo, float[] c, int co, int ldc) {
+    private static void kernel(int kc, float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc) {
         int c1 = co + ldc;
         int c2 = c1 + ldc;
         int c3 = c2 + ldc;
@@ -309,9 +285,9 @@ final class VectorGemm {
         }
         for (int p = 0; p < kc; p++) {
             int ap = ao + p * MR;
-            long bp = (long) (bo + p * NR) * Float.BYTES;
-            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bp, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(S, b, bp + (long) W * Float.BYTES, ORDER);
+            int bp = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + W);
             FloatVector x = FloatVector.broadcast(S, a[ap]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
@@ -364,7 +340,7 @@ final class VectorGemm {
      * loop rather than a layout flag in one: C2 keeps the flag's test inside the loop, which cost the packed
      * path 3–6% in GemmBench.
      */
-    private static void kernelRows(int kc, float[] a, int ao, int as, MemorySegment b, int bo, float[] c, int co,
+    private static void kernelRows(int kc, float[] a, int ao, int as, float[] b, int bo, float[] c, int co,
                                    int ldc) {
         int a1 = ao + as;
         int a2 = a1 + as;
@@ -405,9 +381,9 @@ final class VectorGemm {
             c71 = FloatVector.fromArray(S, c, c7 + W);
         }
         for (int p = 0; p < kc; p++) {
-            long bp = (long) (bo + p * NR) * Float.BYTES;
-            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bp, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(S, b, bp + (long) W * Float.BYTES, ORDER);
+            int bp = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + W);
             FloatVector x = FloatVector.broadcast(S, a[ao + p]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
