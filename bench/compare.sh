@@ -129,15 +129,19 @@ table="$OUT/compare-$stamp.md"
 : > "$raw"
 
 # Timed and warm-up steps per model (and per config for the big ones), shorter with --quick.
+# Warm-up steps (untimed, both sides) until the JVM's JIT has compiled the step: on 2 cores its compiler threads
+# take CPU from the timed run, and tiny and the MLP measured 2-3x slower after 3-10 warm-up steps than after 30-100
+# (about a second of training), while PyTorch's speed did not change. Small and gpt2 steps are long enough that
+# one warm-up step is past it.
 steps_for() { # kind name B K -> "STEPS WARMUP"
   local kind=$1 name=$2 b=$3 k=$4
   if [ "$kind" = mlp ]; then
     local work=$((b * k))
-    if [ -n "$QUICK" ]; then echo "$((200 / work + 10)) 5"; else echo "$((1600 / work + 20)) $((320 / work + 5))"; fi
+    if [ -n "$QUICK" ]; then echo "$((200 / work + 10)) $((1600 / work + 10))"; else echo "$((1600 / work + 20)) $((4000 / work + 20))"; fi
     return
   fi
   case "$name" in
-    tiny) if [ -n "$QUICK" ]; then echo "4 2"; else echo "8 3"; fi ;;
+    tiny) if [ -n "$QUICK" ]; then echo "4 15"; else echo "8 30"; fi ;;
     small) if [ $((b * k)) -ge 16 ]; then
              if [ -n "$QUICK" ]; then echo "2 1"; else echo "3 1"; fi
            else
