@@ -73,6 +73,11 @@ final class VectorGemm {
         return bits >= 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
     }
 
+    /** The species of the kernel, for other kernels whose lanes are independent outputs too. */
+    static VectorSpecies<Float> species() {
+        return S;
+    }
+
     /** The vector width of the kernel in bits, for reports. */
     static int vectorBits() {
         return S.vectorBitSize();

@@ -28,13 +28,17 @@ import static io.accrue.tensor.Elementwise.ROUND_BITS;
  * {@code jdk.incubator.vector} is present. Each method gives exactly the bits of its scalar oracle: lanes hold
  * independent outputs (or the fixed lane partials of a row sum), every operation is IEEE-exact lanewise, and the
  * tails use {@code Math.fma} in the oracle's order. The species is fixed at 8 floats, so the lane partials do
- * not depend on the machine.
+ * not depend on the machine — except in the products' widest block, whose lanes are independent outputs and
+ * which therefore runs on {@link VectorGemm}'s vectors (16 floats where AVX-512 runs): the width changes which
+ * block computes an output, never the output's one fma chain.
  */
 final class VectorKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
     private static final int W = 8;
     private static final int MR = AttentionKernels.MR;
-    private static final int NR = AttentionKernels.NR;
+    /** The products' widest block: 4 rows × two of these vectors (16 or 32 columns). */
+    private static final VectorSpecies<Float> WIDE = VectorGemm.species();
+    private static final int WW = WIDE.length();
 
     private VectorKernels() {
     }
@@ -50,8 +54,8 @@ final class VectorKernels {
             int n1 = AttentionKernels.columns(band, i0, n);
             int j = 0;
             if (rows == MR) {
-                for (; j + NR <= n1; j += NR) {
-                    block4x16(c, cOff + i0 * ldc + j, ldc, accumulate, a, aOff + i0 * aRow, aRow, aCol,
+                for (; j + 2 * WW <= n1; j += 2 * WW) {
+                    block4Wide(c, cOff + i0 * ldc + j, ldc, accumulate, a, aOff + i0 * aRow, aRow, aCol,
                             b, bOff + j, ldb, p0, p1);
                 }
                 for (; j + W <= n1; j += W) {
@@ -81,8 +85,9 @@ final class VectorKernels {
         }
     }
 
-    private static void block4x16(float[] c, int co, int ldc, boolean accumulate, float[] a, int ao, int aRow,
-                                  int aCol, float[] b, int bo, int ldb, int p0, int p1) {
+    /** 4 rows × two {@link #WIDE} vectors: 8 accumulators, which AVX2's 16 registers and AVX-512's 32 hold. */
+    private static void block4Wide(float[] c, int co, int ldc, boolean accumulate, float[] a, int ao, int aRow,
+                                   int aCol, float[] b, int bo, int ldb, int p0, int p1) {
         FloatVector c00;
         FloatVector c01;
         FloatVector c10;
@@ -92,16 +97,16 @@ final class VectorKernels {
         FloatVector c30;
         FloatVector c31;
         if (accumulate) {
-            c00 = FloatVector.fromArray(S, c, co);
-            c01 = FloatVector.fromArray(S, c, co + W);
-            c10 = FloatVector.fromArray(S, c, co + ldc);
-            c11 = FloatVector.fromArray(S, c, co + ldc + W);
-            c20 = FloatVector.fromArray(S, c, co + 2 * ldc);
-            c21 = FloatVector.fromArray(S, c, co + 2 * ldc + W);
-            c30 = FloatVector.fromArray(S, c, co + 3 * ldc);
-            c31 = FloatVector.fromArray(S, c, co + 3 * ldc + W);
+            c00 = FloatVector.fromArray(WIDE, c, co);
+            c01 = FloatVector.fromArray(WIDE, c, co + WW);
+            c10 = FloatVector.fromArray(WIDE, c, co + ldc);
+            c11 = FloatVector.fromArray(WIDE, c, co + ldc + WW);
+            c20 = FloatVector.fromArray(WIDE, c, co + 2 * ldc);
+            c21 = FloatVector.fromArray(WIDE, c, co + 2 * ldc + WW);
+            c30 = FloatVector.fromArray(WIDE, c, co + 3 * ldc);
+            c31 = FloatVector.fromArray(WIDE, c, co + 3 * ldc + WW);
         } else {
-            c00 = FloatVector.zero(S);
+            c00 = FloatVector.zero(WIDE);
             c01 = c00;
             c10 = c00;
             c11 = c00;
@@ -117,29 +122,29 @@ final class VectorKernels {
         for (int p = p0; p < p1; p++) {
             int bp = bo + p * ldb;
             int ap = p * aCol;
-            FloatVector b0 = FloatVector.fromArray(S, b, bp);
-            FloatVector b1 = FloatVector.fromArray(S, b, bp + W);
-            FloatVector x = FloatVector.broadcast(S, a[a0 + ap]);
+            FloatVector b0 = FloatVector.fromArray(WIDE, b, bp);
+            FloatVector b1 = FloatVector.fromArray(WIDE, b, bp + WW);
+            FloatVector x = FloatVector.broadcast(WIDE, a[a0 + ap]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, a[a1 + ap]);
+            x = FloatVector.broadcast(WIDE, a[a1 + ap]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, a[a2 + ap]);
+            x = FloatVector.broadcast(WIDE, a[a2 + ap]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, a[a3 + ap]);
+            x = FloatVector.broadcast(WIDE, a[a3 + ap]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
         }
         c00.intoArray(c, co);
-        c01.intoArray(c, co + W);
+        c01.intoArray(c, co + WW);
         c10.intoArray(c, co + ldc);
-        c11.intoArray(c, co + ldc + W);
+        c11.intoArray(c, co + ldc + WW);
         c20.intoArray(c, co + 2 * ldc);
-        c21.intoArray(c, co + 2 * ldc + W);
+        c21.intoArray(c, co + 2 * ldc + WW);
         c30.intoArray(c, co + 3 * ldc);
-        c31.intoArray(c, co + 3 * ldc + W);
+        c31.intoArray(c, co + 3 * ldc + WW);
     }
 
     private static void block4x8(float[] c, int co, int ldc, boolean accumulate, float[] a, int ao, int aRow,
