@@ -25,7 +25,7 @@ public final class CheckpointOp {
      */
     public static Tensor forward(Tape tape, Tensor x, BiFunction<Tape, Tensor, Tensor> block) {
         Arena arena = tape.arena();
-        Tape inner = new Tape(tape.compute(), arena);
+        Tape inner = new Tape(tape.compute(), arena, false);
         inner.setTraining(tape.training());
         Tensor y = tape.output(x.shape());
         Arena.Mark mark = arena.mark();
@@ -40,7 +40,7 @@ public final class CheckpointOp {
         Tensor dy = tape.grad(y);
         Tensor dx = x.requiresGrad() ? tape.grad(x) : null;  // allocated before the mark: it outlives the region
         Arena.Mark mark = arena.mark();
-        Tape inner = new Tape(tape.compute(), arena);
+        Tape inner = new Tape(tape.compute(), arena, false);
         inner.setTraining(tape.training());
         Tensor input = new Tensor(x.data(), x.offset(), x.shape());
         if (dx != null) {

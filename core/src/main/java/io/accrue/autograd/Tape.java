@@ -13,6 +13,13 @@ import java.util.List;
  *
  * <p>Call order per micro-batch: ops (forward, each recording its backward) → {@link #backward()} →
  * {@link #reset()}, which empties the tape and the activation arena.
+ *
+ * <p>Activation gradients are recycled: once the backward step of the op that produced a tensor has run, no
+ * later step reads that tensor's gradient (its consumers' steps ran before), so the buffer goes to a spare list
+ * and serves the next gradient of the same size. The arena's bump pointer never moves back (law 4 holds for
+ * activations and scratch); only the gradient buffers are reused, which bounds them by the most gradients
+ * alive at once (a few per block) instead of one per op output. Recycling changes no value: a reused buffer
+ * is zeroed like a fresh one.
  */
 public final class Tape {
 
@@ -22,14 +29,32 @@ public final class Tape {
         void run();
     }
 
+    /** A recorded step and the op outputs allocated since the previous one, {@code outputs[from, to)}. */
+    private record Entry(Backward backward, int from, int to) {
+    }
+
     private final Compute compute;
     private final Arena arena;
-    private final List<Backward> entries = new ArrayList<>();
+    private final boolean recycleGradients;
+    private final List<Entry> entries = new ArrayList<>();
+    private final List<Tensor> outputs = new ArrayList<>();
+    private final List<Tensor> spareGradients = new ArrayList<>();
+    private int unrecordedFrom;
     private boolean training = true;
 
+    /** A tape that recycles activation gradients. */
     public Tape(Compute compute, Arena arena) {
+        this(compute, arena, true);
+    }
+
+    /**
+     * @param recycleGradients false for a tape whose whole arena region is released after its backward
+     *                         ({@link CheckpointOp}): its gradients die with the region
+     */
+    public Tape(Compute compute, Arena arena, boolean recycleGradients) {
         this.compute = compute;
         this.arena = arena;
+        this.recycleGradients = recycleGradients;
     }
 
     public Compute compute() {
@@ -51,7 +76,11 @@ public final class Tape {
 
     /** An uninitialised arena tensor for an op's output; backward will produce its gradient. */
     public Tensor output(int... shape) {
-        return arena.allocate(shape).requireGrad();
+        Tensor y = arena.allocate(shape).requireGrad();
+        if (recycleGradients) {
+            outputs.add(y);
+        }
+        return y;
     }
 
     /** Scratch an op saves for its backward (not differentiated). */
@@ -69,7 +98,7 @@ public final class Tape {
             if (t.base() != null) {
                 g = grad(t.base()).reshape(t.shape());
             } else {
-                g = arena.allocate(t.shape());
+                g = gradientBuffer(t.shape());
                 Kernels.zero(compute.parallel(), g.data(), g.offset(), g.size());
             }
             t.setGrad(g);
@@ -77,9 +106,27 @@ public final class Tape {
         return g;
     }
 
-    /** Records a backward step; ops call this only when some input requires a gradient. */
+    /** A spare gradient buffer of the shape's size, or new arena storage when none is spare. */
+    private Tensor gradientBuffer(int[] shape) {
+        int n = Tensor.sizeOf(shape);
+        for (int i = spareGradients.size() - 1; i >= 0; i--) {
+            Tensor spare = spareGradients.get(i);
+            if (spare.size() == n) {
+                spareGradients.remove(i);
+                return new Tensor(spare.data(), spare.offset(), shape);
+            }
+        }
+        return arena.allocate(shape);
+    }
+
+    /**
+     * Records a backward step; ops call this only when some input requires a gradient. The outputs allocated
+     * since the previous record belong to this step (or to ops before it that recorded none): their gradients
+     * are dead once it has run.
+     */
     public void record(Backward b) {
-        entries.add(b);
+        entries.add(new Entry(b, unrecordedFrom, outputs.size()));
+        unrecordedFrom = outputs.size();
     }
 
     public int size() {
@@ -89,14 +136,28 @@ public final class Tape {
     /** Runs every recorded backward step in reverse order, then forgets them. */
     public void backward() {
         for (int i = entries.size() - 1; i >= 0; i--) {
-            entries.get(i).run();
+            Entry e = entries.get(i);
+            e.backward().run();
+            for (int o = e.from(); o < e.to(); o++) {
+                Tensor g = outputs.get(o).grad();
+                if (g != null) {
+                    spareGradients.add(g);
+                }
+            }
         }
-        entries.clear();
+        forget();
     }
 
     /** Forgets recorded steps and makes the whole arena reusable (end of a micro-batch). */
     public void reset() {
-        entries.clear();
+        forget();
+        spareGradients.clear();
         arena.reset();
+    }
+
+    private void forget() {
+        entries.clear();
+        outputs.clear();
+        unrecordedFrom = 0;
     }
 }

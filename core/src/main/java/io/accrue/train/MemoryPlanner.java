@@ -2,13 +2,16 @@ package io.accrue.train;
 
 import io.accrue.models.GptConfig;
 
+import java.util.HashMap;
+import java.util.Map;
+
 /**
  * Predicts peak memory before anything is allocated, and picks the largest micro-batch that fits a budget.
  *
  * <p>Everything but the runtime overhead is computed, not sampled: the flat buffers have closed sizes (law 1)
  * and the arena's high-water mark is the sum of what one micro-batch's forward and backward allocate, since
- * nothing is freed before the reset (law 4): every op output once for its value and once for its gradient,
- * plus the ops' saved statistics and scratch. {@link #gptArenaFloats} mirrors the allocations of
+ * nothing is freed before the reset (law 4): every op output, the ops' saved statistics and scratch, and the
+ * activation gradients' buffers, which the tape recycles. {@link #gptArenaFloats} mirrors the allocations of
  * {@link io.accrue.models.Gpt}'s ops; a test checks it against the arena's measured high-water mark exactly.
  */
 public final class MemoryPlanner {
@@ -24,10 +27,13 @@ public final class MemoryPlanner {
      * Floats the activation arena holds at its high-water mark for one micro-batch of B sequences of T tokens
      * (N = B·T rows).
      *
-     * <p>Without checkpointing every op output is kept, with a gradient of its size, plus saved statistics and
-     * scratch. With {@code checkpointing} ({@link io.accrue.models.Gpt#checkpointActivations}) only each block's
-     * output is kept; the peak comes while the first block is recomputed and differentiated, on top of the
-     * kept tensors and the gradients of every block boundary.
+     * <p>Without checkpointing every op output is kept, plus saved statistics and scratch, plus the activation
+     * gradients' buffers: the tape recycles a gradient once its producer's backward has run
+     * ({@link io.accrue.autograd.Tape}), so only as many buffers of each size exist as are ever alive at once,
+     * which {@link GradientBuffers} counts by replaying the backward. With {@code checkpointing}
+     * ({@link io.accrue.models.Gpt#checkpointActivations}) only each block's output is kept; the peak comes while
+     * the first block is recomputed and differentiated, inside a region whose gradients are not recycled (the
+     * whole region is released), on top of the kept tensors and the head's gradient buffers.
      */
     public static long gptArenaFloats(GptConfig cfg, int b, int t, int threads, boolean checkpointing) {
         long n = (long) b * t;
@@ -43,14 +49,98 @@ public final class MemoryPlanner {
         long blockForwardScratch = 2 * n + (long) b * heads * t * t + parts * hs * t + 2 * n; // ln_1, probs, Kᵀ, ln_2
         long blockBackwardScratch = parts * (hs * t + (long) t * t);                          // Vᵀ, dS
         long headScratch = 2 * n + 3 * n;                                                     // ln_f; loss rows, (max, Σexp)
+        GradientBuffers grads = new GradientBuffers();
+        grads.head(n * c, n * cfg.vocab());
         if (!checkpointing) {
-            return 2 * (embeddings + layers * block + head)
-                    + layers * (blockForwardScratch + blockBackwardScratch) + headScratch;
+            for (long l = 0; l < layers; l++) {
+                grads.block(n * c, dropout);
+            }
+            grads.embeddings(n * c, dropout);
+            return embeddings + layers * (block + blockForwardScratch + blockBackwardScratch) + head + headScratch
+                    + grads.floats();
         }
+        grads.take(n * c);  // the first recomputed block's input gradient, allocated before its region
         long kept = embeddings + layers * n * c + head + headScratch;
-        long boundaryGrads = n * cfg.vocab() + n * c + (layers + 1) * n * c;  // logits, ln_f out, block inputs/outputs
         long region = 2 * block + blockForwardScratch + blockBackwardScratch;
-        return kept + boundaryGrads + region;
+        return kept + grads.floats() + region;
+    }
+
+    /**
+     * The tape's gradient recycling replayed over a Gpt's backward, op by op: each op takes its inputs' gradients
+     * (new ones) and then recycles its output's. Buffers are reused only at the same size, so the arena holds,
+     * per size, the most gradients of that size alive at once.
+     */
+    static final class GradientBuffers {
+        private final Map<Long, long[]> liveAndMost = new HashMap<>();
+
+        void take(long size) {
+            long[] lm = liveAndMost.computeIfAbsent(size, s -> new long[2]);
+            lm[0]++;
+            lm[1] = Math.max(lm[1], lm[0]);
+        }
+
+        void recycle(long size) {
+            liveAndMost.get(size)[0]--;
+        }
+
+        /** Loss (dlogits), the tied head (d ln_f out) and ln_f (d of the last block's output). */
+        void head(long nc, long nv) {
+            take(nv);
+            take(nc);
+            recycle(nv);
+            take(nc);
+            recycle(nc);
+        }
+
+        /** One block, top down; d of its input is taken by the first residual add and kept for the next block. */
+        void block(long nc, boolean dropout) {
+            residualAdd(nc, dropout);                   // x + mlp: d x, d mlp
+            step(nc, 4 * nc);                           // mlp proj: d gelu out
+            step(4 * nc, 4 * nc);                       // gelu: d fc out
+            step(4 * nc, nc);                           // fc: d ln_2 out
+            recycle(nc);                                // ln_2 adds into d x
+            residualAdd(nc, dropout);                   // x + attn: d x, d attn
+            step(nc, nc);                               // attn proj: d attention out
+            step(nc, 3 * nc);                           // attention: d qkv
+            step(3 * nc, nc);                           // qkv: d ln_1 out
+            recycle(nc);                                // ln_1 adds into d x
+        }
+
+        /** Dropout of the sum (if any), the sum of the two embeddings, the embeddings (no input gradient). */
+        void embeddings(long nc, boolean dropout) {
+            if (dropout) {
+                step(nc, nc);
+            }
+            take(nc);
+            take(nc);
+            recycle(nc);
+            recycle(nc);
+            recycle(nc);
+        }
+
+        /** The residual add (two new input gradients, its output's recycled), then the branch's dropout. */
+        private void residualAdd(long nc, boolean dropout) {
+            take(nc);
+            take(nc);
+            recycle(nc);
+            if (dropout) {
+                step(nc, nc);
+            }
+        }
+
+        /** An op with one differentiated input: takes its gradient, recycles its output's. */
+        private void step(long output, long input) {
+            take(input);
+            recycle(output);
+        }
+
+        long floats() {
+            long f = 0;
+            for (Map.Entry<Long, long[]> e : liveAndMost.entrySet()) {
+                f += e.getKey() * e.getValue()[1];
+            }
+            return f;
+        }
     }
 
     /** Floats of the optimizer's state for {@code params} parameters. */
