@@ -12,10 +12,14 @@ class CliPlanTest {
         CliRun r = CliRun.of("plan", "--model", "gpt2-medium", "--memory", "16g", "--effective-batch", "32",
                 "--threads", "2");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("micro-batch 1 × accumulation 32 = effective batch 32"), r.out());
+        assertTrue(r.out().contains("micro-batch 2 × accumulation 16 = effective batch 32"), r.out());
         for (String role : new String[] {"weights", "gradients", "optimizer", "activations", "runtime", "total"}) {
             assertTrue(r.out().contains(role), role + " missing in " + r.out());
         }
+        CliRun tight = CliRun.of("plan", "--model", "gpt2-medium", "--memory", "10g", "--effective-batch", "32",
+                "--threads", "2");
+        assertEquals(0, tight.code(), tight.err());
+        assertTrue(tight.out().contains("micro-batch 1 × accumulation 32"), tight.out());
         CliRun ckpt = CliRun.of("plan", "--model", "gpt2-medium", "--memory", "8g", "--checkpointing",
                 "--threads", "2");
         assertEquals(0, ckpt.code(), ckpt.err());

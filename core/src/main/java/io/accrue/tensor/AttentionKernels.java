@@ -101,9 +101,9 @@ public final class AttentionKernels {
     }
 
     /**
-     * One causal softmax row in place: {@code s[j] ← s[j]·scale}, then {@code p[j] = e[j] / Σe} with
-     * {@code e[j] = exp(s[j] − max)} ({@link Elementwise#exp}) for j in [0, len); {@code s[j] = 0} for j in
-     * [len, width).
+     * One causal softmax row in place: {@code s[j] ← s[j]·scale}, then {@code p[j] = e[j]·(1/Σe)} with
+     * {@code e[j] = exp(s[j] − max)} ({@link Elementwise#exp}), {@link Elementwise#flushNegligible flushed}, for j
+     * in [0, len); {@code s[j] = 0} for j in [len, width).
      */
     public static void softmaxRow(float[] s, int off, int len, int width, float scale) {
         if (VECTOR) {
@@ -136,7 +136,7 @@ public final class AttentionKernels {
         }
         float inv = 1f / sum;
         for (int j = 0; j < len; j++) {
-            s[off + j] *= inv;
+            s[off + j] = Elementwise.flushNegligible(s[off + j] * inv);
         }
         for (int j = len; j < width; j++) {
             s[off + j] = 0f;

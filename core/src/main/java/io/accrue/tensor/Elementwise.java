@@ -10,10 +10,12 @@ package io.accrue.tensor;
 public final class Elementwise {
     private static final boolean VECTOR = Gemm.VECTOR_AVAILABLE;
 
-    // exp: x clamped to [EXP_LO, EXP_HI], x = n·ln2 + r with n = round(x·log2 e), e^r by a degree-7 polynomial
+    // exp: x clamped to [EXP_LO, EXP_HI] (0 below it), x = n·ln2 + r with n = round(x·log2 e), e^r by a degree-7 polynomial
     // (Cephes expf), times 2^n built from the exponent bits.
     static final float EXP_LO = -87.3f;
     static final float EXP_HI = 88.3f;
+    /** Probabilities below this are 0 ({@link #flushNegligible}). */
+    static final float NEGLIGIBLE = 0x1p-64f;
     static final float LOG2E = 1.44269504088896341f;
     /** 1.5·2^23: adding it rounds a float of magnitude &lt; 2^22 to an integer (ties to even). */
     static final float ROUND = 12582912f;
@@ -37,14 +39,14 @@ public final class Elementwise {
     }
 
     /**
-     * e^x with a relative error of a few ulp for x in [−87.3, 88.3]; x is clamped to that range (e^x for smaller
-     * x is ≈ 1.2e−38 instead of 0, for larger ≈ 2.1e38 instead of ∞); NaN gives NaN.
+     * e^x with a relative error of a few ulp for x in [−87.3, 88.3]; 0 below that range (where e^x would be
+     * subnormal or underflow), ≈ 2.1e38 above it instead of ∞; NaN gives NaN.
      */
     public static float exp(float x) {
-        x = Math.min(Math.max(x, EXP_LO), EXP_HI);
-        float t = Math.fma(x, LOG2E, ROUND);
+        float c = Math.min(Math.max(x, EXP_LO), EXP_HI);
+        float t = Math.fma(c, LOG2E, ROUND);
         float n = t - ROUND;
-        float r = Math.fma(n, -LN2_HI, x);
+        float r = Math.fma(n, -LN2_HI, c);
         r = Math.fma(n, -LN2_LO, r);
         float p = Math.fma(P0, r, P1);
         p = Math.fma(p, r, P2);
@@ -53,7 +55,20 @@ public final class Elementwise {
         p = Math.fma(p, r, P5);
         float e = Math.fma(p, r * r, r) + 1f;
         int bits = (Float.floatToRawIntBits(t) - ROUND_BITS + 127) << 23;
-        return e * Float.intBitsToFloat(bits);
+        return x < EXP_LO ? 0f : e * Float.intBitsToFloat(bits);
+    }
+
+    /**
+     * 0 for a probability p below {@link #NEGLIGIBLE} = 2^−64, else p. A confident model's softmax rows are full of
+     * probabilities of 1e−30 and less; the gradients they seed shrink further through every layer until they are
+     * subnormal, and every FMA that reads or makes a subnormal float costs a microcode assist (~100× an FMA; Java
+     * cannot set the FTZ/DAZ flags, and PyTorch users set {@code torch.set_flush_denormal} for the same reason): a
+     * converged run's backward ran 3–5× slower. Below 2^−64 a probability changes nothing: in a sum with the row's
+     * largest probability (≥ 1/len) it is below float resolution, and the gradient it seeds moves AdamW's weights
+     * by less than lr·2^−64/eps.
+     */
+    public static float flushNegligible(float p) {
+        return p < NEGLIGIBLE ? 0f : p;
     }
 
     /** GELU of one element, {@code x / (1 + exp(−2u))} = {@code ½·x·(1 + tanh u)}. */
@@ -64,16 +79,19 @@ public final class Elementwise {
 
     /**
      * The GELU derivative of one element: with e = exp(−2u), s = 1/(1 + e):
-     * {@code s·(1 + 2·√(2/π)·x·(1 + 3·0.044715·x²)·e·s)}.
+     * {@code s·(1 + 2·√(2/π)·x·(1 + 3·0.044715·x²)·e·s)}; 0 where s &lt; 2^−64 (x below about −7.6), the
+     * factor that would otherwise make the gradient subnormal further out ({@link #flushNegligible}).
      */
     public static float geluGrad(float x) {
         float x2 = x * x;
         float v = Math.fma(GELU_C * x2, x, x);
         float e = exp(v * GELU_M2K);
+        boolean negligible = e > 1f / NEGLIGIBLE;
+        e = Math.min(e, 1f / NEGLIGIBLE);
         float s = 1f / (1f + e);
         float es = e * s;
         float q = GELU_2K * x * Math.fma(GELU_3C, x2, 1f) * es;
-        return Math.fma(s, q, s);
+        return negligible ? 0f : Math.fma(s, q, s);
     }
 
     /**
@@ -158,7 +176,10 @@ public final class Elementwise {
         return sum;
     }
 
-    /** {@code g[j] += exp(x[j] − shift) / sum} for j in [0, n): a softmax row added into a gradient row. */
+    /**
+     * {@code g[j] += exp(x[j] − shift) / sum} for j in [0, n), each probability {@link #flushNegligible flushed}: a
+     * softmax row added into a gradient row.
+     */
     public static void softmaxAdd(float[] g, int gOff, float[] x, int xOff, int n, float shift, float sum) {
         if (VECTOR) {
             VectorKernels.softmaxAdd(g, gOff, x, xOff, n, shift, sum);
@@ -170,7 +191,7 @@ public final class Elementwise {
     /** The oracle of {@link #softmaxAdd}. */
     public static void softmaxAddScalar(float[] g, int gOff, float[] x, int xOff, int n, float shift, float sum) {
         for (int j = 0; j < n; j++) {
-            g[gOff + j] += exp(x[xOff + j] - shift) / sum;
+            g[gOff + j] += flushNegligible(exp(x[xOff + j] - shift) / sum);
         }
     }
 

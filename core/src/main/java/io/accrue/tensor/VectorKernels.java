@@ -2,6 +2,7 @@ package io.accrue.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -230,10 +231,10 @@ final class VectorKernels {
         }
         float inv = 1f / sum;
         for (j = 0; j < bound; j += W) {
-            FloatVector.fromArray(S, s, off + j).mul(inv).intoArray(s, off + j);
+            flushNegligible(FloatVector.fromArray(S, s, off + j).mul(inv)).intoArray(s, off + j);
         }
         for (; j < len; j++) {
-            s[off + j] *= inv;
+            s[off + j] = Elementwise.flushNegligible(s[off + j] * inv);
         }
         for (j = len; j < width; j++) {
             s[off + j] = 0f;
@@ -269,10 +270,11 @@ final class VectorKernels {
 
     /** Lanewise {@link Elementwise#exp}, the same operations in the same order. */
     static FloatVector exp(FloatVector x) {
-        x = x.max(EXP_LO).min(EXP_HI);
-        FloatVector t = x.fma(bc(LOG2E), bc(ROUND));
+        VectorMask<Float> under = x.lt(EXP_LO);
+        FloatVector c = x.max(EXP_LO).min(EXP_HI);
+        FloatVector t = c.fma(bc(LOG2E), bc(ROUND));
         FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(bc(-LN2_HI), x);
+        FloatVector r = n.fma(bc(-LN2_HI), c);
         r = n.fma(bc(-LN2_LO), r);
         FloatVector q = bc(P0).fma(r, bc(P1));
         q = q.fma(r, bc(P2));
@@ -282,7 +284,12 @@ final class VectorKernels {
         FloatVector e = q.fma(r.mul(r), r).add(1f);
         FloatVector scale = ((IntVector) t.reinterpretAsInts()).sub(ROUND_BITS - 127)
                 .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return e.mul(scale);
+        return e.mul(scale).blend(0f, under);
+    }
+
+    /** Lanewise {@link Elementwise#flushNegligible}. */
+    static FloatVector flushNegligible(FloatVector p) {
+        return p.blend(0f, p.lt(Elementwise.NEGLIGIBLE));
     }
 
     static void adamW(float[] w, float[] m, float[] v, float[] g, int from, int to, float decay, float beta1,
@@ -323,10 +330,12 @@ final class VectorKernels {
             FloatVector x2 = xv.mul(xv);
             FloatVector v = x2.mul(GELU_C).fma(xv, xv);
             FloatVector e = exp(v.mul(GELU_M2K));
+            VectorMask<Float> negligible = e.compare(VectorOperators.GT, 1f / Elementwise.NEGLIGIBLE);
+            e = e.min(1f / Elementwise.NEGLIGIBLE);
             FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
             FloatVector es = e.mul(s);
             FloatVector q = xv.mul(GELU_2K).mul(x2.fma(bc(GELU_3C), bc(1f))).mul(es);
-            FloatVector local = s.fma(q, s);
+            FloatVector local = s.fma(q, s).blend(0f, negligible);
             FloatVector.fromArray(S, dy, dyOff + i).fma(local, FloatVector.fromArray(S, dx, dxOff + i))
                     .intoArray(dx, dxOff + i);
         }
@@ -357,11 +366,11 @@ final class VectorKernels {
         FloatVector vsum = FloatVector.broadcast(S, sum);
         int j = 0;
         for (; j < bound; j += W) {
-            FloatVector p = exp(FloatVector.fromArray(S, x, xOff + j).sub(vs)).div(vsum);
+            FloatVector p = flushNegligible(exp(FloatVector.fromArray(S, x, xOff + j).sub(vs)).div(vsum));
             FloatVector.fromArray(S, g, gOff + j).add(p).intoArray(g, gOff + j);
         }
         for (; j < n; j++) {
-            g[gOff + j] += Elementwise.exp(x[xOff + j] - shift) / sum;
+            g[gOff + j] += Elementwise.flushNegligible(Elementwise.exp(x[xOff + j] - shift) / sum);
         }
     }
 

@@ -32,7 +32,11 @@ class ElementwiseTest {
         assertTrue(worst <= 2, "max ulp error of exp: " + worst);
         assertEquals(1f, Elementwise.exp(0f));
         assertTrue(Float.isNaN(Elementwise.exp(Float.NaN)));
-        assertTrue(Elementwise.exp(-1000f) < 2e-38f && Elementwise.exp(-1000f) >= 0f);
+        assertEquals(0f, Elementwise.exp(-1000f), "underflows to 0, never to a subnormal");
+        for (float x : grid(-110f, -87.3f, 10_001)) {
+            float e = Elementwise.exp(x);
+            assertTrue(e == 0f || e >= Float.MIN_NORMAL, "exp(" + x + ") = " + e + " is subnormal");
+        }
     }
 
     /**
@@ -76,6 +80,10 @@ class ElementwiseTest {
             worst = Math.max(worst, Math.abs(Elementwise.geluGrad(x) - want) / (2e-7 + 2e-6 * Math.abs(want)));
         }
         assertTrue(worst <= 1, "gelu' error over its bound, ratio " + worst);
+        for (float x : grid(-1000f, -5f, 100_001)) {  // far out it is 0, never a subnormal that slows later FMAs
+            float g = Elementwise.geluGrad(x);
+            assertTrue(g == 0f || Math.abs(g) >= 0x1p-64f, "gelu'(" + x + ") = " + g);
+        }
     }
 
     private static double tanhGelu(double x) {
@@ -173,6 +181,32 @@ class ElementwiseTest {
                 Elementwise.softmaxAdd(g2, 1, x, off, n, max, (float) sum);
                 assertArrayEquals(g1, g2, "softmaxAdd n=" + n);
             }
+        }
+    }
+
+    /**
+     * Probabilities below 2^−64 are 0 on every path (the gradients they seed end up subnormal, which slows every
+     * later FMA ~100×): exp(−50) / 17 is one, exp(−40) / 17 is not.
+     */
+    @Test
+    void negligibleSoftmaxProbabilitiesAreZero() {
+        float[] x = new float[19];
+        x[17] = -50f;  // 17 logits at 0 (the max), one 50 below, one 40 below
+        x[18] = -40f;
+        float[] add = new float[19];
+        float[] addScalar = new float[19];
+        double sum = Elementwise.expSum(x, 0, 19, 0f);
+        Elementwise.softmaxAdd(add, 0, x, 0, 19, 0f, (float) sum);
+        Elementwise.softmaxAddScalar(addScalar, 0, x, 0, 19, 0f, (float) sum);
+        float[] row = x.clone();
+        float[] rowScalar = x.clone();
+        AttentionKernels.softmaxRow(row, 0, 19, 19, 1f);
+        AttentionKernels.softmaxRowScalar(rowScalar, 0, 19, 19, 1f);
+        assertTrue(Math.exp(-50) / 17 < 0x1p-64 && Math.exp(-40) / 17 > 0x1p-64);
+        for (float[] p : new float[][] {add, addScalar, row, rowScalar}) {
+            assertEquals(0f, p[17]);
+            assertEquals(Math.exp(-40) / 17, p[18], 1e-5 * Math.exp(-40) / 17);
+            assertEquals(1f / 17, p[0], 1e-7f);
         }
     }
 }
