@@ -90,48 +90,37 @@ class GptTest {
     @Test
     void recyclingActivationGradientsChangesNoBitAndShrinksTheArena() {
         GptConfig cfg = GptConfig.named("tiny").withContext(32).withDropout(0.1f);
-        float[][] grads = new float[2][];
-        long[] highWater = new long[2];
-        for (int mode = 0; mode < 2; mode++) {
-            Gpt gpt = new Gpt(cfg, 5);
-            try (Compute compute = new Compute(2)) {
-                Arena arena = new Arena();
-                Tape tape = new Tape(compute, arena, mode == 1);
-                for (int step = 0; step < 2; step++) {  // twice: the second pass reuses recycled storage
-                    gpt.loss(tape, randomBatch(2, 32, cfg.vocab(), 3 + step));
-                    tape.backward();
-                    tape.reset();
-                }
-                gpt.parameters().foldTiedGradients();
-                grads[mode] = gpt.parameters().grads().clone();
-                highWater[mode] = arena.highWaterFloats();
-            }
-        }
-        assertArrayEquals(grads[0], grads[1], "recycling must not change a bit");
-        assertTrue(highWater[1] < 0.7 * highWater[0], "arena " + highWater[1] + " vs " + highWater[0] + " floats");
+        TwoMicroBatches plain = TwoMicroBatches.run(new Gpt(cfg, 5), false);
+        TwoMicroBatches recycled = TwoMicroBatches.run(new Gpt(cfg, 5), true);
+        assertArrayEquals(plain.grads(), recycled.grads(), "recycling must not change a bit");
+        assertTrue(recycled.highWater() < 0.7 * plain.highWater(),
+                "arena " + recycled.highWater() + " vs " + plain.highWater() + " floats");
     }
 
     @Test
     void activationCheckpointingGivesTheSameGradientsWithLessArena() {
         GptConfig cfg = GptConfig.named("tiny").withContext(32).withDropout(0.1f);
-        float[][] grads = new float[2][];
-        long[] highWater = new long[2];
-        for (int mode = 0; mode < 2; mode++) {
-            Gpt gpt = new Gpt(cfg, 5).checkpointActivations(mode == 1);
+        TwoMicroBatches kept = TwoMicroBatches.run(new Gpt(cfg, 5), true);
+        TwoMicroBatches recomputed = TwoMicroBatches.run(new Gpt(cfg, 5).checkpointActivations(true), true);
+        assertArrayEquals(kept.grads(), recomputed.grads(), "checkpointing must not change a bit");
+        assertTrue(recomputed.highWater() < kept.highWater(),
+                "arena " + recomputed.highWater() + " vs " + kept.highWater() + " floats");
+    }
+
+    /** The summed gradients of two micro-batches (the second reuses the arena) and the arena's high-water mark. */
+    private record TwoMicroBatches(float[] grads, long highWater) {
+        static TwoMicroBatches run(Gpt gpt, boolean recycleGradients) {
             try (Compute compute = new Compute(2)) {
                 Arena arena = new Arena();
-                Tape tape = new Tape(compute, arena);
-                for (int step = 0; step < 2; step++) {  // twice: the second pass reuses the arena
-                    gpt.loss(tape, randomBatch(2, 32, cfg.vocab(), 3 + step));
+                Tape tape = new Tape(compute, arena, recycleGradients);
+                for (int step = 0; step < 2; step++) {
+                    gpt.loss(tape, randomBatch(2, 32, gpt.config().vocab(), 3 + step));
                     tape.backward();
                     tape.reset();
                 }
                 gpt.parameters().foldTiedGradients();
-                grads[mode] = gpt.parameters().grads().clone();
-                highWater[mode] = arena.highWaterFloats();
+                return new TwoMicroBatches(gpt.parameters().grads().clone(), arena.highWaterFloats());
             }
         }
-        assertArrayEquals(grads[0], grads[1], "checkpointing must not change a bit");
-        assertTrue(highWater[1] < highWater[0], "arena " + highWater[1] + " vs " + highWater[0] + " floats");
     }
 }
