@@ -8,7 +8,8 @@ import io.accrue.tensor.Tensor;
  * {@code Y = X·Wᵀ + b}: X (N, in), W (out, in), b (out) or null, Y (N, out).
  *
  * <p>Forward fills Y with the bias and accumulates X·Wᵀ into it. Backward: {@code dX += dY·W},
- * {@code dW += dYᵀ·X} and {@code db += Σ_rows dY} — the last two are sums over rows in ascending order that
+ * {@code dW += dYᵀ·X} and {@code db += Σ_rows dY} (W through {@link Gemm#multiplyByWeight}: while the trainer
+ * holds the weights, W is packed once per window) — the last two are sums over rows in ascending order that
  * continue from the gradient buffer's value (law 3).
  */
 public final class LinearOp {
@@ -50,8 +51,8 @@ public final class LinearOp {
         int out = w.dim(0);
         if (x.requiresGrad()) {
             Tensor dx = tape.grad(x);
-            gemm.multiply(dx.data(), dx.offset(), in, dy.data(), dy.offset(), out, false, w.data(), w.offset(), in,
-                    false, n, in, out);
+            gemm.multiplyByWeight(dx.data(), dx.offset(), in, dy.data(), dy.offset(), out, false, w.data(), w.offset(),
+                    in, false, n, in, out);
         }
         if (w.requiresGrad()) {
             Tensor dw = tape.grad(w);

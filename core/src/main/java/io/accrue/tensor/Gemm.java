@@ -36,12 +36,19 @@ public final class Gemm {
     private static final double COPY_COST = 4;
     /** Time of the in-place-rows kernel relative to the packed one (GemmBench, 2048×384×1536). */
     private static final double ROWS_KERNEL_COST = 1.06;
+    /**
+     * Most rows of A for which {@link #multiplyByWeight} holds a weight. Packing W costs about 1/m of the product,
+     * so beyond a few hundred rows holding saves little and would cost a packed copy of the weights in memory:
+     * `small` at 256 rows (B = 1) gained ~10%, gpt2 at 1,024 rows would not pay for its 0.5 GB.
+     */
+    public static final int HOLD_MAX_ROWS = 512;
 
     private final Parallel parallel;
     private final VectorGemm vector; // null: scalar kernels
     /** Rows and columns of C per tile: the kernel's (its vector width decides them); the oracle has no tiles. */
     private final int tileRows;
     private final int tileCols;
+    private boolean holding;
 
     public Gemm(Parallel parallel) {
         this(parallel, true);
@@ -79,6 +86,60 @@ public final class Gemm {
                          float[] a, int aOff, int lda, boolean transA,
                          float[] b, int bOff, int ldb, boolean transB,
                          int m, int n, int k) {
+        checkSizes(ldc, lda, transA, ldb, transB, m, n, k);
+        if (m == 0 || n == 0 || k == 0) {
+            return;
+        }
+        if (vector != null && transposedIsCheaper(m, n, k, transA, transB)) {
+            // Cᵀ += op(B)ᵀ·op(A)ᵀ: the same products in the same order for every output (fma(x, y, c) = fma(y, x, c)).
+            split(true, c, cOff, ldc, b, bOff, ldb, !transB, a, aOff, lda, !transA, n, m, k, null);
+        } else {
+            split(false, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k, null);
+        }
+    }
+
+    /**
+     * {@link #multiply} where B is a weight: while weights are {@link #holdWeights held}, op(B) is packed once
+     * and every later product with it reads the packed copy (the same values, so the same bits). A small
+     * micro-batch's backward packs each weight for few rows of dY, K times per window; this packs it once.
+     */
+    public void multiplyByWeight(float[] c, int cOff, int ldc,
+                                 float[] a, int aOff, int lda, boolean transA,
+                                 float[] b, int bOff, int ldb, boolean transB,
+                                 int m, int n, int k) {
+        checkSizes(ldc, lda, transA, ldb, transB, m, n, k);
+        if (!holding || m > HOLD_MAX_ROWS || m == 0 || n == 0 || k == 0
+                || transposedIsCheaper(m, n, k, transA, transB)) {
+            multiply(c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
+            return;
+        }
+        split(false, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k,
+                vector.heldPanel(b, bOff, ldb, transB, k, n));
+    }
+
+    /**
+     * Holds the weights (true: they do not change until released) or releases them (false: every held panel is
+     * stale). The trainer holds them for a window's micro-batches and releases them before the step boundary.
+     * Without the Vector API nothing is held.
+     */
+    public void holdWeights(boolean hold) {
+        holding = hold && vector != null;
+        if (!hold && vector != null) {
+            vector.releaseHeld();
+        }
+    }
+
+    /** Floats of the packed weights kept for holding (0 before any window of K > 1). */
+    public long heldWeightFloats() {
+        return vector != null ? vector.heldFloats() : 0;
+    }
+
+    /** Floats a held k×n weight takes: the weight padded to whole column tiles (0 without the Vector API). */
+    public static long heldWeightFloats(int k, int n) {
+        return VECTOR_AVAILABLE ? VectorGemm.panelFloats(k, n) : 0;
+    }
+
+    private static void checkSizes(int ldc, int lda, boolean transA, int ldb, boolean transB, int m, int n, int k) {
         if (m < 0 || n < 0 || k < 0) {
             throw new IllegalArgumentException("negative size m=" + m + ", n=" + n + ", k=" + k);
         }
@@ -86,32 +147,23 @@ public final class Gemm {
             throw new IllegalArgumentException("leading dimension too small: ldc=" + ldc + ", lda=" + lda + ", ldb="
                     + ldb + " for m=" + m + ", n=" + n + ", k=" + k + ", transA=" + transA + ", transB=" + transB);
         }
-        if (m == 0 || n == 0 || k == 0) {
-            return;
-        }
-        if (vector != null && transposedIsCheaper(m, n, k, transA, transB)) {
-            // Cᵀ += op(B)ᵀ·op(A)ᵀ: the same products in the same order for every output (fma(x, y, c) = fma(y, x, c)).
-            split(true, c, cOff, ldc, b, bOff, ldb, !transB, a, aOff, lda, !transA, n, m, k);
-        } else {
-            split(false, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
-        }
     }
 
-    /** Cuts the outputs into thread parts (blocks of rows or of columns) and runs them. */
+    /** Cuts the outputs into thread parts (blocks of rows or of columns) and runs them; B from a held panel. */
     private void split(boolean cTransposed, float[] c, int cOff, int ldc,
                        float[] a, int aOff, int lda, boolean transA,
                        float[] b, int bOff, int ldb, boolean transB,
-                       int m, int n, int k) {
+                       int m, int n, int k, VectorGemm.HeldPanel panel) {
         int rowTiles = ceilDiv(m, tileRows);
         int colTiles = ceilDiv(n, tileCols);
         int threads = (long) m * n * k < PARALLEL_MIN_WORK ? 1 : parallel.threads();
         boolean byRows = splitRows(rowTiles, colTiles, threads,
                 (double) m * k * packCostA(transA, cTransposed, tileCols),
-                (double) n * k * packCostB(transB, tileCols), (double) m * n * k);
+                panel != null ? 0 : (double) n * k * packCostB(transB, tileCols), (double) m * n * k);
         int tiles = byRows ? rowTiles : colTiles;
         int parts = Math.min(threads, tiles);
         if (parts == 1) {
-            block(0, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, 0, m, 0, n, k);
+            block(0, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, 0, m, 0, n, k, panel);
             return;
         }
         parallel.forRange(parts, 1, (from, to) -> {
@@ -120,10 +172,10 @@ public final class Gemm {
                 int t1 = (int) ((long) tiles * (part + 1) / parts);
                 if (byRows) {
                     block(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
-                            t0 * tileRows, Math.min(m, t1 * tileRows), 0, n, k);
+                            t0 * tileRows, Math.min(m, t1 * tileRows), 0, n, k, panel);
                 } else {
                     block(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
-                            0, m, t0 * tileCols, Math.min(n, t1 * tileCols), k);
+                            0, m, t0 * tileCols, Math.min(n, t1 * tileCols), k, panel);
                 }
             }
         });
@@ -196,10 +248,10 @@ public final class Gemm {
                        float[] c, int cOff, int ldc,
                        float[] a, int aOff, int lda, boolean transA,
                        float[] b, int bOff, int ldb, boolean transB,
-                       int i0, int i1, int j0, int j1, int k) {
+                       int i0, int i1, int j0, int j1, int k, VectorGemm.HeldPanel panel) {
         if (vector != null) {
             vector.multiply(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
-                    i0, i1, j0, j1, k);
+                    i0, i1, j0, j1, k, panel);
         } else {
             GemmReference.multiply(c, cOff + i0 * ldc + j0, ldc,
                     a, transA ? aOff + i0 : aOff + i0 * lda, lda, transA,

@@ -1,5 +1,8 @@
 package io.accrue.tensor;
 
+import java.util.HashMap;
+import java.util.Map;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -64,6 +67,8 @@ final class VectorGemm {
 
     private final float[][] packA;
     private final float[][] packB;
+    /** Packed weights held for a window ({@link #heldPanel}), by the weight they were packed from. */
+    private final Map<HeldKey, HeldPanel> held = new HashMap<>();
     private final float[][] tile;
     /** Per part, the offsets of W consecutive rows of a transposed B: the gathers' index map. */
     private final int[][] rowOffsets;
@@ -101,27 +106,29 @@ final class VectorGemm {
     /**
      * Computes the outputs {@code C[i0..i1)[j0..j1)} of {@code C += op(A)·op(B)} using the buffers of
      * {@code part}. Offsets and leading dimensions are those of the whole matrices. With {@code cTransposed},
-     * C[i][j] is {@code c[cOff + j·ldc + i]} and a row-major A is read in place (see the class comment).
+     * C[i][j] is {@code c[cOff + j·ldc + i]} and a row-major A is read in place (see the class comment). With a
+     * {@code panel} ({@link #heldPanel}), op(B) is read from it already packed instead of being packed here.
      */
     void multiply(int part, boolean cTransposed,
                   float[] c, int cOff, int ldc,
                   float[] a, int aOff, int lda, boolean transA,
                   float[] b, int bOff, int ldb, boolean transB,
-                  int i0, int i1, int j0, int j1, int k) {
+                  int i0, int i1, int j0, int j1, int k, HeldPanel panel) {
         int kb = kBlock(k);
         boolean rowsInPlace = cTransposed && !transA;
         float[] pa = buffer(packA, part, (rowsInPlace ? MR : (Math.min(MC, i1 - i0) + MR - 1) / MR * MR) * kb);
-        float[] pb = buffer(packB, part, ((Math.min(NC, j1 - j0) + NR - 1) / NR) * NR * kb);
+        float[] pb = panel != null ? panel.data
+                : buffer(packB, part, ((Math.min(NC, j1 - j0) + NR - 1) / NR) * NR * kb);
         float[] t = tile[part];
-        int[] bRows = rowOffsets[part];
-        for (int i = 0; i < W; i++) {
-            bRows[i] = i * ldb;
-        }
+        int[] bRows = gatherRows(part, ldb);
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < k; pc += kb) {
                 int kc = Math.min(kb, k - pc);
-                packB(pb, b, bOff, ldb, transB, bRows, pc, kc, jc, nc);
+                int bBase = panel != null ? pc * panel.paddedCols + jc * kc : 0;
+                if (panel == null) {
+                    packB(pb, 0, b, bOff, ldb, transB, bRows, pc, kc, jc, nc);
+                }
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     int fullRows = rowsInPlace ? mc - mc % MR : 0;
@@ -129,7 +136,7 @@ final class VectorGemm {
                     packA(pa, a, aOff, lda, transA, ic + fullRows, mc - fullRows, pc, kc);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int cols = Math.min(NR, nc - jr);
-                        int bo = jr * kc;
+                        int bo = bBase + jr * kc;
                         for (int ir = 0; ir < mc; ir += MR) {
                             int rows = Math.min(MR, mc - ir);
                             boolean inPlace = ir < fullRows;
@@ -152,6 +159,73 @@ final class VectorGemm {
         }
     }
 
+    /** Which weight a held panel was packed from: the array (by identity), where in it, and its shape. */
+    private record HeldKey(float[] b, int bOff, int ldb, boolean transB, int k, int n) {
+    }
+
+    /**
+     * op(B) packed whole, every k-block after the other: block pc starts at {@code pc·paddedCols} and holds the
+     * column tiles of all n columns as {@link #packB} lays them out, so any part can read its columns from it.
+     */
+    static final class HeldPanel {
+        final float[] data;
+        final int paddedCols;
+        boolean fresh;
+
+        HeldPanel(int k, int n) {
+            paddedCols = (n + NR - 1) / NR * NR;
+            data = new float[Math.multiplyExact(paddedCols, k)];
+        }
+    }
+
+    /** Floats of a held panel of a k×n op(B). */
+    static long panelFloats(int k, int n) {
+        return (long) k * ((n + NR - 1) / NR * NR);
+    }
+
+    /**
+     * The held panel of op(B), packed (on the calling thread) the first time it is asked for since
+     * {@link #releaseHeld}; its storage is kept for the next window.
+     */
+    HeldPanel heldPanel(float[] b, int bOff, int ldb, boolean transB, int k, int n) {
+        HeldPanel panel = held.computeIfAbsent(new HeldKey(b, bOff, ldb, transB, k, n), key -> new HeldPanel(k, n));
+        if (!panel.fresh) {
+            int kb = kBlock(k);
+            int[] rows = gatherRows(0, ldb);
+            for (int pc = 0; pc < k; pc += kb) {
+                int kc = Math.min(kb, k - pc);
+                packB(panel.data, pc * panel.paddedCols, b, bOff, ldb, transB, rows, pc, kc, 0, n);
+            }
+            panel.fresh = true;
+        }
+        return panel;
+    }
+
+    /** Marks every held panel stale: the weights may change now. */
+    void releaseHeld() {
+        for (HeldPanel p : held.values()) {
+            p.fresh = false;
+        }
+    }
+
+    /** Floats of all held panels' storage. */
+    long heldFloats() {
+        long f = 0;
+        for (HeldPanel p : held.values()) {
+            f += p.data.length;
+        }
+        return f;
+    }
+
+    /** The part's gather index map for a transposed B of leading dimension ldb: {@code i·ldb}. */
+    private int[] gatherRows(int part, int ldb) {
+        int[] rows = rowOffsets[part];
+        for (int i = 0; i < W; i++) {
+            rows[i] = i * ldb;
+        }
+        return rows;
+    }
+
     private static float[] buffer(float[][] buffers, int part, int size) {
         float[] buf = buffers[part];
         if (buf == null || buf.length < size) {
@@ -162,14 +236,15 @@ final class VectorGemm {
     }
 
     /**
-     * Packs {@code op(B)[pc..pc+kc)[jc..jc+nc)} as column tiles of NR: tile t holds, for each p, the NR values
-     * {@code op(B)[pc+p][jc+t·NR ..]} contiguously; missing columns are zero. {@code rows[i]} is {@code i·ldb}.
+     * Packs {@code op(B)[pc..pc+kc)[jc..jc+nc)} from {@code pb[pbOff]} on as column tiles of NR: tile t holds, for
+     * each p, the NR values {@code op(B)[pc+p][jc+t·NR ..]} contiguously; missing columns are zero.
+     * {@code rows[i]} is {@code i·ldb}.
      */
-    private static void packB(float[] pb, float[] b, int bOff, int ldb, boolean transB, int[] rows, int pc, int kc,
-                              int jc, int nc) {
+    private static void packB(float[] pb, int pbOff, float[] b, int bOff, int ldb, boolean transB, int[] rows,
+                              int pc, int kc, int jc, int nc) {
         for (int jr = 0; jr < nc; jr += NR) {
             int cols = Math.min(NR, nc - jr);
-            int dst = jr * kc;
+            int dst = pbOff + jr * kc;
             if (!transB) {
                 int src = bOff + pc * ldb + jc + jr;
                 if (cols == NR) {

@@ -1,6 +1,7 @@
 package io.accrue.train;
 
 import io.accrue.models.GptConfig;
+import io.accrue.tensor.Gemm;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -151,12 +152,31 @@ public final class MemoryPlanner {
         };
     }
 
-    /** The predicted peak of training {@code cfg} at micro-batch b and accumulation k (k does not change it). */
+    /**
+     * Floats of the packed weights the backward holds for a window ({@link io.accrue.tensor.Gemm#multiplyByWeight}):
+     * every matrix a {@code Linear} multiplies dY by (W, out × in) and the tied head (V × C), when K > 1 and a
+     * micro-batch has at most {@link io.accrue.tensor.Gemm#HOLD_MAX_ROWS} rows; else 0.
+     */
+    static long gptHeldWeightFloats(GptConfig cfg, int b, int k, int t) {
+        if (k == 1 || (long) b * t > Gemm.HOLD_MAX_ROWS) {
+            return 0;
+        }
+        int c = cfg.width();
+        long block = Gemm.heldWeightFloats(3 * c, c) + Gemm.heldWeightFloats(c, c) + Gemm.heldWeightFloats(4 * c, c)
+                + Gemm.heldWeightFloats(c, 4 * c);
+        return cfg.layers() * block + Gemm.heldWeightFloats(cfg.vocab(), c);
+    }
+
+    /**
+     * The predicted peak of training {@code cfg} at micro-batch b and accumulation k: k changes it only through
+     * the weights held for small micro-batches ({@link #gptHeldWeightFloats}, counted with the weights).
+     */
     public static MemoryPlan plan(GptConfig cfg, int b, int k, int t, OptimizerKind opt, double momentum, int threads,
                                   boolean checkpointing) {
         long params = cfg.parameterCount();
         long tied = (long) cfg.vocab() * cfg.width();
-        return new MemoryPlan(b, k, 4 * params, 4 * (params + tied), 4 * optimizerFloats(opt, momentum, params),
+        return new MemoryPlan(b, k, 4 * (params + gptHeldWeightFloats(cfg, b, k, t)), 4 * (params + tied),
+                4 * optimizerFloats(opt, momentum, params),
                 4 * gptArenaFloats(cfg, b, t, threads, checkpointing), YOUNG_BYTES + NON_HEAP_BYTES);
     }
 

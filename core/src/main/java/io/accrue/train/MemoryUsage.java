@@ -10,7 +10,8 @@ import java.util.List;
  * included), each optimizer state buffer, and the activation arena's high-water mark. A memory planner's
  * prediction is compared with this.
  *
- * @param weightsBytes        4 × {@link ParameterStore#values()}.length
+ * @param weightsBytes        4 × {@link ParameterStore#values()}.length, plus the packed weights the backward
+ *                            holds for a window of small micro-batches ({@link io.accrue.tensor.Gemm#heldWeightFloats()})
  * @param gradsBytes          4 × {@link ParameterStore#grads()}.length
  * @param optimizerStateBytes 4 × the length of each {@link Optimizer#state()} buffer, in its order (AdamW: m, v)
  * @param arenaHighWaterBytes 4 × the most floats the activation arena held at once
@@ -29,11 +30,15 @@ public record MemoryUsage(long weightsBytes, long gradsBytes, List<Long> optimiz
         }
     }
 
-    /** The usage of {@code store}'s buffers, {@code optimizer}'s state and an arena high-water mark in floats. */
-    public static MemoryUsage of(ParameterStore store, Optimizer optimizer, long arenaHighWaterFloats) {
+    /**
+     * The usage of {@code store}'s buffers (and {@code heldWeightFloats} of packed weights), {@code optimizer}'s
+     * state and an arena high-water mark in floats.
+     */
+    public static MemoryUsage of(ParameterStore store, long heldWeightFloats, Optimizer optimizer,
+                                 long arenaHighWaterFloats) {
         List<Long> state = optimizer.state().stream().map(s -> (long) s.length * FLOAT_BYTES).toList();
-        return new MemoryUsage((long) store.values().length * FLOAT_BYTES, (long) store.grads().length * FLOAT_BYTES,
-                state, arenaHighWaterFloats * FLOAT_BYTES);
+        return new MemoryUsage((store.values().length + heldWeightFloats) * FLOAT_BYTES,
+                (long) store.grads().length * FLOAT_BYTES, state, arenaHighWaterFloats * FLOAT_BYTES);
     }
 
     /** All optimizer state buffers together. */

@@ -12,6 +12,7 @@ import io.accrue.optim.LrSchedule;
 import io.accrue.optim.Optimizer;
 import io.accrue.optim.Sgd;
 import io.accrue.tensor.Arena;
+import io.accrue.tensor.Gemm;
 import io.accrue.tensor.Compute;
 import io.accrue.tensor.ParameterStore;
 import io.accrue.tensor.Tensor;
@@ -116,7 +117,8 @@ public final class Trainer<I> implements AutoCloseable {
      * between steps).
      */
     public MemoryUsage memoryUsage() {
-        return MemoryUsage.of(model.parameters(), optimizer, tape.arena().highWaterFloats());
+        return MemoryUsage.of(model.parameters(), tape.compute().gemm().heldWeightFloats(), optimizer,
+                tape.arena().highWaterFloats());
     }
 
     /** The position after the last completed step (call between steps, e.g. from a listener's onStep). */
@@ -253,18 +255,25 @@ public final class Trainer<I> implements AutoCloseable {
         double lossSum = 0;
         long count = 0;
         tape.setTraining(true);
-        for (int i = 0; i < microBatches.size(); i++) {
-            Loss loss = model.loss(tape, data.batch(microBatches.get(i)));
-            Tensor rows = loss.rows();
-            for (int r = 0; r < rows.size(); r++) {
-                lossSum += rows.get(r);
+        // The weights do not change before the step boundary: the backward packs each one once for the window.
+        Gemm gemm = tape.compute().gemm();
+        gemm.holdWeights(microBatches.size() > 1);
+        try {
+            for (int i = 0; i < microBatches.size(); i++) {
+                Loss loss = model.loss(tape, data.batch(microBatches.get(i)));
+                Tensor rows = loss.rows();
+                for (int r = 0; r < rows.size(); r++) {
+                    lossSum += rows.get(r);
+                }
+                count += loss.count();
+                tape.backward();
+                tape.reset();
+                for (StepListener l : listeners) {
+                    l.onMicroBatch(step, i, microBatches.size());
+                }
             }
-            count += loss.count();
-            tape.backward();
-            tape.reset();
-            for (StepListener l : listeners) {
-                l.onMicroBatch(step, i, microBatches.size());
-            }
+        } finally {
+            gemm.holdWeights(false);
         }
         return new GradientSync.Totals(lossSum, count);
     }

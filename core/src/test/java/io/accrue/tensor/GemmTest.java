@@ -239,6 +239,44 @@ class GemmTest {
         return new String[] {out.strip(), err};
     }
 
+    /**
+     * A held weight gives the oracle's bits (rows and columns split, several column panels and k-blocks, a
+     * weight inside a larger buffer) on every use, and after a release the changed weight, never the stale one.
+     */
+    @Test
+    void heldWeightsGiveTheSameBitsAndFollowChangesAfterARelease() {
+        int[][] shapes = {{256, 384, 1536}, {200, 129, 300}, {9, 1100, 1700}, {64, 80, 1000}};
+        for (int[] s : shapes) {
+            int m = s[0];
+            int n = s[1];
+            int k = s[2];
+            for (Parallel p : List.of(one, two, three)) {
+                SplittableRandom random = new SplittableRandom(m * 31L + p.threads());
+                float[] a = random(random, m * k);
+                float[] buffer = random(random, 5 + k * n);  // the weight at offset 5, like a parameter store view
+                Gemm gemm = new Gemm(p);
+                gemm.holdWeights(true);
+                for (int use = 0; use < 2; use++) {  // the second use reads the panel the first one packed
+                    checkHeld(gemm, a, buffer, m, n, k, "threads=" + p.threads() + " " + m + "x" + n + "x" + k);
+                }
+                gemm.holdWeights(false);
+                buffer[5 + (k / 2) * n + n / 3] += 1f;  // the step boundary changes the weight
+                gemm.holdWeights(true);
+                checkHeld(gemm, a, buffer, m, n, k, "after a release, threads=" + p.threads());
+                gemm.holdWeights(false);
+                assertTrue(gemm.heldWeightFloats() >= (long) k * n, "the panel stays allocated for the next window");
+            }
+        }
+    }
+
+    private static void checkHeld(Gemm gemm, float[] a, float[] buffer, int m, int n, int k, String what) {
+        float[] expected = new float[m * n];
+        GemmReference.multiply(expected, 0, n, a, 0, k, false, buffer, 5, n, false, m, n, k);
+        float[] c = new float[m * n];
+        gemm.multiplyByWeight(c, 0, n, a, 0, k, false, buffer, 5, n, false, m, n, k);
+        assertBits(expected, c, what);
+    }
+
     private static void check(Gemm gemm, int m, int n, int k, boolean transA, boolean transB, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         int lda = transA ? m : k;
