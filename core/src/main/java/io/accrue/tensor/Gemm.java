@@ -38,10 +38,15 @@ public final class Gemm {
     private static final double ROWS_KERNEL_COST = 1.06;
     /**
      * Most rows of A for which {@link #multiplyByWeight} holds a weight. Packing W costs about 1/m of the product,
-     * so beyond a few hundred rows holding saves little and would cost a packed copy of the weights in memory:
-     * `small` at 256 rows (B = 1) gained ~10%, gpt2 at 1,024 rows would not pay for its 0.5 GB.
+     * so beyond a few hundred rows holding saves little and would cost a packed copy of the weights in memory.
      */
     public static final int HOLD_MAX_ROWS = 512;
+    /**
+     * Fewest floats of a weight worth holding. A smaller one is packed from cache in little time, and its held
+     * copy only adds to what the caches must keep: holding `tiny`'s weights (≤ 65K floats) at micro-batch 1 made
+     * it 12% slower, holding `small`'s (147K–590K) 10–25% faster, the MLP's (≥ 800K) at 8 rows 6% faster.
+     */
+    public static final long HOLD_MIN_FLOATS = 1L << 18;
 
     private final Parallel parallel;
     private final VectorGemm vector; // null: scalar kernels
@@ -108,7 +113,7 @@ public final class Gemm {
                                  float[] b, int bOff, int ldb, boolean transB,
                                  int m, int n, int k) {
         checkSizes(ldc, lda, transA, ldb, transB, m, n, k);
-        if (!holding || m > HOLD_MAX_ROWS || m == 0 || n == 0 || k == 0
+        if (!holding || m > HOLD_MAX_ROWS || heldWeightFloats(k, n) == 0 || m == 0
                 || transposedIsCheaper(m, n, k, transA, transB)) {
             multiply(c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
             return;
@@ -134,9 +139,12 @@ public final class Gemm {
         return vector != null ? vector.heldFloats() : 0;
     }
 
-    /** Floats a held k×n weight takes: the weight padded to whole column tiles (0 without the Vector API). */
+    /**
+     * Floats a held k×n weight takes: the weight padded to whole column tiles; 0 for one below
+     * {@link #HOLD_MIN_FLOATS}, which is not held, and without the Vector API.
+     */
     public static long heldWeightFloats(int k, int n) {
-        return VECTOR_AVAILABLE ? VectorGemm.panelFloats(k, n) : 0;
+        return VECTOR_AVAILABLE && (long) k * n >= HOLD_MIN_FLOATS ? VectorGemm.panelFloats(k, n) : 0;
     }
 
     private static void checkSizes(int ldc, int lda, boolean transA, int ldb, boolean transB, int m, int n, int k) {

@@ -245,7 +245,8 @@ class GemmTest {
      */
     @Test
     void heldWeightsGiveTheSameBitsAndFollowChangesAfterARelease() {
-        int[][] shapes = {{256, 384, 1536}, {200, 129, 300}, {9, 1100, 1700}, {64, 80, 1000}};
+        // weights of at least Gemm.HOLD_MIN_FLOATS: smaller ones are not held
+        int[][] shapes = {{256, 384, 1536}, {200, 129, 2100}, {9, 1100, 1700}, {64, 300, 1000}};
         for (int[] s : shapes) {
             int m = s[0];
             int n = s[1];
@@ -267,6 +268,10 @@ class GemmTest {
                 assertTrue(gemm.heldWeightFloats() >= (long) k * n, "the panel stays allocated for the next window");
             }
         }
+        Gemm gemm = new Gemm(two);
+        gemm.holdWeights(true);
+        checkHeld(gemm, new float[64 * 1000], new float[5 + 1000 * 80], 64, 80, 1000, "a small weight");
+        assertEquals(0, gemm.heldWeightFloats(), "80,000 floats are packed as usual, not held");
     }
 
     private static void checkHeld(Gemm gemm, float[] a, float[] buffer, int m, int n, int k, String what) {

@@ -6,7 +6,6 @@ import io.accrue.models.TokenBatch;
 import io.accrue.autograd.Tape;
 import io.accrue.tensor.Arena;
 import io.accrue.tensor.Compute;
-import io.accrue.tensor.Gemm;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,15 +26,18 @@ class MemoryPlannerTest {
         // inputs), 2 of 4·N·C (gelu's output and input), 1 of 3·N·C (qkv), 1 of N·V (logits) → 24+64+24+6 = 118
         assertEquals(182 + 42 + 118, MemoryPlanner.gptArenaFloats(cfg, 1, 2, 1, false));
         MemoryPlan p = MemoryPlanner.plan(cfg, 1, 4, 2, OptimizerKind.ADAMW, 0, 1, false);
-        // K = 4 at 2 rows: the backward holds every matrix it multiplies dY by (out × in, padded to whole column
-        // tiles: c_attn 12×4, c_proj 4×4, c_fc 16×4, mlp c_proj 4×16, the tied head 3×4), counted with the weights
-        long held = Gemm.heldWeightFloats(12, 4) + Gemm.heldWeightFloats(4, 4) + Gemm.heldWeightFloats(16, 4)
-                + Gemm.heldWeightFloats(4, 16) + Gemm.heldWeightFloats(3, 4);
-        assertEquals(4 * (272 + held), p.weightsBytes());
-        assertEquals(4 * 272, MemoryPlanner.plan(cfg, 1, 1, 2, OptimizerKind.ADAMW, 0, 1, false).weightsBytes(),
+        assertEquals(4 * 272, p.weightsBytes(), "matrices this small are not held");
+        // small at B = 1, K = 32 (256 rows): each layer holds c_attn 1152×384, c_fc 1536×384 and mlp c_proj
+        // 384×1536 (out × in, for dX = dY·W); attn c_proj (147,456 floats) and the head (65×384) are too small
+        GptConfig small = GptConfig.named("small");
+        long params = small.parameterCount();
+        long held = 6L * (1152 * 384 + 1536 * 384 + 384 * 1536);
+        assertEquals(4 * (params + held),
+                MemoryPlanner.plan(small, 1, 32, 256, OptimizerKind.ADAMW, 0, 2, false).weightsBytes());
+        assertEquals(4 * params, MemoryPlanner.plan(small, 1, 1, 256, OptimizerKind.ADAMW, 0, 2, false).weightsBytes(),
                 "K = 1 holds nothing");
-        assertEquals(4 * 272, MemoryPlanner.plan(cfg, 300, 4, 2, OptimizerKind.ADAMW, 0, 1, false).weightsBytes(),
-                "600 rows per micro-batch hold nothing");
+        assertEquals(4 * params, MemoryPlanner.plan(small, 8, 4, 256, OptimizerKind.ADAMW, 0, 2, false).weightsBytes(),
+                "2,048 rows per micro-batch hold nothing");
         assertEquals(4 * (272 + 12), p.gradsBytes(), "plus the tied head's gradient slot");
         assertEquals(2 * 4 * 272, p.optimizerBytes());
         assertEquals(4 * 342, p.activationBytes());
