@@ -63,7 +63,7 @@ class CliProgressTest {
             List<?> state = (List<?>) j.get("optimizer_state_bytes");
             long params = (Long) state.get(0);
             assertEquals(List.of(params, params), state, "AdamW m and v, one float per parameter each");
-            assertTrue(weights > params, "the weights and, K > 1 at few rows, their packed copies held for a window");
+            assertTrue(weights >= params, "the weights, and any of their packed copies held for a window");
             assertEquals(2 * params, (Long) j.get("optimizer_bytes"));
             assertEquals(4 * (Long) j.get("arena_floats"), (Long) j.get("arena_high_water_bytes"));
             assertTrue(grads > params, "the tied head's gradient slot");
