@@ -174,7 +174,7 @@ final class VectorGemm {
 
         HeldPanel(int k, int n) {
             paddedCols = (n + NR - 1) / NR * NR;
-            data = new float[Math.multiplyExact(paddedCols, k)];
+            data = new float[Math.toIntExact(panelFloats(k, n))];
         }
     }
 
