@@ -40,23 +40,16 @@ public final class AttentionOp {
         int pairs = b * heads;
         int parts = Math.min(pairs, tape.compute().threads());
         Tensor kt = tape.scratch(parts, s.hs() * t); // (parts, HS·T) Kᵀ of the pair in hand
-        tape.compute().parallel().forRange(parts, 1, (from, to) -> {
-            for (int part = from; part < to; part++) {
-                int ko = kt.offset() + part * s.hs() * t;
-                for (int pair = first(pairs, parts, part); pair < first(pairs, parts, part + 1); pair++) {
-                    forwardPair(s, pair / heads, pair % heads, y, qkv, att, kt.data(), ko);
-                }
+        tape.compute().parallel().forParts(pairs, 1, (part, from, to) -> {
+            int ko = kt.offset() + part * s.hs() * t;
+            for (int pair = from; pair < to; pair++) {
+                forwardPair(s, pair / heads, pair % heads, y, qkv, att, kt.data(), ko);
             }
         });
         if (qkv.requiresGrad()) {
             tape.record(() -> backward(tape, s, y, qkv, att));
         }
         return y;
-    }
-
-    /** First pair of thread part {@code part} when {@code pairs} pairs are cut into {@code parts} parts. */
-    private static int first(int pairs, int parts, int part) {
-        return (int) ((long) pairs * part / parts);
     }
 
     /** Sizes of one call: B, T, C, NH and the derived head size HS and scale 1/√HS. */
@@ -98,12 +91,10 @@ public final class AttentionOp {
         int parts = Math.min(pairs, tape.compute().threads());
         int per = s.hs() * s.t() + s.t() * s.t();
         Tensor tmp = tape.scratch(parts, per); // (parts, HS·T + T·T): Vᵀ and dS of the pair in hand
-        tape.compute().parallel().forRange(parts, 1, (from, to) -> {
-            for (int part = from; part < to; part++) {
-                int wo = tmp.offset() + part * per;
-                for (int pair = first(pairs, parts, part); pair < first(pairs, parts, part + 1); pair++) {
-                    backwardPair(s, pair / s.heads(), pair % s.heads(), dy, dqkv, qkv, att, tmp.data(), wo);
-                }
+        tape.compute().parallel().forParts(pairs, 1, (part, from, to) -> {
+            int wo = tmp.offset() + part * per;
+            for (int pair = from; pair < to; pair++) {
+                backwardPair(s, pair / s.heads(), pair % s.heads(), dy, dqkv, qkv, att, tmp.data(), wo);
             }
         });
     }

@@ -169,22 +169,20 @@ public final class Gemm {
                 (double) m * k * packCostA(transA, cTransposed, tileCols),
                 panel != null ? 0 : (double) n * k * packCostB(transB, tileCols), (double) m * n * k);
         int tiles = byRows ? rowTiles : colTiles;
-        int parts = Math.min(threads, tiles);
-        if (parts == 1) {
+        if (Math.min(threads, tiles) == 1) {
             block(0, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, 0, m, 0, n, k, panel);
             return;
         }
-        parallel.forRange(parts, 1, (from, to) -> {
-            for (int part = from; part < to; part++) {
-                int t0 = (int) ((long) tiles * part / parts);
-                int t1 = (int) ((long) tiles * (part + 1) / parts);
-                if (byRows) {
-                    block(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
-                            t0 * tileRows, Math.min(m, t1 * tileRows), 0, n, k, panel);
-                } else {
-                    block(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
-                            0, m, t0 * tileCols, Math.min(n, t1 * tileCols), k, panel);
-                }
+        parallel.forParts(tiles, 1, (part, t0, t1) -> {
+            if (t0 == t1) {
+                return;
+            }
+            if (byRows) {
+                block(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
+                        t0 * tileRows, Math.min(m, t1 * tileRows), 0, n, k, panel);
+            } else {
+                block(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
+                        0, m, t0 * tileCols, Math.min(n, t1 * tileCols), k, panel);
             }
         });
     }

@@ -105,6 +105,23 @@ class GemmTest {
     }
 
     /**
+     * The team cuts parts in proportion to its threads' measured speeds, so a GEMM may be cut anywhere between
+     * tiles: every cut must give the oracle's bits.
+     */
+    @Test
+    void sameBitsForUnevenCuts() {
+        double[][] speeds = {{1, 5}, {5, 1}, {3, 1, 0.5}, {0.3, 0.3, 4}};
+        for (double[] speed : speeds) {
+            try (Parallel p = new Parallel(speed.length, speed)) {
+                for (int form = 0; form < 4; form++) {
+                    check(new Gemm(p), 203, 129, 300, (form & 1) != 0, (form & 2) != 0, form);
+                    check(new Gemm(p), 9, 700, 50, (form & 1) != 0, (form & 2) != 0, form);
+                }
+            }
+        }
+    }
+
+    /**
      * A small micro-batch's forward X·Wᵀ runs as Cᵀ += W·Xᵀ (C through the tile buffer, transposed); it must
      * still give the oracle's bits, for views inside larger matrices and every thread count.
      */

@@ -78,4 +78,54 @@ class TensorTest {
         var bad = assertThrows(IllegalArgumentException.class, () -> new Parallel(0));
         assertTrue(bad.getMessage().contains("0"), bad.getMessage());
     }
+
+    @Test
+    void unevenCutsStillHandleEveryOutputOnceInContiguousParts() {
+        try (Parallel p = new Parallel(3, new double[] {1, 6, 0.25})) {
+            int[] owner = new int[100];
+            int[][] ranges = new int[3][];
+            p.forParts(100, 1, (part, from, to) -> {
+                ranges[part] = new int[] {from, to};
+                for (int i = from; i < to; i++) {
+                    owner[i]++;
+                }
+            });
+            for (int v : owner) {
+                assertEquals(1, v, "every output handled exactly once");
+            }
+            assertEquals(0, ranges[0][0]);
+            assertEquals(ranges[0][1], ranges[1][0]);
+            assertEquals(ranges[1][1], ranges[2][0]);
+            assertEquals(100, ranges[2][1]);
+            // Cut in proportion 1 : 6 : 0.25 of 7.25.
+            assertEquals(14, ranges[0][1]);
+            assertEquals(97, ranges[1][1]);
+        }
+    }
+
+    /** A part whose thread is slower gets fewer outputs on later calls of the same loop. */
+    @Test
+    void aSlowerPartGetsASmallerShare() {
+        try (Parallel p = new Parallel(2)) {
+            int[] firstPart = new int[1];
+            for (int call = 0; call < 30; call++) {
+                p.forParts(1000, 1, (part, from, to) -> {
+                    if (part == 0) {
+                        firstPart[0] = to - from;
+                    }
+                    // Each output of part 1 costs four times as long, as on a core shared with another tenant.
+                    spin((long) (to - from) * (part == 1 ? 4_000 : 1_000));
+                });
+            }
+            // Equal speeds cut 500 : 500; the ideal cut is 800 : 200.
+            assertTrue(firstPart[0] > 650, "part 0 has " + firstPart[0] + " of 1000 outputs");
+        }
+    }
+
+    private static void spin(long nanos) {
+        long end = System.nanoTime() + nanos;
+        while (System.nanoTime() < end) {
+            Thread.onSpinWait();
+        }
+    }
 }
