@@ -20,16 +20,21 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Parallel implements AutoCloseable {
 
-    /** The body of a parallel loop: handles outputs {@code [from, to)}. */
-    @FunctionalInterface
-    public interface Range {
-        void run(int from, int to);
-    }
-
     /** A body that also needs its part's index, for scratch owned per part: handles {@code [from, to)}. */
     @FunctionalInterface
     public interface PartRange {
         void run(int part, int from, int to);
+    }
+
+    /** The body of a parallel loop: handles outputs {@code [from, to)}, whichever part it is. */
+    @FunctionalInterface
+    public interface Range extends PartRange {
+        void run(int from, int to);
+
+        @Override
+        default void run(int part, int from, int to) {
+            run(from, to);
+        }
     }
 
     /**
@@ -105,15 +110,11 @@ public final class Parallel implements AutoCloseable {
      * {@code grain} long, and returns when all parts are done.
      */
     public void forRange(int n, int grain, Range body) {
-        run(n, grain, body.getClass(), (part, from, to) -> body.run(from, to));
+        forParts(n, grain, body);
     }
 
     /** {@link #forRange} for a body that is told its part's index; parts are {@code min(threads, n / grain)}. */
     public void forParts(int n, int grain, PartRange body) {
-        run(n, grain, body.getClass(), body);
-    }
-
-    private void run(int n, int grain, Class<?> loop, PartRange body) {
         if (n <= 0) {
             return;
         }
@@ -126,7 +127,7 @@ public final class Parallel implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("Parallel team is closed");
             }
-            double[] speed = speeds.computeIfAbsent(loop, k -> initialSpeed.clone());
+            double[] speed = speeds.computeIfAbsent(body.getClass(), k -> initialSpeed.clone());
             cut(n, parts, speed);
             failure = null;
             caller = Thread.currentThread();
