@@ -127,7 +127,11 @@ public final class Parallel implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("Parallel team is closed");
             }
-            double[] speed = speeds.computeIfAbsent(body.getClass(), k -> initialSpeed.clone());
+            double[] speed = speeds.get(body.getClass());
+            if (speed == null) { // not computeIfAbsent: its capturing lambda would be allocated on every call
+                speed = initialSpeed.clone();
+                speeds.put(body.getClass(), speed);
+            }
             cut(n, parts, speed);
             failure = null;
             caller = Thread.currentThread();
