@@ -15,7 +15,9 @@ public final class AddOp {
     }
 
     public static Tensor forward(Tape tape, Tensor a, Tensor b) {
-        b.requireShape("add: second operand (first is " + a + ")", a.shape());
+        if (!a.sameShape(b)) { // the message only on failure: formatting it on every call allocated per op
+            b.requireShape("add: second operand (first is " + a + ")", a.shape());
+        }
         Tensor y = tape.output(a.shape());
         float[] yd = y.data();
         float[] ad = a.data();

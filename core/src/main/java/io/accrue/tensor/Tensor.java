@@ -179,6 +179,11 @@ public final class Tensor {
     }
 
     /** Throws naming both shapes unless this tensor has exactly {@code expected}. */
+    /** Whether {@code other} has this tensor's shape. */
+    public boolean sameShape(Tensor other) {
+        return Arrays.equals(shape, other.shape);
+    }
+
     public Tensor requireShape(String what, int... expected) {
         if (!Arrays.equals(shape, expected)) {
             throw new IllegalArgumentException(what + " has shape " + Arrays.toString(shape) + ", expected "
