@@ -178,12 +178,12 @@ public final class Tensor {
         System.arraycopy(src.data, src.offset, data, offset, size);
     }
 
-    /** Throws naming both shapes unless this tensor has exactly {@code expected}. */
     /** Whether {@code other} has this tensor's shape. */
     public boolean sameShape(Tensor other) {
         return Arrays.equals(shape, other.shape);
     }
 
+    /** Throws naming both shapes unless this tensor has exactly {@code expected}. */
     public Tensor requireShape(String what, int... expected) {
         if (!Arrays.equals(shape, expected)) {
             throw new IllegalArgumentException(what + " has shape " + Arrays.toString(shape) + ", expected "
