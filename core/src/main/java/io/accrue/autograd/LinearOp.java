@@ -8,9 +8,9 @@ import io.accrue.tensor.Tensor;
  * {@code Y = X·Wᵀ + b}: X (N, in), W (out, in), b (out) or null, Y (N, out).
  *
  * <p>Forward fills Y with the bias and accumulates X·Wᵀ into it. Backward: {@code dX += dY·W},
- * {@code dW += dYᵀ·X} and {@code db += Σ_rows dY} (W through {@link Gemm#multiplyByWeight}: while the trainer
- * holds the weights, W is packed once per window) — the last two are sums over rows in ascending order that
- * continue from the gradient buffer's value (law 3).
+ * {@code dW += dYᵀ·X} and {@code db += Σ_rows dY} — the last two are sums over rows in ascending order that
+ * continue from the gradient buffer's value (law 3). Both products by the weight go through
+ * {@link Gemm#multiplyByWeight}: while the trainer holds the weights, Wᵀ and W are each packed once per window.
  */
 public final class LinearOp {
     private LinearOp() {
@@ -37,7 +37,7 @@ public final class LinearOp {
             Kernels.zero(tape.compute().parallel(), yd, y.offset(), n * out);
         }
         Gemm gemm = tape.compute().gemm();
-        gemm.multiply(yd, y.offset(), out, x.data(), x.offset(), in, false, w.data(), w.offset(), in, true,
+        gemm.multiplyByWeight(yd, y.offset(), out, x.data(), x.offset(), in, false, w.data(), w.offset(), in, true,
                 n, out, in);
         tape.record(() -> backward(tape, x, w, b, y));
         return y;

@@ -113,8 +113,7 @@ public final class Gemm {
                                  float[] b, int bOff, int ldb, boolean transB,
                                  int m, int n, int k) {
         checkSizes(ldc, lda, transA, ldb, transB, m, n, k);
-        if (!holding || m > HOLD_MAX_ROWS || heldWeightFloats(k, n) == 0 || m == 0
-                || transposedIsCheaper(m, n, k, transA, transB)) {
+        if (!holding || transA || heldWeightFloats(m, k, n, transB) == 0) {
             multiply(c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
             return;
         }
@@ -140,11 +139,17 @@ public final class Gemm {
     }
 
     /**
-     * Floats a held k×n weight takes: the weight padded to whole column tiles; 0 for one below
-     * {@link #HOLD_MIN_FLOATS}, which is not held, and without the Vector API.
+     * Floats a held k×n op(B) takes when m rows of a row-major A are multiplied by it through
+     * {@link #multiplyByWeight}: the weight padded to whole column tiles; 0 where it is not held — more than
+     * {@link #HOLD_MAX_ROWS} rows, fewer than {@link #HOLD_MIN_FLOATS} floats, a product computed in the swapped form
+     * (which reads W in place), or no Vector API.
      */
-    public static long heldWeightFloats(int k, int n) {
-        return VECTOR_AVAILABLE && (long) k * n >= HOLD_MIN_FLOATS ? VectorGemm.panelFloats(k, n) : 0;
+    public static long heldWeightFloats(int m, int k, int n, boolean transB) {
+        if (!VECTOR_AVAILABLE || m == 0 || m > HOLD_MAX_ROWS || (long) k * n < HOLD_MIN_FLOATS
+                || transposedIsCheaper(m, n, k, false, transB)) {
+            return 0;
+        }
+        return VectorGemm.panelFloats(k, n);
     }
 
     private static void checkSizes(int ldc, int lda, boolean transA, int ldb, boolean transB, int m, int n, int k) {

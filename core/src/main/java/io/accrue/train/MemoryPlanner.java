@@ -153,18 +153,24 @@ public final class MemoryPlanner {
     }
 
     /**
-     * Floats of the packed weights the backward holds for a window ({@link io.accrue.tensor.Gemm#multiplyByWeight}):
-     * every matrix a {@code Linear} multiplies dY by (W, out × in) and the tied head (V × C), when K > 1 and a
-     * micro-batch has at most {@link io.accrue.tensor.Gemm#HOLD_MAX_ROWS} rows; else 0.
+     * Floats of the packed weights held for a window ({@link io.accrue.tensor.Gemm#multiplyByWeight}) when K > 1:
+     * for every {@code Linear} and the tied head, W for the backward's dY·W and Wᵀ for the forward's X·Wᵀ, each
+     * where {@link io.accrue.tensor.Gemm#heldWeightFloats(int, int, int, boolean)} holds it at B·T rows.
      */
     static long gptHeldWeightFloats(GptConfig cfg, int b, int k, int t) {
-        if (k == 1 || (long) b * t > Gemm.HOLD_MAX_ROWS) {
+        if (k == 1) {
             return 0;
         }
+        int rows = b * t;
         int c = cfg.width();
-        long block = Gemm.heldWeightFloats(3 * c, c) + Gemm.heldWeightFloats(c, c) + Gemm.heldWeightFloats(4 * c, c)
-                + Gemm.heldWeightFloats(c, 4 * c);
-        return cfg.layers() * block + Gemm.heldWeightFloats(cfg.vocab(), c);
+        long block = linearHeldFloats(rows, 3 * c, c) + linearHeldFloats(rows, c, c)
+                + linearHeldFloats(rows, 4 * c, c) + linearHeldFloats(rows, c, 4 * c);
+        return cfg.layers() * block + linearHeldFloats(rows, cfg.vocab(), c);
+    }
+
+    /** A linear layer's W (out, in) held at {@code rows} rows: for dX (k = out, n = in) and the forward (k = in). */
+    private static long linearHeldFloats(int rows, int out, int in) {
+        return Gemm.heldWeightFloats(rows, out, in, false) + Gemm.heldWeightFloats(rows, in, out, true);
     }
 
     /**

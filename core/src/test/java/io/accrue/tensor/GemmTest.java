@@ -258,44 +258,55 @@ class GemmTest {
 
     /**
      * A held weight gives the oracle's bits (rows and columns split, several column panels and k-blocks, a
-     * weight inside a larger buffer) on every use, and after a release the changed weight, never the stale one.
+     * weight inside a larger buffer), as W (the backward's dY·W) and as Wᵀ (the forward's X·Wᵀ), on every use, and
+     * after a release the changed weight, never the stale one.
      */
     @Test
     void heldWeightsGiveTheSameBitsAndFollowChangesAfterARelease() {
         // weights of at least Gemm.HOLD_MIN_FLOATS: smaller ones are not held
         int[][] shapes = {{256, 384, 1536}, {200, 129, 2100}, {9, 1100, 1700}, {64, 300, 1000}};
+        int heldTransposed = 0;
         for (int[] s : shapes) {
             int m = s[0];
             int n = s[1];
             int k = s[2];
-            for (Parallel p : List.of(one, two, three)) {
-                SplittableRandom random = new SplittableRandom(m * 31L + p.threads());
-                float[] a = random(random, m * k);
-                float[] buffer = random(random, 5 + k * n);  // the weight at offset 5, like a parameter store view
-                Gemm gemm = new Gemm(p);
-                gemm.holdWeights(true);
-                for (int use = 0; use < 2; use++) {  // the second use reads the panel the first one packed
-                    checkHeld(gemm, a, buffer, m, n, k, "threads=" + p.threads() + " " + m + "x" + n + "x" + k);
+            for (boolean transB : new boolean[] {false, true}) {
+                for (Parallel p : List.of(one, two, three)) {
+                    String what = "threads=" + p.threads() + " " + m + "x" + n + "x" + k + " transB=" + transB;
+                    SplittableRandom random = new SplittableRandom(m * 31L + p.threads());
+                    float[] a = random(random, m * k);
+                    float[] buffer = random(random, 5 + k * n);  // the weight at offset 5, like a parameter view
+                    Gemm gemm = new Gemm(p);
+                    gemm.holdWeights(true);
+                    for (int use = 0; use < 2; use++) {  // the second use reads the panel the first one packed
+                        checkHeld(gemm, a, buffer, m, n, k, transB, what);
+                    }
+                    gemm.holdWeights(false);
+                    buffer[5 + (k / 2) * n + n / 3] += 1f;  // the step boundary changes the weight
+                    gemm.holdWeights(true);
+                    checkHeld(gemm, a, buffer, m, n, k, transB, "after a release, " + what);
+                    gemm.holdWeights(false);
+                    boolean held = Gemm.heldWeightFloats(m, k, n, transB) > 0;
+                    assertEquals(held, gemm.heldWeightFloats() >= (long) k * n,
+                            "held as planned, and the panel stays allocated for the next window: " + what);
+                    heldTransposed += held && transB ? 1 : 0;
                 }
-                gemm.holdWeights(false);
-                buffer[5 + (k / 2) * n + n / 3] += 1f;  // the step boundary changes the weight
-                gemm.holdWeights(true);
-                checkHeld(gemm, a, buffer, m, n, k, "after a release, threads=" + p.threads());
-                gemm.holdWeights(false);
-                assertTrue(gemm.heldWeightFloats() >= (long) k * n, "the panel stays allocated for the next window");
             }
         }
+        assertTrue(heldTransposed > 0, "some Wᵀ is held");
         Gemm gemm = new Gemm(two);
         gemm.holdWeights(true);
-        checkHeld(gemm, new float[64 * 1000], new float[5 + 1000 * 80], 64, 80, 1000, "a small weight");
+        checkHeld(gemm, new float[64 * 1000], new float[5 + 1000 * 80], 64, 80, 1000, false, "a small weight");
         assertEquals(0, gemm.heldWeightFloats(), "80,000 floats are packed as usual, not held");
     }
 
-    private static void checkHeld(Gemm gemm, float[] a, float[] buffer, int m, int n, int k, String what) {
+    private static void checkHeld(Gemm gemm, float[] a, float[] buffer, int m, int n, int k, boolean transB,
+                                  String what) {
+        int ldb = transB ? k : n;
         float[] expected = new float[m * n];
-        GemmReference.multiply(expected, 0, n, a, 0, k, false, buffer, 5, n, false, m, n, k);
+        GemmReference.multiply(expected, 0, n, a, 0, k, false, buffer, 5, ldb, transB, m, n, k);
         float[] c = new float[m * n];
-        gemm.multiplyByWeight(c, 0, n, a, 0, k, false, buffer, 5, n, false, m, n, k);
+        gemm.multiplyByWeight(c, 0, n, a, 0, k, false, buffer, 5, ldb, transB, m, n, k);
         assertBits(expected, c, what);
     }
 

@@ -28,10 +28,11 @@ class MemoryPlannerTest {
         MemoryPlan p = MemoryPlanner.plan(cfg, 1, 4, 2, OptimizerKind.ADAMW, 0, 1, false);
         assertEquals(4 * 272, p.weightsBytes(), "matrices this small are not held");
         // small at B = 1, K = 32 (256 rows): each layer holds c_attn 1152×384, c_fc 1536×384 and mlp c_proj
-        // 384×1536 (out × in, for dX = dY·W); attn c_proj (147,456 floats) and the head (65×384) are too small
+        // 384×1536 twice, as W for dX = dY·W and as Wᵀ for the forward's X·Wᵀ (column counts are multiples of 32,
+        // so no padding); attn c_proj (147,456 floats) and the head (65×384) are too small
         GptConfig small = GptConfig.named("small");
         long params = small.parameterCount();
-        long held = 6L * (1152 * 384 + 1536 * 384 + 384 * 1536);
+        long held = 2 * 6L * (1152 * 384 + 1536 * 384 + 384 * 1536);
         assertEquals(4 * (params + held),
                 MemoryPlanner.plan(small, 1, 32, 256, OptimizerKind.ADAMW, 0, 2, false).weightsBytes());
         assertEquals(4 * params, MemoryPlanner.plan(small, 1, 1, 256, OptimizerKind.ADAMW, 0, 2, false).weightsBytes(),
