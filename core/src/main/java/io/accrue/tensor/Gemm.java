@@ -106,7 +106,8 @@ public final class Gemm {
     /**
      * {@link #multiply} where B is a weight: while weights are {@link #holdWeights held}, op(B) is packed once
      * and every later product with it reads the packed copy (the same values, so the same bits). A small
-     * micro-batch's backward packs each weight for few rows of dY, K times per window; this packs it once.
+     * micro-batch's forward (X·Wᵀ) and backward (dY·W) would pack each weight for few rows, K times per window;
+     * this packs Wᵀ and W once each.
      */
     public void multiplyByWeight(float[] c, int cOff, int ldc,
                                  float[] a, int aOff, int lda, boolean transA,

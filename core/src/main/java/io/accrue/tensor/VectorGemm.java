@@ -188,7 +188,12 @@ final class VectorGemm {
      * {@link #releaseHeld}; its storage is kept for the next window.
      */
     HeldPanel heldPanel(float[] b, int bOff, int ldb, boolean transB, int k, int n) {
-        HeldPanel panel = held.computeIfAbsent(new HeldKey(b, bOff, ldb, transB, k, n), key -> new HeldPanel(k, n));
+        HeldKey key = new HeldKey(b, bOff, ldb, transB, k, n);
+        HeldPanel panel = held.get(key);
+        if (panel == null) { // not computeIfAbsent: its capturing lambda would be allocated on every call
+            panel = new HeldPanel(k, n);
+            held.put(key, panel);
+        }
         if (!panel.fresh) {
             int kb = kBlock(k);
             int[] rows = gatherRows(0, ldb);

@@ -8,7 +8,7 @@ import java.util.Locale;
  * @param microBatch      B the plan is for
  * @param accumulation    K that reaches the effective batch
  * @param weightsBytes    the flat parameter buffer, and for small micro-batches with K &gt; 1 the packed copies of
- *                        the weights the backward holds for a window
+ *                        the weights (W and Wᵀ) held for a window
  * @param gradsBytes      the flat gradient buffer (including tied-use slots)
  * @param optimizerBytes  the optimizer's state buffers
  * @param activationBytes the activation arena of one micro-batch (independent of K)

@@ -255,7 +255,7 @@ public final class Trainer<I> implements AutoCloseable {
         double lossSum = 0;
         long count = 0;
         tape.setTraining(true);
-        // The weights do not change before the step boundary: the backward packs each one once for the window.
+        // The weights do not change before the step boundary: the forward and backward pack each once a window.
         Gemm gemm = tape.compute().gemm();
         gemm.holdWeights(microBatches.size() > 1);
         try {
