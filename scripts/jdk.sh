@@ -32,5 +32,6 @@ export PATH="$JAVA_HOME/bin:$PATH"
 
 # The JVM settings of every Accrue process (the launcher, benchmarks, memory figures), so that what is measured
 # is what users run: the Vector API, ParallelGC (no concurrent GC threads on a 2-core machine) and a 32 MB young
-# generation (the step loop allocates almost nothing once compiled; MemoryPlanner.YOUNG_BYTES assumes 32 MB).
-ACCRUE_JVM_OPTS=(--add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmn32m)
+# generation (the step loop allocates almost nothing once compiled; MemoryPlanner.YOUNG_BYTES assumes 32 MB), and
+# objects on 64-byte cache lines, so that GEMM's packed panels can start on one (io.accrue.tensor.CacheLines).
+ACCRUE_JVM_OPTS=(--add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmn32m -XX:ObjectAlignmentInBytes=64)

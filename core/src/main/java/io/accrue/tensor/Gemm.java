@@ -141,7 +141,7 @@ public final class Gemm {
 
     /**
      * Floats a held k×n op(B) takes when m rows of a row-major A are multiplied by it through
-     * {@link #multiplyByWeight}: the weight padded to whole column tiles; 0 where it is not held — more than
+     * {@link #multiplyByWeight}: the weight padded to whole column tiles (and to a cache line); 0 where it is not held — more than
      * {@link #HOLD_MAX_ROWS} rows, fewer than {@link #HOLD_MIN_FLOATS} floats, a product computed in the swapped form
      * (which reads W in place), or no Vector API.
      */

@@ -64,6 +64,12 @@ final class VectorGemm {
     static final int NC = 1024;
     /** The A stride that marks a packed tile (interleaved, MR values per p) rather than rows in place. */
     private static final int INTERLEAVED = 0;
+    /**
+     * Where packed B panels start in their arrays: on a cache line where the JVM allows knowing one
+     * ({@link CacheLines}). Every micro-panel and k step is then a multiple of 16 floats from there, so none of the
+     * kernel's B loads straddles two lines.
+     */
+    private static final int PANEL_START = CacheLines.FLOAT_OFFSET;
 
     private final float[][] packA;
     private final float[][] packB;
@@ -118,16 +124,16 @@ final class VectorGemm {
         boolean rowsInPlace = cTransposed && !transA;
         float[] pa = buffer(packA, part, (rowsInPlace ? MR : (Math.min(MC, i1 - i0) + MR - 1) / MR * MR) * kb);
         float[] pb = panel != null ? panel.data
-                : buffer(packB, part, ((Math.min(NC, j1 - j0) + NR - 1) / NR) * NR * kb);
+                : buffer(packB, part, PANEL_START + ((Math.min(NC, j1 - j0) + NR - 1) / NR) * NR * kb);
         float[] t = tile[part];
         int[] bRows = gatherRows(part, ldb);
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < k; pc += kb) {
                 int kc = Math.min(kb, k - pc);
-                int bBase = panel != null ? pc * panel.paddedCols + jc * kc : 0;
+                int bBase = PANEL_START + (panel != null ? pc * panel.paddedCols + jc * kc : 0);
                 if (panel == null) {
-                    packB(pb, 0, b, bOff, ldb, transB, bRows, pc, kc, jc, nc);
+                    packB(pb, PANEL_START, b, bOff, ldb, transB, bRows, pc, kc, jc, nc);
                 }
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
@@ -164,8 +170,9 @@ final class VectorGemm {
     }
 
     /**
-     * op(B) packed whole, every k-block after the other: block pc starts at {@code pc·paddedCols} and holds the
-     * column tiles of all n columns as {@link #packB} lays them out, so any part can read its columns from it.
+     * op(B) packed whole, every k-block after the other: block pc starts at {@code PANEL_START + pc·paddedCols} and
+     * holds the column tiles of all n columns as {@link #packB} lays them out, so any part can read its columns
+     * from it.
      */
     static final class HeldPanel {
         final float[] data;
@@ -178,9 +185,9 @@ final class VectorGemm {
         }
     }
 
-    /** Floats of a held panel of a k×n op(B). */
+    /** Floats of a held panel of a k×n op(B), with the floats before its first line. */
     static long panelFloats(int k, int n) {
-        return (long) k * ((n + NR - 1) / NR * NR);
+        return PANEL_START + (long) k * ((n + NR - 1) / NR * NR);
     }
 
     /**
@@ -199,7 +206,7 @@ final class VectorGemm {
             int[] rows = gatherRows(0, ldb);
             for (int pc = 0; pc < k; pc += kb) {
                 int kc = Math.min(kb, k - pc);
-                packB(panel.data, pc * panel.paddedCols, b, bOff, ldb, transB, rows, pc, kc, 0, n);
+                packB(panel.data, PANEL_START + pc * panel.paddedCols, b, bOff, ldb, transB, rows, pc, kc, 0, n);
             }
             panel.fresh = true;
         }
