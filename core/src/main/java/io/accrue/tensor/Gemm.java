@@ -119,7 +119,7 @@ public final class Gemm {
             return;
         }
         split(false, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k,
-                vector.heldPanel(b, bOff, ldb, transB, k, n));
+                vector.heldPanel(parallel, b, bOff, ldb, transB, k, n));
     }
 
     /**
