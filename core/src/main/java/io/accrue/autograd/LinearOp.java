@@ -7,7 +7,8 @@ import io.accrue.tensor.Tensor;
 /**
  * {@code Y = X·Wᵀ + b}: X (N, in), W (out, in), b (out) or null, Y (N, out).
  *
- * <p>Forward fills Y with the bias and accumulates X·Wᵀ into it. Backward: {@code dX += dY·W},
+ * <p>Forward computes Y = b + X·Wᵀ, each output's chain starting from its bias. Backward: {@code dX += dY·W} (or
+ * {@code dX = dY·W} into a fresh gradient),
  * {@code dW += dYᵀ·X} and {@code db += Σ_rows dY} — the last two are sums over rows in ascending order that
  * continue from the gradient buffer's value (law 3). Both products by the weight go through
  * {@link Gemm#multiplyByWeight}: while the trainer holds the weights, Wᵀ and W are each packed once per window.
@@ -30,14 +31,9 @@ public final class LinearOp {
         int[] yShape = x.shape();
         yShape[yShape.length - 1] = out;
         Tensor y = tape.output(yShape);
-        float[] yd = y.data();
-        if (b != null) {
-            Kernels.fillRows(tape.compute().parallel(), yd, y.offset(), n, b.data(), b.offset(), out);
-        } else {
-            Kernels.zero(tape.compute().parallel(), yd, y.offset(), n * out);
-        }
-        Gemm gemm = tape.compute().gemm();
-        gemm.multiplyByWeight(yd, y.offset(), out, x.data(), x.offset(), in, false, w.data(), w.offset(), in, true,
+        // Y = b (each row) + X·Wᵀ: the chains start from the bias, or from 0 without one.
+        tape.compute().gemm().multiplyByWeight(y.data(), y.offset(), out, b == null ? null : b.data(),
+                b == null ? 0 : b.offset(), 0, x.data(), x.offset(), in, false, w.data(), w.offset(), in, true,
                 n, out, in);
         tape.record(() -> backward(tape, x, w, b, y));
         return y;
@@ -50,9 +46,11 @@ public final class LinearOp {
         int in = x.cols();
         int out = w.dim(0);
         if (x.requiresGrad()) {
-            Tensor dx = tape.grad(x);
-            gemm.multiplyByWeight(dx.data(), dx.offset(), in, dy.data(), dy.offset(), out, false, w.data(), w.offset(),
-                    in, false, n, in, out);
+            Tensor fresh = tape.freshGrad(x);
+            Tensor dx = fresh != null ? fresh : tape.grad(x);
+            // dX = dY·W into a fresh gradient (chains from 0), else dX += dY·W
+            gemm.multiplyByWeight(dx.data(), dx.offset(), in, fresh != null ? null : dx.data(), dx.offset(), in,
+                    dy.data(), dy.offset(), out, false, w.data(), w.offset(), in, false, n, in, out);
         }
         if (w.requiresGrad()) {
             Tensor dw = tape.grad(w);

@@ -106,6 +106,20 @@ public final class Tape {
         return g;
     }
 
+    /**
+     * The gradient of {@code t} for an op that writes every element of it, uninitialised, when {@code t} has none
+     * yet and is not a view; otherwise null, and the op adds to {@link #grad} instead (another consumer has
+     * written to it). Saves the zeroing pass a first {@link #grad} makes.
+     */
+    public Tensor freshGrad(Tensor t) {
+        if (t.grad() != null || t.base() != null) {
+            return null;
+        }
+        Tensor g = gradientBuffer(t.shape());
+        t.setGrad(g);
+        return g;
+    }
+
     /** A spare gradient buffer of the shape's size, or new arena storage when none is spare. */
     private Tensor gradientBuffer(int[] shape) {
         int n = Tensor.sizeOf(shape);

@@ -92,14 +92,41 @@ public final class Gemm {
                          float[] b, int bOff, int ldb, boolean transB,
                          int m, int n, int k) {
         checkSizes(ldc, lda, transA, ldb, transB, m, n, k);
-        if (m == 0 || n == 0 || k == 0) {
+        product(c, cOff, ldc, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
+    }
+
+    /** {@code C = I + op(A)·op(B)}, I as {@link #multiplyByWeight(float[], int, int, float[], int, int, float[], int,
+     * int, boolean, float[], int, int, boolean, int, int, int) multiplyByWeight} takes it; sizes checked. */
+    private void product(float[] c, int cOff, int ldc, float[] init, int initOff, int initLd,
+                         float[] a, int aOff, int lda, boolean transA,
+                         float[] b, int bOff, int ldb, boolean transB,
+                         int m, int n, int k) {
+        if (m == 0 || n == 0) {
             return;
         }
-        if (vector != null && transposedIsCheaper(m, n, k, transA, transB)) {
+        if (k == 0) {
+            setToInit(c, cOff, ldc, init, initOff, initLd, 0, m, 0, n);
+        } else if (vector != null && transposedIsCheaper(m, n, k, transA, transB)) {
             // Cᵀ += op(B)ᵀ·op(A)ᵀ: the same products in the same order for every output (fma(x, y, c) = fma(y, x, c)).
-            split(true, c, cOff, ldc, b, bOff, ldb, !transB, a, aOff, lda, !transA, n, m, k, null);
+            // I is addressed like C, so its leading dimension swaps roles with C's.
+            split(true, c, cOff, ldc, init, initOff, initLd, b, bOff, ldb, !transB, a, aOff, lda, !transA, n, m, k,
+                    null);
         } else {
-            split(false, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k, null);
+            split(false, c, cOff, ldc, init, initOff, initLd, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k,
+                    null);
+        }
+    }
+
+    /** {@code C[i0..i1)[j0..j1) = I}, unless I is C itself. */
+    private static void setToInit(float[] c, int cOff, int ldc, float[] init, int initOff, int initLd,
+                                  int i0, int i1, int j0, int j1) {
+        if (init == c && initOff == cOff && initLd == ldc) {
+            return;
+        }
+        for (int i = i0; i < i1; i++) {
+            for (int j = j0; j < j1; j++) {
+                c[cOff + i * ldc + j] = init == null ? 0f : init[initOff + i * initLd + j];
+            }
         }
     }
 
@@ -113,12 +140,31 @@ public final class Gemm {
                                  float[] a, int aOff, int lda, boolean transA,
                                  float[] b, int bOff, int ldb, boolean transB,
                                  int m, int n, int k) {
+        multiplyByWeight(c, cOff, ldc, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
+    }
+
+    /**
+     * {@code C = I + op(A)·op(B)}, B a weight as in {@link #multiplyByWeight(float[], int, int, float[], int, int,
+     * boolean, float[], int, int, boolean, int, int, int) multiplyByWeight}, where
+     * {@code I[i][j] = init[initOff + i·initLd + j]}: a matrix, one row repeated ({@code initLd = 0}: a bias), or
+     * zeros ({@code init = null}); C's values before the call are not read. The same bits as setting C to I and
+     * then accumulating — each output's chain starts from I's value instead of loading it from C — without that
+     * extra pass over C, and without C's old lines read from memory for the first k-block.
+     */
+    public void multiplyByWeight(float[] c, int cOff, int ldc, float[] init, int initOff, int initLd,
+                                 float[] a, int aOff, int lda, boolean transA,
+                                 float[] b, int bOff, int ldb, boolean transB,
+                                 int m, int n, int k) {
         checkSizes(ldc, lda, transA, ldb, transB, m, n, k);
-        if (!holding || transA || heldWeightFloats(m, k, n, transB) == 0) {
-            multiply(c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
+        if (init != null && initLd != 0 && initLd < n) {
+            throw new IllegalArgumentException("initial values' leading dimension " + initLd + " is below n=" + n
+                    + " (0 repeats one row)");
+        }
+        if (!holding || transA || m == 0 || n == 0 || k == 0 || heldWeightFloats(m, k, n, transB) == 0) {
+            product(c, cOff, ldc, init, initOff, initLd, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
             return;
         }
-        split(false, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k,
+        split(false, c, cOff, ldc, init, initOff, initLd, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k,
                 vector.heldPanel(parallel, b, bOff, ldb, transB, k, n));
     }
 
@@ -164,7 +210,7 @@ public final class Gemm {
     }
 
     /** Cuts the outputs into thread parts (blocks of rows or of columns) and runs them; B from a held panel. */
-    private void split(boolean cTransposed, float[] c, int cOff, int ldc,
+    private void split(boolean cTransposed, float[] c, int cOff, int ldc, float[] init, int initOff, int initLd,
                        float[] a, int aOff, int lda, boolean transA,
                        float[] b, int bOff, int ldb, boolean transB,
                        int m, int n, int k, VectorGemm.HeldPanel panel) {
@@ -176,7 +222,8 @@ public final class Gemm {
                 panel != null ? 0 : (double) n * k * packCostB(transB, tileCols), (double) m * n * k);
         int tiles = byRows ? rowTiles : colTiles;
         if (Math.min(threads, tiles) == 1) {
-            block(0, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, 0, m, 0, n, k, panel);
+            block(0, cTransposed, c, cOff, ldc, init, initOff, initLd, a, aOff, lda, transA, b, bOff, ldb, transB,
+                    0, m, 0, n, k, panel);
             return;
         }
         parallel.forParts(tiles, 1, (part, t0, t1) -> {
@@ -184,11 +231,11 @@ public final class Gemm {
                 return;
             }
             if (byRows) {
-                block(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
-                        t0 * tileRows, Math.min(m, t1 * tileRows), 0, n, k, panel);
+                block(part, cTransposed, c, cOff, ldc, init, initOff, initLd, a, aOff, lda, transA, b, bOff, ldb,
+                        transB, t0 * tileRows, Math.min(m, t1 * tileRows), 0, n, k, panel);
             } else {
-                block(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
-                        0, m, t0 * tileCols, Math.min(n, t1 * tileCols), k, panel);
+                block(part, cTransposed, c, cOff, ldc, init, initOff, initLd, a, aOff, lda, transA, b, bOff, ldb,
+                        transB, 0, m, t0 * tileCols, Math.min(n, t1 * tileCols), k, panel);
             }
         });
     }
@@ -257,14 +304,15 @@ public final class Gemm {
     }
 
     private void block(int part, boolean cTransposed,
-                       float[] c, int cOff, int ldc,
+                       float[] c, int cOff, int ldc, float[] init, int initOff, int initLd,
                        float[] a, int aOff, int lda, boolean transA,
                        float[] b, int bOff, int ldb, boolean transB,
                        int i0, int i1, int j0, int j1, int k, VectorGemm.HeldPanel panel) {
         if (vector != null) {
-            vector.multiply(part, cTransposed, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB,
-                    i0, i1, j0, j1, k, panel);
-        } else {
+            vector.multiply(part, cTransposed, c, cOff, ldc, init, initOff, initLd, a, aOff, lda, transA,
+                    b, bOff, ldb, transB, i0, i1, j0, j1, k, panel);
+        } else { // the oracle accumulates; without the Vector API C is never transposed
+            setToInit(c, cOff, ldc, init, initOff, initLd, i0, i1, j0, j1);
             GemmReference.multiply(c, cOff + i0 * ldc + j0, ldc,
                     a, transA ? aOff + i0 : aOff + i0 * lda, lda, transA,
                     b, transB ? bOff + j0 * ldb : bOff + j0, ldb, transB, i1 - i0, j1 - j0, k);

@@ -19,9 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Law 3, exactly as {@link GemmReference}: each output element is one FMA chain along k, ascending, that starts
  * from the value in C. The k dimension is cut into blocks (their bounds depend on k and the kernel width); at the
  * start of a block the accumulators are loaded from C and at its end stored back (β = 1), and storing and reloading
- * a float is exact, so the blocks change no bit. Vector lanes hold different columns j. Edge tiles are padded with
- * zeros in the packed panels and computed into a small tile buffer, of which only the real outputs are copied back:
- * padding never enters a real output's chain.
+ * a float is exact, so the blocks change no bit. The first block may load them from initial values addressed like
+ * C instead (a bias row, or zeros): the chain then starts from the value C would have been set to. Vector lanes
+ * hold different columns j. Edge tiles are padded with zeros in the packed panels and computed into a small tile
+ * buffer, of which only the real outputs are copied back: padding never enters a real output's chain.
  *
  * <p>Buffers are owned per thread part and reused across calls; an instance serves one caller at a time.
  */
@@ -121,7 +122,7 @@ final class VectorGemm {
      * {@code panel} ({@link #heldPanel}), op(B) is read from it already packed instead of being packed here.
      */
     void multiply(int part, boolean cTransposed,
-                  float[] c, int cOff, int ldc,
+                  float[] c, int cOff, int ldc, float[] init, int initOff, int initLd,
                   float[] a, int aOff, int lda, boolean transA,
                   float[] b, int bOff, int ldb, boolean transB,
                   int i0, int i1, int j0, int j1, int k, HeldPanel panel) {
@@ -138,6 +139,10 @@ final class VectorGemm {
             int nc = Math.min(panelCols, j1 - jc);
             for (int pc = 0; pc < k; pc += kb) {
                 int kc = Math.min(kb, k - pc);
+                // The first k-block starts each chain from I, the later ones from what the block before stored.
+                float[] from = pc == 0 ? init : c;
+                int fromOff = pc == 0 ? initOff : cOff;
+                int fromLd = pc == 0 ? initLd : ldc;
                 int bBase = PANEL_START + (panel != null ? pc * panel.paddedCols + jc * kc : 0);
                 if (panel == null) {
                     packB(pb, PANEL_START, b, bOff, ldb, transB, bRows, pc, kc, jc, nc);
@@ -158,12 +163,17 @@ final class VectorGemm {
                             int as = inPlace ? lda : INTERLEAVED;
                             if (cTransposed) {
                                 int co = cOff + (jc + jr) * ldc + ic + ir;
-                                viaTile(kc, ar, ao, as, pb, bo, c, co, 1, ldc, rows, cols, t);
-                            } else if (rows == MR && cols == NR) {
-                                kernel(kc, ar, ao, pb, bo, c, cOff + (ic + ir) * ldc + jc + jr, ldc);
+                                int fo = fromOff + (jc + jr) * fromLd + ic + ir;
+                                viaTile(kc, ar, ao, as, pb, bo, c, co, 1, ldc, from, fo, 1, fromLd, rows, cols, t);
                             } else {
-                                viaTile(kc, ar, ao, as, pb, bo, c, cOff + (ic + ir) * ldc + jc + jr, ldc, 1,
-                                        rows, cols, t);
+                                int co = cOff + (ic + ir) * ldc + jc + jr;
+                                int fo = fromOff + (ic + ir) * fromLd + jc + jr;
+                                if (rows == MR && cols == NR) {
+                                    kernel(kc, ar, ao, pb, bo, c, co, ldc, from, fo, fromLd);
+                                } else {
+                                    viaTile(kc, ar, ao, as, pb, bo, c, co, ldc, 1, from, fo, fromLd, 1, rows, cols,
+                                            t);
+                                }
                             }
                         }
                     }
@@ -358,17 +368,20 @@ final class VectorGemm {
 
     /**
      * A tile through the buffer t (ld NR): an edge tile, whose padding is computed and discarded, or a tile of a
-     * transposed C. Output (r, jj) of the tile is {@code c[co + r·rowStride + jj·colStride]}.
+     * transposed C. Output (r, jj) of the tile is {@code c[co + r·rowStride + jj·colStride]}; its chain starts
+     * from {@code from[fo + r·fromRowStride + jj·fromColStride]}, or 0 where {@code from} is null.
      */
     private static void viaTile(int kc, float[] a, int ao, int as, float[] pb, int bo, float[] c, int co,
-                                int rowStride, int colStride, int rows, int cols, float[] t) {
+                                int rowStride, int colStride, float[] from, int fo, int fromRowStride,
+                                int fromColStride, int rows, int cols, float[] t) {
         for (int r = 0; r < MR; r++) {
             for (int jj = 0; jj < NR; jj++) {
-                t[r * NR + jj] = r < rows && jj < cols ? c[co + r * rowStride + jj * colStride] : 0f;
+                t[r * NR + jj] = r < rows && jj < cols && from != null
+                        ? from[fo + r * fromRowStride + jj * fromColStride] : 0f;
             }
         }
         if (as == INTERLEAVED) {
-            kernel(kc, a, ao, pb, bo, t, 0, NR);
+            kernel(kc, a, ao, pb, bo, t, 0, NR, t, 0, NR);
         } else {
             kernelRows(kc, a, ao, as, pb, bo, t, 0, NR);
         }
@@ -379,28 +392,35 @@ final class VectorGemm {
         }
     }
 
+    /** The start of a chain of accumulators: the W values at {@code from[off]}, or zeros where from is null. */
+    private static FloatVector start(float[] from, int off) {
+        return from == null ? FloatVector.zero(S) : FloatVector.fromArray(S, from, off);
+    }
+
     /**
      * The MR×NR micro-kernel: {@code C[r][j] = fma(A[r][p], B[p][j], C[r][j])} for p = 0..kc-1 in order, with the
-     * accumulators loaded from C first and stored back at the end. A is a packed tile, {@code a[ao + p·MR + r]}.
+     * accumulators loaded first from {@code from[fo + r·ld + j]} (C itself, initial values addressed like C, or
+     * zeros where from is null) and stored into C at the end. A is a packed tile, {@code a[ao + p·MR + r]}.
      */
-    private static void kernel(int kc, float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc) {
-        int c1 = co + ldc;
-        int c2 = c1 + ldc;
-        int c3 = c2 + ldc;
-        int c4 = c3 + ldc;
-        int c5 = c4 + ldc;
-        int c6 = c5 + ldc;
-        int c7 = c6 + ldc;
-        FloatVector c00 = FloatVector.fromArray(S, c, co);
-        FloatVector c01 = FloatVector.fromArray(S, c, co + W);
-        FloatVector c10 = FloatVector.fromArray(S, c, c1);
-        FloatVector c11 = FloatVector.fromArray(S, c, c1 + W);
-        FloatVector c20 = FloatVector.fromArray(S, c, c2);
-        FloatVector c21 = FloatVector.fromArray(S, c, c2 + W);
-        FloatVector c30 = FloatVector.fromArray(S, c, c3);
-        FloatVector c31 = FloatVector.fromArray(S, c, c3 + W);
-        FloatVector c40 = FloatVector.fromArray(S, c, c4);
-        FloatVector c41 = FloatVector.fromArray(S, c, c4 + W);
+    private static void kernel(int kc, float[] a, int ao, float[] b, int bo, float[] c, int co, int ldc,
+                               float[] from, int fo, int ld) {
+        int f1 = fo + ld;
+        int f2 = f1 + ld;
+        int f3 = f2 + ld;
+        int f4 = f3 + ld;
+        int f5 = f4 + ld;
+        int f6 = f5 + ld;
+        int f7 = f6 + ld;
+        FloatVector c00 = start(from, fo);
+        FloatVector c01 = start(from, fo + W);
+        FloatVector c10 = start(from, f1);
+        FloatVector c11 = start(from, f1 + W);
+        FloatVector c20 = start(from, f2);
+        FloatVector c21 = start(from, f2 + W);
+        FloatVector c30 = start(from, f3);
+        FloatVector c31 = start(from, f3 + W);
+        FloatVector c40 = start(from, f4);
+        FloatVector c41 = start(from, f4 + W);
         FloatVector c50 = null;
         FloatVector c51 = null;
         FloatVector c60 = null;
@@ -408,12 +428,12 @@ final class VectorGemm {
         FloatVector c70 = null;
         FloatVector c71 = null;
         if (EIGHT_ROWS) {
-            c50 = FloatVector.fromArray(S, c, c5);
-            c51 = FloatVector.fromArray(S, c, c5 + W);
-            c60 = FloatVector.fromArray(S, c, c6);
-            c61 = FloatVector.fromArray(S, c, c6 + W);
-            c70 = FloatVector.fromArray(S, c, c7);
-            c71 = FloatVector.fromArray(S, c, c7 + W);
+            c50 = start(from, f5);
+            c51 = start(from, f5 + W);
+            c60 = start(from, f6);
+            c61 = start(from, f6 + W);
+            c70 = start(from, f7);
+            c71 = start(from, f7 + W);
         }
         for (int p = 0; p < kc; p++) {
             int ap = ao + p * MR;
@@ -447,6 +467,13 @@ final class VectorGemm {
                 c71 = x.fma(b1, c71);
             }
         }
+        int c1 = co + ldc;
+        int c2 = c1 + ldc;
+        int c3 = c2 + ldc;
+        int c4 = c3 + ldc;
+        int c5 = c4 + ldc;
+        int c6 = c5 + ldc;
+        int c7 = c6 + ldc;
         c00.intoArray(c, co);
         c01.intoArray(c, co + W);
         c10.intoArray(c, c1);

@@ -1,12 +1,14 @@
 package io.accrue.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
@@ -298,6 +300,54 @@ class GemmTest {
         gemm.holdWeights(true);
         checkHeld(gemm, new float[64 * 1000], new float[5 + 1000 * 80], 64, 80, 1000, false, "a small weight");
         assertEquals(0, gemm.heldWeightFloats(), "80,000 floats are packed as usual, not held");
+    }
+
+    /**
+     * {@code C = I + op(A)·op(B)} gives the bits of setting C to I and accumulating, for I a bias row, a matrix or
+     * zeros, on the packed, swapped (few rows), held, multi-block and scalar paths, and for k = 0; C's old values
+     * (NaN here) are never read.
+     */
+    @Test
+    void initialValuesGiveTheBitsOfSettingCFirst() {
+        int[][] shapes = {{37, 45, 19}, {8, 301, 203}, {300, 70, 600}, {256, 384, 1536}, {5, 9, 0}};
+        for (int[] s : shapes) {
+            int m = s[0];
+            int n = s[1];
+            int k = s[2];
+            for (boolean transB : new boolean[] {false, true}) {
+                for (Gemm gemm : List.of(new Gemm(one), new Gemm(three), new Gemm(two, false))) {
+                    SplittableRandom random = new SplittableRandom(m * 7L + k);
+                    float[] a = random(random, m * k);
+                    float[] w = random(random, 5 + k * n);
+                    float[] init = random(random, 3 + m * (n + 2));
+                    for (int initLd : new int[] {0, n + 2, -1}) { // a bias row, a matrix, zeros
+                        float[] from = initLd < 0 ? null : init;
+                        float[] expected = new float[m * n];
+                        for (int i = 0; i < m; i++) {
+                            for (int j = 0; j < n; j++) {
+                                expected[i * n + j] = from == null ? 0f : init[3 + i * initLd + j];
+                            }
+                        }
+                        GemmReference.multiply(expected, 0, n, a, 0, k, false, w, 5, transB ? k : n, transB, m, n, k);
+                        for (boolean hold : new boolean[] {false, true}) {
+                            float[] c = new float[m * n];
+                            Arrays.fill(c, Float.NaN);
+                            gemm.holdWeights(hold);
+                            gemm.multiplyByWeight(c, 0, n, from, 3, Math.max(initLd, 0), a, 0, k, false, w, 5,
+                                    transB ? k : n, transB, m, n, k);
+                            gemm.holdWeights(false);
+                            assertBits(expected, c, m + "x" + n + "x" + k + " transB=" + transB + " initLd=" + initLd
+                                    + " hold=" + hold + " threads=" + gemm.parallel().threads() + " vector="
+                                    + gemm.vectorized());
+                        }
+                    }
+                }
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Gemm(one).multiplyByWeight(new float[20], 0, 5, new float[20], 0, 3, new float[8], 0, 2,
+                        false, new float[10], 0, 5, false, 4, 5, 2));
+        assertEquals("initial values' leading dimension 3 is below n=5 (0 repeats one row)", e.getMessage());
     }
 
     private static void checkHeld(Gemm gemm, float[] a, float[] buffer, int m, int n, int k, boolean transB,
