@@ -95,8 +95,7 @@ public final class Gemm {
         product(c, cOff, ldc, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
     }
 
-    /** {@code C = I + op(A)·op(B)}, I as {@link #multiplyByWeight(float[], int, int, float[], int, int, float[], int,
-     * int, boolean, float[], int, int, boolean, int, int, int) multiplyByWeight} takes it; sizes checked. */
+    /** {@code C = I + op(A)·op(B)} with I as the initialising {@code multiplyByWeight} takes it; sizes checked. */
     private void product(float[] c, int cOff, int ldc, float[] init, int initOff, int initLd,
                          float[] a, int aOff, int lda, boolean transA,
                          float[] b, int bOff, int ldb, boolean transB,
@@ -144,8 +143,7 @@ public final class Gemm {
     }
 
     /**
-     * {@code C = I + op(A)·op(B)}, B a weight as in {@link #multiplyByWeight(float[], int, int, float[], int, int,
-     * boolean, float[], int, int, boolean, int, int, int) multiplyByWeight}, where
+     * {@code C = I + op(A)·op(B)}, B a weight as in the accumulating {@code multiplyByWeight} above, where
      * {@code I[i][j] = init[initOff + i·initLd + j]}: a matrix, one row repeated ({@code initLd = 0}: a bias), or
      * zeros ({@code init = null}); C's values before the call are not read. The same bits as setting C to I and
      * then accumulating — each output's chain starts from I's value instead of loading it from C — without that
@@ -187,9 +185,9 @@ public final class Gemm {
 
     /**
      * Floats a held k×n op(B) takes when m rows of a row-major A are multiplied by it through
-     * {@link #multiplyByWeight}: the weight padded to whole column tiles (and to a cache line); 0 where it is not held — more than
-     * {@link #HOLD_MAX_ROWS} rows, fewer than {@link #HOLD_MIN_FLOATS} floats, a product computed in the swapped form
-     * (which reads W in place), or no Vector API.
+     * {@link #multiplyByWeight}: the weight padded to whole column tiles and a cache line; 0 where it is not held —
+     * more than {@link #HOLD_MAX_ROWS} rows, fewer than {@link #HOLD_MIN_FLOATS} floats, a product computed in the
+     * swapped form (which reads W in place), or no Vector API.
      */
     public static long heldWeightFloats(int m, int k, int n, boolean transB) {
         if (!VECTOR_AVAILABLE || m == 0 || m > HOLD_MAX_ROWS || (long) k * n < HOLD_MIN_FLOATS

@@ -23,16 +23,6 @@ public final class Kernels {
         parallel.forRange(n, FILL_GRAIN, (from, to) -> Arrays.fill(data, offset + from, offset + to, 0f));
     }
 
-    /** Copies {@code row[rowOffset, rowOffset + width)} into each of the {@code rows} rows at {@code data[offset]}. */
-    public static void fillRows(Parallel parallel, float[] data, int offset, int rows, float[] row, int rowOffset,
-                                int width) {
-        parallel.forRange(rows, Math.max(1, FILL_GRAIN / Math.max(1, width)), (from, to) -> {
-            for (int r = from; r < to; r++) {
-                System.arraycopy(row, rowOffset, data, offset + r * width, width);
-            }
-        });
-    }
-
     /** {@code out[j] += Σ_r in[r][j]} for r ascending; in is (rows, cols), out is (cols). */
     public static void addRowSums(Parallel parallel, Tensor out, Tensor in) {
         int cols = in.cols();

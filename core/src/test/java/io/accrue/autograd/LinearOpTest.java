@@ -21,6 +21,20 @@ class LinearOpTest {
         GradCheck.check(t -> LinearOp.forward(t, x, w, b), List.of(x, w, b), 1e-2, 2e-3);
     }
 
+    /**
+     * X feeding two linear layers: the first backward writes a fresh dX, the second adds to it; and a layer without
+     * bias, whose outputs start from 0.
+     */
+    @Test
+    void inputGradientOfTwoConsumersAndNoBiasMatchFiniteDifferences() {
+        Tensor x = GradCheck.random(4, 1f, 5, 7);
+        Tensor w1 = GradCheck.random(5, 0.5f, 3, 7);
+        Tensor b1 = GradCheck.random(6, 0.5f, 3);
+        Tensor w2 = GradCheck.random(7, 0.5f, 3, 7);
+        GradCheck.check(t -> AddOp.forward(t, LinearOp.forward(t, x, w1, b1), LinearOp.forward(t, x, w2, null)),
+                List.of(x, w1, b1, w2), 1e-2, 2e-3);
+    }
+
     @Test
     void forwardIsXTimesWTransposedPlusBias() {
         try (Compute c = new Compute(1)) {
