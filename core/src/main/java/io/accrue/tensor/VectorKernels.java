@@ -143,8 +143,8 @@ final class VectorKernels {
      */
     private static void block8Wide(float[] c, int co, int ldc, boolean accumulateA, boolean accumulateB, float[] a,
                                    int ao, int aRow, int aCol, float[] b, int bo, int ldb, int p0, int p1) {
-        FloatVector c00 = start(accumulateA, c, co + 0 * ldc);
-        FloatVector c01 = start(accumulateA, c, co + 0 * ldc + WW);
+        FloatVector c00 = start(accumulateA, c, co);
+        FloatVector c01 = start(accumulateA, c, co + WW);
         FloatVector c10 = start(accumulateA, c, co + 1 * ldc);
         FloatVector c11 = start(accumulateA, c, co + 1 * ldc + WW);
         FloatVector c20 = start(accumulateA, c, co + 2 * ldc);
@@ -197,8 +197,8 @@ final class VectorKernels {
             c70 = x.fma(b0, c70);
             c71 = x.fma(b1, c71);
         }
-        c00.intoArray(c, co + 0 * ldc);
-        c01.intoArray(c, co + 0 * ldc + WW);
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + WW);
         c10.intoArray(c, co + 1 * ldc);
         c11.intoArray(c, co + 1 * ldc + WW);
         c20.intoArray(c, co + 2 * ldc);
@@ -223,33 +223,14 @@ final class VectorKernels {
     /** 4 rows × two {@link #WIDE} vectors: 8 accumulators, which AVX2's 16 registers and AVX-512's 32 hold. */
     private static void block4Wide(float[] c, int co, int ldc, boolean accumulate, float[] a, int ao, int aRow,
                                    int aCol, float[] b, int bo, int ldb, int p0, int p1) {
-        FloatVector c00;
-        FloatVector c01;
-        FloatVector c10;
-        FloatVector c11;
-        FloatVector c20;
-        FloatVector c21;
-        FloatVector c30;
-        FloatVector c31;
-        if (accumulate) {
-            c00 = FloatVector.fromArray(WIDE, c, co);
-            c01 = FloatVector.fromArray(WIDE, c, co + WW);
-            c10 = FloatVector.fromArray(WIDE, c, co + ldc);
-            c11 = FloatVector.fromArray(WIDE, c, co + ldc + WW);
-            c20 = FloatVector.fromArray(WIDE, c, co + 2 * ldc);
-            c21 = FloatVector.fromArray(WIDE, c, co + 2 * ldc + WW);
-            c30 = FloatVector.fromArray(WIDE, c, co + 3 * ldc);
-            c31 = FloatVector.fromArray(WIDE, c, co + 3 * ldc + WW);
-        } else {
-            c00 = FloatVector.zero(WIDE);
-            c01 = c00;
-            c10 = c00;
-            c11 = c00;
-            c20 = c00;
-            c21 = c00;
-            c30 = c00;
-            c31 = c00;
-        }
+        FloatVector c00 = start(accumulate, c, co);
+        FloatVector c01 = start(accumulate, c, co + WW);
+        FloatVector c10 = start(accumulate, c, co + ldc);
+        FloatVector c11 = start(accumulate, c, co + ldc + WW);
+        FloatVector c20 = start(accumulate, c, co + 2 * ldc);
+        FloatVector c21 = start(accumulate, c, co + 2 * ldc + WW);
+        FloatVector c30 = start(accumulate, c, co + 3 * ldc);
+        FloatVector c31 = start(accumulate, c, co + 3 * ldc + WW);
         int a0 = ao;
         int a1 = ao + aRow;
         int a2 = ao + 2 * aRow;
