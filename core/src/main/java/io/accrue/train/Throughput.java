@@ -54,8 +54,8 @@ public final class Throughput {
         /** One JSON line: impl, config, params, B, K, T, threads, the timings and memory, step_times. */
         public String toJson() {
             return String.format(Locale.ROOT, "{\"impl\": \"accrue\", \"config\": %s, \"params\": %d, \"B\": %d, "
-                            + "\"K\": %d, \"T\": %d, \"threads\": %d, \"sec_per_optimizer_step\": %.4f, "
-                            + "\"best_step_sec\": %.4f, \"tokens_per_sec\": %.1f, \"mfu\": %.4f, \"gflops\": %.1f, "
+                            + "\"K\": %d, \"T\": %d, \"threads\": %d, \"sec_per_optimizer_step\": %.6f, "
+                            + "\"best_step_sec\": %.6f, \"tokens_per_sec\": %.1f, \"mfu\": %.4f, \"gflops\": %.1f, "
                             + "\"peak_rss_mb\": %s, \"arena_high_water_mb\": %.1f, \"predicted_arena_mb\": %.1f, "
                             + "\"predicted_peak_mb\": %.0f, \"checkpointing\": %b, \"step_times\": %s}",
                     Json.quote(config), params, b, k, t, threads, secPerOptimizerStep, bestStepSec, tokensPerSec, mfu,
