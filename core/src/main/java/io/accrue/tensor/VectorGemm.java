@@ -284,8 +284,7 @@ final class VectorGemm {
                 int src = bOff + pc * ldb + jc + jr;
                 if (cols == NR) {
                     for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
-                        FloatVector.fromArray(S, b, src).intoArray(pb, dst);
-                        FloatVector.fromArray(S, b, src + W).intoArray(pb, dst + W);
+                        System.arraycopy(b, src, pb, dst, NR);
                     }
                 } else {
                     for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
@@ -327,11 +326,11 @@ final class VectorGemm {
         for (int ir = 0; ir < mc; ir += MR) {
             int rows = Math.min(MR, mc - ir);
             int dst = ir * kc;
-            if (transA && rows == MR && EIGHT_ROWS) {
-                // A column of the tile is 8 consecutive floats of a row of the transposed A: one 256-bit copy.
+            if (transA && rows == MR) {
+                // A column of the tile is MR consecutive floats of a row of the transposed A: one short copy.
                 int src = aOff + pc * lda + ic + ir;
                 for (int p = 0; p < kc; p++, src += lda, dst += MR) {
-                    FloatVector.fromArray(FloatVector.SPECIES_256, a, src).intoArray(pa, dst);
+                    System.arraycopy(a, src, pa, dst, MR);
                 }
             } else if (transA) {
                 int src = aOff + pc * lda + ic + ir;

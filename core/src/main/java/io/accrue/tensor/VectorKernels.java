@@ -332,11 +332,13 @@ final class VectorKernels {
             max = Math.max(max, v);
         }
         FloatVector vm = FloatVector.broadcast(S, max);
+        for (j = 0; j < bound; j += W) {
+            FloatVector.fromArray(S, s, off + j).sub(vm).intoArray(s, off + j);
+        }
+        expVectors(s, off, bound);
         FloatVector part = FloatVector.zero(S);
         for (j = 0; j < bound; j += W) {
-            FloatVector e = exp(FloatVector.fromArray(S, s, off + j).sub(vm));
-            e.intoArray(s, off + j);
-            part = part.add(e);
+            part = part.add(FloatVector.fromArray(S, s, off + j));
         }
         float sum = combine(part);
         for (; j < len; j++) {
@@ -346,7 +348,8 @@ final class VectorKernels {
         }
         float inv = 1f / sum;
         for (j = 0; j < bound; j += W) {
-            flushNegligible(FloatVector.fromArray(S, s, off + j).mul(inv)).intoArray(s, off + j);
+            FloatVector p = FloatVector.fromArray(S, s, off + j).mul(inv);
+            p.blend(0f, p.lt(Elementwise.NEGLIGIBLE)).intoArray(s, off + j);
         }
         for (; j < len; j++) {
             s[off + j] = Elementwise.flushNegligible(s[off + j] * inv);
@@ -379,33 +382,49 @@ final class VectorKernels {
         }
     }
 
-    private static FloatVector bc(float v) {
-        return FloatVector.broadcast(S, v);
+    /**
+     * {@code a[off + j] = exp(a[off + j])} for j in [0, n), n a multiple of the vector length: lanewise
+     * {@link Elementwise#exp}, the same operations in the same order. The kernels that need exp write its argument
+     * to an array and call this, rather than pass vectors to a helper: a vector that crosses a call C2 did not
+     * inline is boxed on the heap, and whether C2 inlines a 200-byte helper into a large kernel varies from run to
+     * run (its node-count and call-frequency cut-offs). Runs that boxed allocated ~0.6 GB/s and trained `small` at
+     * micro-batch 1 about 10% slower.
+     */
+    static void expVectors(float[] a, int off, int n) {
+        FloatVector log2e = FloatVector.broadcast(S, LOG2E);
+        FloatVector round = FloatVector.broadcast(S, ROUND);
+        FloatVector ln2Hi = FloatVector.broadcast(S, -LN2_HI);
+        FloatVector ln2Lo = FloatVector.broadcast(S, -LN2_LO);
+        FloatVector p0 = FloatVector.broadcast(S, P0);
+        FloatVector p1 = FloatVector.broadcast(S, P1);
+        FloatVector p2 = FloatVector.broadcast(S, P2);
+        FloatVector p3 = FloatVector.broadcast(S, P3);
+        FloatVector p4 = FloatVector.broadcast(S, P4);
+        FloatVector p5 = FloatVector.broadcast(S, P5);
+        for (int j = off; j < off + n; j += W) {
+            FloatVector x = FloatVector.fromArray(S, a, j);
+            VectorMask<Float> under = x.lt(EXP_LO);
+            FloatVector c = x.max(EXP_LO).min(EXP_HI);
+            FloatVector t = c.fma(log2e, round);
+            FloatVector m = t.sub(ROUND);
+            FloatVector r = m.fma(ln2Hi, c);
+            r = m.fma(ln2Lo, r);
+            FloatVector q = p0.fma(r, p1);
+            q = q.fma(r, p2);
+            q = q.fma(r, p3);
+            q = q.fma(r, p4);
+            q = q.fma(r, p5);
+            FloatVector e = q.fma(r.mul(r), r).add(1f);
+            FloatVector scale = ((IntVector) t.reinterpretAsInts()).sub(ROUND_BITS - 127)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            e.mul(scale).blend(0f, under).intoArray(a, j);
+        }
     }
 
-    /** Lanewise {@link Elementwise#exp}, the same operations in the same order. */
-    static FloatVector exp(FloatVector x) {
-        VectorMask<Float> under = x.lt(EXP_LO);
-        FloatVector c = x.max(EXP_LO).min(EXP_HI);
-        FloatVector t = c.fma(bc(LOG2E), bc(ROUND));
-        FloatVector n = t.sub(ROUND);
-        FloatVector r = n.fma(bc(-LN2_HI), c);
-        r = n.fma(bc(-LN2_LO), r);
-        FloatVector q = bc(P0).fma(r, bc(P1));
-        q = q.fma(r, bc(P2));
-        q = q.fma(r, bc(P3));
-        q = q.fma(r, bc(P4));
-        q = q.fma(r, bc(P5));
-        FloatVector e = q.fma(r.mul(r), r).add(1f);
-        FloatVector scale = ((IntVector) t.reinterpretAsInts()).sub(ROUND_BITS - 127)
-                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return e.mul(scale).blend(0f, under);
-    }
-
-    /** Lanewise {@link Elementwise#flushNegligible}. */
-    static FloatVector flushNegligible(FloatVector p) {
-        return p.blend(0f, p.lt(Elementwise.NEGLIGIBLE));
-    }
+    /** Elements per pass of the kernels that go through {@link #expVectors}: a few KB, so the passes stay in L1. */
+    private static final int CHUNK = 512;
+    /** Scratch of {@link #CHUNK} floats per thread, for exp's arguments where the output can't hold them. */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[CHUNK]);
 
     static void adamW(float[] w, float[] m, float[] v, float[] g, int from, int to, float decay, float beta1,
                       float c1, float beta2, float c2, float bc2Sqrt, float eps, float stepSize) {
@@ -425,51 +444,65 @@ final class VectorKernels {
 
     static void gelu(float[] y, int yOff, float[] x, int xOff, int n) {
         int bound = S.loopBound(n);
-        int i = 0;
-        for (; i < bound; i += W) {
-            FloatVector xv = FloatVector.fromArray(S, x, xOff + i);
-            FloatVector v = xv.mul(xv).mul(GELU_C).fma(xv, xv);
-            FloatVector e = exp(v.mul(GELU_M2K));
-            xv.div(e.add(1f)).intoArray(y, yOff + i);
+        for (int c0 = 0; c0 < bound; c0 += CHUNK) {
+            int c1 = Math.min(bound, c0 + CHUNK);
+            for (int i = c0; i < c1; i += W) { // exp's argument, through y
+                FloatVector xv = FloatVector.fromArray(S, x, xOff + i);
+                xv.mul(xv).mul(GELU_C).fma(xv, xv).mul(GELU_M2K).intoArray(y, yOff + i);
+            }
+            expVectors(y, yOff + c0, c1 - c0);
+            for (int i = c0; i < c1; i += W) {
+                FloatVector.fromArray(S, x, xOff + i).div(FloatVector.fromArray(S, y, yOff + i).add(1f))
+                        .intoArray(y, yOff + i);
+            }
         }
-        for (; i < n; i++) {
+        for (int i = bound; i < n; i++) {
             y[yOff + i] = Elementwise.gelu(x[xOff + i]);
         }
     }
 
     static void geluBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n) {
         int bound = S.loopBound(n);
-        int i = 0;
-        for (; i < bound; i += W) {
-            FloatVector xv = FloatVector.fromArray(S, x, xOff + i);
-            FloatVector x2 = xv.mul(xv);
-            FloatVector v = x2.mul(GELU_C).fma(xv, xv);
-            FloatVector e = exp(v.mul(GELU_M2K));
-            VectorMask<Float> negligible = e.compare(VectorOperators.GT, 1f / Elementwise.NEGLIGIBLE);
-            e = e.min(1f / Elementwise.NEGLIGIBLE);
-            FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
-            FloatVector es = e.mul(s);
-            FloatVector q = xv.mul(GELU_2K).mul(x2.fma(bc(GELU_3C), bc(1f))).mul(es);
-            FloatVector local = s.fma(q, s).blend(0f, negligible);
-            FloatVector.fromArray(S, dy, dyOff + i).fma(local, FloatVector.fromArray(S, dx, dxOff + i))
-                    .intoArray(dx, dxOff + i);
+        float[] t = SCRATCH.get();
+        FloatVector gelu3c = FloatVector.broadcast(S, GELU_3C);
+        for (int c0 = 0; c0 < bound; c0 += CHUNK) {
+            int c1 = Math.min(bound, c0 + CHUNK);
+            for (int i = c0; i < c1; i += W) {
+                FloatVector xv = FloatVector.fromArray(S, x, xOff + i);
+                xv.mul(xv).mul(GELU_C).fma(xv, xv).mul(GELU_M2K).intoArray(t, i - c0);
+            }
+            expVectors(t, 0, c1 - c0);
+            for (int i = c0; i < c1; i += W) {
+                FloatVector xv = FloatVector.fromArray(S, x, xOff + i);
+                FloatVector x2 = xv.mul(xv);
+                FloatVector e = FloatVector.fromArray(S, t, i - c0);
+                VectorMask<Float> negligible = e.compare(VectorOperators.GT, 1f / Elementwise.NEGLIGIBLE);
+                e = e.min(1f / Elementwise.NEGLIGIBLE);
+                FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
+                FloatVector es = e.mul(s);
+                FloatVector q = xv.mul(GELU_2K).mul(x2.fma(gelu3c, FloatVector.broadcast(S, 1f))).mul(es);
+                FloatVector local = s.fma(q, s).blend(0f, negligible);
+                FloatVector.fromArray(S, dy, dyOff + i).fma(local, FloatVector.fromArray(S, dx, dxOff + i))
+                        .intoArray(dx, dxOff + i);
+            }
         }
-        for (; i < n; i++) {
+        for (int i = bound; i < n; i++) {
             dx[dxOff + i] = Math.fma(dy[dyOff + i], Elementwise.geluGrad(x[xOff + i]), dx[dxOff + i]);
         }
     }
+
     static double expSum(float[] x, int xOff, int n, float shift) {
         int bound = S.loopBound(n);
-        FloatVector vs = FloatVector.broadcast(S, shift);
+        float[] t = SCRATCH.get();
         double sum = 0;
-        int j = 0;
-        for (; j < bound; j += W) {
-            FloatVector e = exp(FloatVector.fromArray(S, x, xOff + j).sub(vs));
-            for (int l = 0; l < W; l++) {
-                sum += e.lane(l);
+        for (int c0 = 0; c0 < bound; c0 += CHUNK) {
+            int len = Math.min(bound, c0 + CHUNK) - c0;
+            shifted(t, x, xOff + c0, len, shift);
+            for (int j = 0; j < len; j++) {
+                sum += t[j];
             }
         }
-        for (; j < n; j++) {
+        for (int j = bound; j < n; j++) {
             sum += Elementwise.exp(x[xOff + j] - shift);
         }
         return sum;
@@ -477,16 +510,28 @@ final class VectorKernels {
 
     static void softmaxAdd(float[] g, int gOff, float[] x, int xOff, int n, float shift, float sum) {
         int bound = S.loopBound(n);
-        FloatVector vs = FloatVector.broadcast(S, shift);
+        float[] t = SCRATCH.get();
         FloatVector vsum = FloatVector.broadcast(S, sum);
-        int j = 0;
-        for (; j < bound; j += W) {
-            FloatVector p = flushNegligible(exp(FloatVector.fromArray(S, x, xOff + j).sub(vs)).div(vsum));
-            FloatVector.fromArray(S, g, gOff + j).add(p).intoArray(g, gOff + j);
+        for (int c0 = 0; c0 < bound; c0 += CHUNK) {
+            int len = Math.min(bound, c0 + CHUNK) - c0;
+            shifted(t, x, xOff + c0, len, shift);
+            for (int j = 0; j < len; j += W) {
+                FloatVector p = FloatVector.fromArray(S, t, j).div(vsum);
+                FloatVector.fromArray(S, g, gOff + c0 + j).add(p.blend(0f, p.lt(Elementwise.NEGLIGIBLE)))
+                        .intoArray(g, gOff + c0 + j);
+            }
         }
-        for (; j < n; j++) {
+        for (int j = bound; j < n; j++) {
             g[gOff + j] += Elementwise.flushNegligible(Elementwise.exp(x[xOff + j] - shift) / sum);
         }
+    }
+
+    /** {@code t[j] = exp(x[xOff + j] − shift)} for j in [0, len), len a multiple of the vector length. */
+    private static void shifted(float[] t, float[] x, int xOff, int len, float shift) {
+        for (int j = 0; j < len; j += W) {
+            FloatVector.fromArray(S, x, xOff + j).sub(shift).intoArray(t, j);
+        }
+        expVectors(t, 0, len);
     }
 
     static float max(float[] x, int xOff, int n) {
