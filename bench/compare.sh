@@ -85,8 +85,8 @@ sep = "|---|---|---|---|---|---|"
 if baseline:
     head += " Accrue baseline | Accrue/baseline |"
     sep += "---|---|"
-head += " Accrue peak RSS MB | PyTorch peak RSS MB | Accrue MFU | PyTorch MFU | runs A/P |"
-sep += "---|---|---|---|---|"
+head += " Accrue peak RSS MB | PyTorch peak RSS MB | Accrue MFU | PyTorch MFU | Accrue heap MB/step | runs A/P |"
+sep += "---|---|---|---|---|---|"
 print(head)
 print(sep)
 for spec in configs.split():
@@ -101,6 +101,7 @@ for spec in configs.split():
     row += (f" {f(med(spec, 'accrue', 'peak_rss_mb'), '.0f')} | {f(med(spec, 'pytorch', 'peak_rss_mb'), '.0f')} |"
             f" {f(ma * 100 if ma is not None else None, '.1f')}{'%' if ma is not None else ''} |"
             f" {f(mp * 100 if mp is not None else None, '.1f')}{'%' if mp is not None else ''} |"
+            f" {f(med(spec, 'accrue', 'allocated_mb_per_step'), '.1f')} |"
             f" {n(spec, 'accrue')}/{n(spec, 'pytorch')} |")
     print(row)
 print()

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CliBenchTest {
     private static final List<String> FIELDS = List.of("impl", "config", "params", "B", "K", "T", "threads",
             "sec_per_optimizer_step", "best_step_sec", "tokens_per_sec", "mfu", "gflops", "peak_rss_mb",
-            "arena_high_water_mb");
+            "arena_high_water_mb", "allocated_mb_per_step");
 
     @Test
     void printsOneJsonLineWithTheReferenceFields() {

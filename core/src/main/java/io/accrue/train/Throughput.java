@@ -7,6 +7,7 @@ import io.accrue.models.TokenBatch;
 import io.accrue.tensor.KeyedRandom;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,24 +44,28 @@ public final class Throughput {
      * @param gflops              achieved model GFLOP/s
      * @param peakRssMb           the process's peak resident set (VmHWM) in MiB, NaN where unknown
      * @param arenaHighWaterMb    the activation arena's high-water mark in MiB
+     * @param allocatedMbPerStep  heap the JVM's threads allocated per timed step (median), in MiB: 0 when the
+     *                            kernels' vectors stay in registers, the step loop allocating nothing
      * @param stepTimes           the timed steps' seconds, sorted
      * @param plan                the memory planner's prediction for this run
      * @param checkpointing       whether activation checkpointing was on
      */
     public record Result(String config, long params, int b, int k, int t, int threads, double secPerOptimizerStep,
                          double bestStepSec, double tokensPerSec, double mfu, double gflops, double peakRssMb,
-                         double arenaHighWaterMb, double[] stepTimes, MemoryPlan plan, boolean checkpointing) {
+                         double arenaHighWaterMb, double allocatedMbPerStep, double[] stepTimes, MemoryPlan plan,
+                         boolean checkpointing) {
 
         /** One JSON line: impl, config, params, B, K, T, threads, the timings and memory, step_times. */
         public String toJson() {
             return String.format(Locale.ROOT, "{\"impl\": \"accrue\", \"config\": %s, \"params\": %d, \"B\": %d, "
                             + "\"K\": %d, \"T\": %d, \"threads\": %d, \"sec_per_optimizer_step\": %.6f, "
                             + "\"best_step_sec\": %.6f, \"tokens_per_sec\": %.1f, \"mfu\": %.4f, \"gflops\": %.1f, "
-                            + "\"peak_rss_mb\": %s, \"arena_high_water_mb\": %.1f, \"predicted_arena_mb\": %.1f, "
+                            + "\"peak_rss_mb\": %s, \"arena_high_water_mb\": %.1f, \"allocated_mb_per_step\": %.1f, "
+                            + "\"predicted_arena_mb\": %.1f, "
                             + "\"predicted_peak_mb\": %.0f, \"checkpointing\": %b, \"step_times\": %s}",
                     Json.quote(config), params, b, k, t, threads, secPerOptimizerStep, bestStepSec, tokensPerSec, mfu,
                     gflops, Double.isFinite(peakRssMb) ? String.format(Locale.ROOT, "%.0f", peakRssMb) : "null",
-                    arenaHighWaterMb, plan.activationBytes() / 1048576.0, plan.totalBytes() / 1048576.0,
+                    arenaHighWaterMb, allocatedMbPerStep, plan.activationBytes() / 1048576.0, plan.totalBytes() / 1048576.0,
                     checkpointing, Arrays.toString(stepTimes));
         }
     }
@@ -94,27 +99,40 @@ public final class Throughput {
         TrainConfig tc = TrainConfig.builder().microBatch(b).accumulationSteps(k).maxSteps(total).threads(threads)
                 .lr(6e-4).betas(0.9, 0.95).weightDecay(0.1).shuffle(false).build();
         List<Double> times = new ArrayList<>();
+        List<Long> allocated = new ArrayList<>();
         long[] arena = new long[1];
         try (Trainer<TokenBatch> trainer = new Trainer<>(tc, model, data, plan.activationBytes() / Float.BYTES)) {
             trainer.addListener(m -> {
                 times.add(m.seconds());
+                allocated.add(allocatedBytes());
                 arena[0] = m.arenaFloats();
             });
             if (progress != null) {
                 trainer.addListener(progress);
             }
+            allocated.add(allocatedBytes()); // the first step's start
             trainer.fit();
         }
         double[] timed = times.subList(warmup, total).stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double median = timed[timed.length / 2];
+        double[] stepAllocations = new double[steps];
+        for (int i = 0; i < steps; i++) {
+            stepAllocations[i] = (allocated.get(warmup + i + 1) - allocated.get(warmup + i)) / 1048576.0;
+        }
+        Arrays.sort(stepAllocations);
         long params = model.parameters().size();
         long nonPosition = params - (long) cfg.context() * cfg.width();
         double flopsPerToken = 6.0 * nonPosition + 12.0 * cfg.layers() * cfg.width() * t;
         double tokensPerSec = (double) b * k * t / median;
         double mfu = tokensPerSec * flopsPerToken / (threads * PEAK_GFLOPS_PER_THREAD * 1e9);
         return new Result(name, params, b, k, t, threads, median, timed[0], tokensPerSec, mfu,
-                tokensPerSec * flopsPerToken / 1e9, peakRssMb(), arena[0] * (double) Float.BYTES / 1048576.0, timed, plan,
-                checkpointing);
+                tokensPerSec * flopsPerToken / 1e9, peakRssMb(), arena[0] * (double) Float.BYTES / 1048576.0,
+                stepAllocations[steps / 2], timed, plan, checkpointing);
+    }
+
+    /** Bytes the JVM's live threads have allocated on the heap so far. */
+    private static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
     }
 
     /** VmHWM of this process from {@code /proc/self/status}, in MiB; NaN where there is none. */
