@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
 /**
  * {@code accrue bench}: GPT training throughput as ONE JSON line with the PyTorch reference's fields (impl, config,
  * params, B, K, T, threads, sec_per_optimizer_step, best_step_sec, tokens_per_sec, mfu, gflops, peak_rss_mb,
- * arena_high_water_mb, step_times); the measurement is {@link Throughput#measure}.
+ * arena_high_water_mb, allocated_mb_per_step, step_times); the measurement is {@link Throughput#measure}.
  */
 @Command(name = "bench", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
         description = {"Measure GPT training throughput on random tokens; print one JSON line with the same fields "
