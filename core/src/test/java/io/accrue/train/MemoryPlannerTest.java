@@ -27,14 +27,14 @@ class MemoryPlannerTest {
         assertEquals(182 + 42 + 118, MemoryPlanner.gptArenaFloats(cfg, 1, 2, 1, false));
         MemoryPlan p = MemoryPlanner.plan(cfg, 1, 4, 2, OptimizerKind.ADAMW, 0, 1, false);
         assertEquals(4 * 272, p.weightsBytes(), "matrices this small are not held");
-        // small at B = 1, K = 32 (256 rows): each layer holds c_attn 1152×384, c_fc 1536×384 and mlp c_proj
-        // 384×1536 twice, as W for dX = dY·W and as Wᵀ for the forward's X·Wᵀ (column counts are multiples of 32,
-        // so no padding) and 12 floats before each of the 36 panels, which start on a cache line (the tests' JVM
-        // aligns objects to 64 bytes and has 16-byte array headers: CacheLinesTest); attn c_proj (147,456 floats)
-        // and the head (65×384) are too small
+        // small at B = 1, K = 32 (256 rows): each layer holds c_attn 1152×384, attn c_proj 384×384, c_fc 1536×384
+        // and mlp c_proj 384×1536 twice, as W for dX = dY·W and as Wᵀ for the forward's X·Wᵀ (column counts are
+        // multiples of 32, so no padding); the tied head (65×384) once, as W for dX (its forward X·Wᵀ, 65 columns,
+        // runs swapped and reads W in place); and 12 floats before each of the 49 panels, which start on a cache
+        // line (the tests' JVM aligns objects to 64 bytes and has 16-byte array headers: CacheLinesTest)
         GptConfig small = GptConfig.named("small");
         long params = small.parameterCount();
-        long held = 2 * 6L * (1152 * 384 + 1536 * 384 + 384 * 1536) + 36 * 12;
+        long held = 2 * 6L * (1152 * 384 + 384 * 384 + 1536 * 384 + 384 * 1536) + 65 * 384 + 49 * 12;
         assertEquals(4 * (params + held),
                 MemoryPlanner.plan(small, 1, 32, 256, OptimizerKind.ADAMW, 0, 2, false).weightsBytes());
         assertEquals(4 * params, MemoryPlanner.plan(small, 1, 1, 256, OptimizerKind.ADAMW, 0, 2, false).weightsBytes(),
