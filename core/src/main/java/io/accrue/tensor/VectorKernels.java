@@ -387,8 +387,8 @@ final class VectorKernels {
      * {@link Elementwise#exp}, the same operations in the same order. The kernels that need exp write its argument
      * to an array and call this, rather than pass vectors to a helper: a vector that crosses a call C2 did not
      * inline is boxed on the heap, and whether C2 inlines a 200-byte helper into a large kernel varies from run to
-     * run (its node-count and call-frequency cut-offs). Runs that boxed allocated ~0.6 GB/s and trained `small` at
-     * micro-batch 1 about 10% slower.
+     * run (its node-count and call-frequency cut-offs). Runs that boxed collected garbage 16–48 times a second and
+     * trained `small` at micro-batch 1 6–12% slower.
      */
     static void expVectors(float[] a, int off, int n) {
         FloatVector log2e = FloatVector.broadcast(S, LOG2E);
