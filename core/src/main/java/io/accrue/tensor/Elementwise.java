@@ -126,7 +126,9 @@ public final class Elementwise {
         }
     }
 
-    /** {@code y[i] = gelu(x[i])} for i in [0, n); y must not overlap x (the vector path stages exp's argument in y). */
+    /**
+     * {@code y[i] = gelu(x[i])} for i in [0, n). y must not overlap x (the vector path stages exp's argument in y).
+     */
     public static void gelu(float[] y, int yOff, float[] x, int xOff, int n) {
         if (VECTOR) {
             VectorKernels.gelu(y, yOff, x, xOff, n);

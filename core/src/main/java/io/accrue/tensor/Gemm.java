@@ -43,10 +43,10 @@ public final class Gemm {
     public static final int HOLD_MAX_ROWS = 512;
     /**
      * Fewest floats of a weight worth holding: below a few thousand, packing is as quick as finding the held copy.
-     * Holding `small`'s weights (147K–590K floats) at micro-batch 1 made it 10–25% faster and the MLP's (≥ 800K) at 8
-     * rows 6% faster. Holding `tiny`'s (16K–65K) once made it 12% slower, but that was measured while the packing
-     * code's vectors could be boxed (round 9). Without boxing it made `tiny` 1×8 4–7% faster, with `small` 1×32 and
-     * the MLP 8×8 unchanged (3 alternated pairs each, 2026-12-04).
+     * Holding `small`'s weights (147K–590K floats) at micro-batch 1 made it 10–25% faster and the MLP's (≥ 800K)
+     * at 8 rows 6% faster. Holding `tiny`'s (16K–65K) once made it 12% slower, but that was measured while the
+     * packing code's vectors could be boxed (round 9). Without boxing it made `tiny` 1×8 4–7% faster, with `small`
+     * 1×32 and the MLP 8×8 unchanged (3 alternated pairs each, 2026-12-04).
      */
     public static final long HOLD_MIN_FLOATS = 1L << 12;
 

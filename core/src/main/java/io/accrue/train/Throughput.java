@@ -65,7 +65,8 @@ public final class Throughput {
                             + "\"predicted_peak_mb\": %.0f, \"checkpointing\": %b, \"step_times\": %s}",
                     Json.quote(config), params, b, k, t, threads, secPerOptimizerStep, bestStepSec, tokensPerSec, mfu,
                     gflops, Double.isFinite(peakRssMb) ? String.format(Locale.ROOT, "%.0f", peakRssMb) : "null",
-                    arenaHighWaterMb, allocatedMbPerStep, plan.activationBytes() / 1048576.0, plan.totalBytes() / 1048576.0,
+                    arenaHighWaterMb, allocatedMbPerStep, plan.activationBytes() / 1048576.0,
+                    plan.totalBytes() / 1048576.0,
                     checkpointing, Arrays.toString(stepTimes));
         }
     }
