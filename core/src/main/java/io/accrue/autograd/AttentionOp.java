@@ -17,7 +17,7 @@ import io.accrue.tensor.Tensor;
  * {@link AttentionKernels#softmaxBackwardRow} (fixed-order sums). Every pair is computed by one thread from that
  * example's rows only, in an order fixed by T and HS, so an example's output and gradient have the same bits for
  * any batch size, position in the batch and thread count. Scratch per thread part (from the tape's arena):
- * Kᵀ (HS, T) in forward; Vᵀ (HS, T) and dS (T, T) in backward.
+ * Kᵀ and a copy of V in forward; Vᵀ, dS (T, T) and copies of K, Q and dY in backward.
  */
 public final class AttentionOp {
     private AttentionOp() {
@@ -39,11 +39,11 @@ public final class AttentionOp {
         Shape s = new Shape(b, t, c, heads);
         int pairs = b * heads;
         int parts = Math.min(pairs, tape.compute().threads());
-        Tensor kt = tape.scratch(parts, s.hs() * t); // (parts, HS·T) Kᵀ of the pair in hand
+        Tensor tmp = tape.scratch(parts, s.forwardScratch()); // per part: Kᵀ and V of the pair in hand
         tape.compute().parallel().forParts(pairs, 1, (part, from, to) -> {
-            int ko = kt.offset() + part * s.hs() * t;
+            int wo = tmp.offset() + part * s.forwardScratch();
             for (int pair = from; pair < to; pair++) {
-                forwardPair(s, pair / heads, pair % heads, y, qkv, att, kt.data(), ko);
+                forwardPair(s, pair / heads, pair % heads, y, qkv, att, tmp.data(), wo);
             }
         });
         if (qkv.requiresGrad()) {
@@ -52,14 +52,42 @@ public final class AttentionOp {
         return y;
     }
 
+    /**
+     * Floats per thread part of the forward's scratch: Kᵀ (HS rows of {@link #transposedLd}) and V (T, HS).
+     */
+    public static long forwardScratchFloats(int t, int hs) {
+        return (long) hs * transposedLd(t) + (long) t * hs;
+    }
+
+    /** Floats per thread part of the backward's scratch: Vᵀ, dS (T, T), and K, Q and dY of the head (T, HS). */
+    public static long backwardScratchFloats(int t, int hs) {
+        return (long) hs * transposedLd(t) + (long) t * t + 3L * t * hs;
+    }
+
+    /**
+     * Row length of a transposed head (Kᵀ, Vᵀ): T plus one cache line. At T = 256 its rows were 1 KB apart, so a
+     * column of the transpose hit the same few L1 sets; the transpose took 45 µs per head instead of 15.
+     */
+    private static int transposedLd(int t) {
+        return t + 16;
+    }
+
     /** Sizes of one call: B, T, C, NH and the derived head size HS and scale 1/√HS. */
     private record Shape(int b, int t, int c, int heads, int hs, float scale) {
         Shape(int b, int t, int c, int heads) {
             this(b, t, c, heads, c / heads, (float) (1.0 / Math.sqrt(c / heads)));
         }
+
+        int forwardScratch() {
+            return Math.toIntExact(forwardScratchFloats(t, hs));
+        }
+
+        int backwardScratch() {
+            return Math.toIntExact(backwardScratchFloats(t, hs));
+        }
     }
 
-    private static void forwardPair(Shape s, int b, int h, Tensor y, Tensor qkv, Tensor att, float[] kt, int kto) {
+    private static void forwardPair(Shape s, int b, int h, Tensor y, Tensor qkv, Tensor att, float[] w, int wo) {
         int tLen = s.t();
         int c = s.c();
         int hs = s.hs();
@@ -72,15 +100,21 @@ public final class AttentionOp {
         int vo = qo + 2 * c;
         int ao = att.offset() + (b * s.heads() + h) * tLen * tLen;
         int yo = y.offset() + b * tLen * c + h * hs;
-        AttentionKernels.transpose(kt, kto, tLen, in, ko, c3, tLen, hs); // Kᵀ (HS, T)
+        int ld = transposedLd(tLen);
+        int kto = wo; // Kᵀ (HS, T)
+        int vco = wo + hs * ld; // V (T, HS)
+        AttentionKernels.transpose(w, kto, ld, in, ko, c3, tLen, hs);
+        // The products' B operands are read row after row for every block of output rows: copied together, a
+        // head's rows are one stream instead of T rows 3C apart.
+        AttentionKernels.copy(w, vco, hs, in, vo, c3, tLen, hs);
         // S = Q·Kᵀ, lower triangle (each S[t][j] one fma chain over the head's features)
-        AttentionKernels.multiply(a, ao, tLen, false, in, qo, c3, 1, kt, kto, tLen, tLen, tLen, hs,
+        AttentionKernels.multiply(a, ao, tLen, false, in, qo, c3, 1, w, kto, ld, tLen, tLen, hs,
                 AttentionKernels.CAUSAL_COLUMNS);
         for (int t = 0; t < tLen; t++) {
             AttentionKernels.softmaxRow(a, ao + t * tLen, t + 1, tLen, s.scale());
         }
         // Y = P·V (P is zero above the diagonal)
-        AttentionKernels.multiply(y.data(), yo, c, false, a, ao, tLen, 1, in, vo, c3, tLen, hs, tLen,
+        AttentionKernels.multiply(y.data(), yo, c, false, a, ao, tLen, 1, w, vco, hs, tLen, hs, tLen,
                 AttentionKernels.LOWER);
     }
 
@@ -89,8 +123,8 @@ public final class AttentionOp {
         Tensor dqkv = tape.grad(qkv); // (B, T, 3C)
         int pairs = s.b() * s.heads();
         int parts = Math.min(pairs, tape.compute().threads());
-        int per = s.hs() * s.t() + s.t() * s.t();
-        Tensor tmp = tape.scratch(parts, per); // (parts, HS·T + T·T): Vᵀ and dS of the pair in hand
+        int per = s.backwardScratch();
+        Tensor tmp = tape.scratch(parts, per); // per part: Vᵀ, dS, K, Q and dY of the pair in hand
         tape.compute().parallel().forParts(pairs, 1, (part, from, to) -> {
             int wo = tmp.offset() + part * per;
             for (int pair = from; pair < to; pair++) {
@@ -119,24 +153,31 @@ public final class AttentionOp {
         int gvo = gqo + 2 * c;
         int ao = att.offset() + (b * s.heads() + h) * tLen * tLen;
         int gyo = dy.offset() + b * tLen * c + h * hs;
+        int ld = transposedLd(tLen);
         int vto = wo; // Vᵀ (HS, T)
-        int dso = wo + hs * tLen; // dP, then dS (T, T)
-        AttentionKernels.transpose(w, vto, tLen, in, vo, c3, tLen, hs);
+        int dso = vto + hs * ld; // dP, then dS (T, T)
+        int kco = dso + tLen * tLen; // K, Q and dY (T, HS) each
+        int qco = kco + tLen * hs;
+        int gyco = qco + tLen * hs;
+        AttentionKernels.transpose(w, vto, ld, in, vo, c3, tLen, hs);
+        AttentionKernels.copy(w, kco, hs, in, ko, c3, tLen, hs);
+        AttentionKernels.copy(w, qco, hs, in, qo, c3, tLen, hs);
+        AttentionKernels.copy(w, gyco, hs, gy, gyo, c, tLen, hs);
         // dP = dY·Vᵀ (lower triangle)
-        AttentionKernels.multiply(w, dso, tLen, false, gy, gyo, c, 1, w, vto, tLen, tLen, tLen, hs,
+        AttentionKernels.multiply(w, dso, tLen, false, gy, gyo, c, 1, w, vto, ld, tLen, tLen, hs,
                 AttentionKernels.CAUSAL_COLUMNS);
         // softmax backward per row; dS is zero above the diagonal
         for (int t = 0; t < tLen; t++) {
             AttentionKernels.softmaxBackwardRow(w, dso + t * tLen, a, ao + t * tLen, t + 1, tLen, s.scale());
         }
         // dV += Pᵀ·dY: row j sums over t ≥ j, ascending
-        AttentionKernels.multiply(g, gvo, c3, true, a, ao, 1, tLen, gy, gyo, c, tLen, hs, tLen,
+        AttentionKernels.multiply(g, gvo, c3, true, a, ao, 1, tLen, w, gyco, hs, tLen, hs, tLen,
                 AttentionKernels.UPPER);
         // dQ += dS·K: row t sums over j ≤ t, ascending
-        AttentionKernels.multiply(g, gqo, c3, true, w, dso, tLen, 1, in, ko, c3, tLen, hs, tLen,
+        AttentionKernels.multiply(g, gqo, c3, true, w, dso, tLen, 1, w, kco, hs, tLen, hs, tLen,
                 AttentionKernels.LOWER);
         // dK += dSᵀ·Q: row j sums over t ≥ j, ascending
-        AttentionKernels.multiply(g, gko, c3, true, w, dso, 1, tLen, in, qo, c3, tLen, hs, tLen,
+        AttentionKernels.multiply(g, gko, c3, true, w, dso, 1, tLen, w, qco, hs, tLen, hs, tLen,
                 AttentionKernels.UPPER);
     }
 }

@@ -89,6 +89,13 @@ public final class AttentionKernels {
         return band == CAUSAL_COLUMNS ? Math.min(n, (i0 + MR + NR - 1) / NR * NR) : n;
     }
 
+    /** {@code dst[dOff + i·ldDst + j] = src[sOff + i·ldSrc + j]} for i in [0, rows), j in [0, cols). */
+    public static void copy(float[] dst, int dOff, int ldDst, float[] src, int sOff, int ldSrc, int rows, int cols) {
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(src, sOff + i * ldSrc, dst, dOff + i * ldDst, cols);
+        }
+    }
+
     /** {@code dst[j·ldDst + i] = src[sOff + i·ldSrc + j]} for i in [0, rows), j in [0, cols). */
     public static void transpose(float[] dst, int dOff, int ldDst, float[] src, int sOff, int ldSrc, int rows,
                                  int cols) {

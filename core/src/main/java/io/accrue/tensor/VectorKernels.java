@@ -1,5 +1,7 @@
 package io.accrue.tensor;
 
+import java.util.Arrays;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -45,6 +47,14 @@ final class VectorKernels {
      * hold (as the GEMM's 8×32 tile) and AVX2's 16 do not. A static final constant, so C2 folds the other path away.
      */
     private static final boolean PAIRS = WW == 16;
+    /**
+     * The species of the lanewise kernels (exp, GELU and its gradient, AdamW, the softmax rows' lanewise passes,
+     * LayerNorm's parameter gradients): the GEMM's, 16 floats where AVX-512 runs. A lanewise result is one
+     * element's operations in a fixed order, so the width changes no bit; only kernels with lane partials of a sum
+     * (a row's sum in softmax and LayerNorm) keep {@link #S}, whose 8 partials fix the sum's order everywhere.
+     */
+    private static final VectorSpecies<Float> L = WIDE;
+    private static final int LW = WW;
 
     private VectorKernels() {
     }
@@ -314,49 +324,49 @@ final class VectorKernels {
     }
 
     static void softmaxRow(float[] s, int off, int len, int width, float scale) {
-        int bound = S.loopBound(len);
-        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int bound = L.loopBound(len);
+        // The lanewise passes cover a ragged tail with one more vector where the row has room: its lanes past len
+        // hold whatever the caller left there, enter neither the max nor the sum, and are zeroed at the end.
+        int lanes = bound < len && bound + LW <= width ? bound + LW : bound;
+        FloatVector vmax = FloatVector.broadcast(L, Float.NEGATIVE_INFINITY);
         int j = 0;
-        for (; j < bound; j += W) {
-            FloatVector v = FloatVector.fromArray(S, s, off + j).mul(scale);
+        for (; j < bound; j += LW) {
+            FloatVector v = FloatVector.fromArray(L, s, off + j).mul(scale);
             v.intoArray(s, off + j);
             vmax = vmax.max(v);
         }
-        float max = Float.NEGATIVE_INFINITY;
-        for (int l = 0; l < W; l++) {
-            max = Math.max(max, vmax.lane(l));
-        }
+        float max = vmax.reduceLanes(VectorOperators.MAX); // a max has the same bits in any order
         for (; j < len; j++) {
             float v = s[off + j] * scale;
             s[off + j] = v;
             max = Math.max(max, v);
         }
-        FloatVector vm = FloatVector.broadcast(S, max);
-        for (j = 0; j < bound; j += W) {
-            FloatVector.fromArray(S, s, off + j).sub(vm).intoArray(s, off + j);
+        FloatVector vm = FloatVector.broadcast(L, max);
+        for (j = 0; j < lanes; j += LW) {
+            FloatVector.fromArray(L, s, off + j).sub(vm).intoArray(s, off + j);
         }
-        expVectors(s, off, bound);
+        expVectors(s, off, lanes);
+        for (j = lanes; j < len; j++) {
+            s[off + j] = Elementwise.exp(s[off + j] - max);
+        }
+        int sumBound = S.loopBound(len);
         FloatVector part = FloatVector.zero(S);
-        for (j = 0; j < bound; j += W) {
+        for (j = 0; j < sumBound; j += W) {
             part = part.add(FloatVector.fromArray(S, s, off + j));
         }
         float sum = combine(part);
         for (; j < len; j++) {
-            float e = Elementwise.exp(s[off + j] - max);
-            s[off + j] = e;
-            sum += e;
+            sum += s[off + j];
         }
         float inv = 1f / sum;
-        for (j = 0; j < bound; j += W) {
-            FloatVector p = FloatVector.fromArray(S, s, off + j).mul(inv);
+        for (j = 0; j < lanes; j += LW) {
+            FloatVector p = FloatVector.fromArray(L, s, off + j).mul(inv);
             p.blend(0f, p.lt(Elementwise.NEGLIGIBLE)).intoArray(s, off + j);
         }
         for (; j < len; j++) {
             s[off + j] = Elementwise.flushNegligible(s[off + j] * inv);
         }
-        for (j = len; j < width; j++) {
-            s[off + j] = 0f;
-        }
+        Arrays.fill(s, off + len, off + width, 0f);
     }
 
     static void softmaxBackwardRow(float[] g, int gOff, float[] p, int pOff, int len, int width, float scale) {
@@ -391,18 +401,18 @@ final class VectorKernels {
      * trained `small` at micro-batch 1 6–12% slower.
      */
     static void expVectors(float[] a, int off, int n) {
-        FloatVector log2e = FloatVector.broadcast(S, LOG2E);
-        FloatVector round = FloatVector.broadcast(S, ROUND);
-        FloatVector ln2Hi = FloatVector.broadcast(S, -LN2_HI);
-        FloatVector ln2Lo = FloatVector.broadcast(S, -LN2_LO);
-        FloatVector p0 = FloatVector.broadcast(S, P0);
-        FloatVector p1 = FloatVector.broadcast(S, P1);
-        FloatVector p2 = FloatVector.broadcast(S, P2);
-        FloatVector p3 = FloatVector.broadcast(S, P3);
-        FloatVector p4 = FloatVector.broadcast(S, P4);
-        FloatVector p5 = FloatVector.broadcast(S, P5);
-        for (int j = off; j < off + n; j += W) {
-            FloatVector x = FloatVector.fromArray(S, a, j);
+        FloatVector log2e = FloatVector.broadcast(L, LOG2E);
+        FloatVector round = FloatVector.broadcast(L, ROUND);
+        FloatVector ln2Hi = FloatVector.broadcast(L, -LN2_HI);
+        FloatVector ln2Lo = FloatVector.broadcast(L, -LN2_LO);
+        FloatVector p0 = FloatVector.broadcast(L, P0);
+        FloatVector p1 = FloatVector.broadcast(L, P1);
+        FloatVector p2 = FloatVector.broadcast(L, P2);
+        FloatVector p3 = FloatVector.broadcast(L, P3);
+        FloatVector p4 = FloatVector.broadcast(L, P4);
+        FloatVector p5 = FloatVector.broadcast(L, P5);
+        for (int j = off; j < off + n; j += LW) {
+            FloatVector x = FloatVector.fromArray(L, a, j);
             VectorMask<Float> under = x.lt(EXP_LO);
             FloatVector c = x.max(EXP_LO).min(EXP_HI);
             FloatVector t = c.fma(log2e, round);
@@ -428,31 +438,31 @@ final class VectorKernels {
 
     static void adamW(float[] w, float[] m, float[] v, float[] g, int from, int to, float decay, float beta1,
                       float c1, float beta2, float c2, float bc2Sqrt, float eps, float stepSize) {
-        int bound = from + S.loopBound(to - from);
+        int bound = from + L.loopBound(to - from);
         int i = from;
-        for (; i < bound; i += W) {
-            FloatVector gi = FloatVector.fromArray(S, g, i);
-            FloatVector mi = FloatVector.fromArray(S, m, i).mul(beta1).add(gi.mul(c1));
-            FloatVector vi = FloatVector.fromArray(S, v, i).mul(beta2).add(gi.mul(gi).mul(c2));
+        for (; i < bound; i += LW) {
+            FloatVector gi = FloatVector.fromArray(L, g, i);
+            FloatVector mi = FloatVector.fromArray(L, m, i).mul(beta1).add(gi.mul(c1));
+            FloatVector vi = FloatVector.fromArray(L, v, i).mul(beta2).add(gi.mul(gi).mul(c2));
             mi.intoArray(m, i);
             vi.intoArray(v, i);
             FloatVector denom = vi.sqrt().div(bc2Sqrt).add(eps);
-            FloatVector.fromArray(S, w, i).mul(decay).sub(mi.div(denom).mul(stepSize)).intoArray(w, i);
+            FloatVector.fromArray(L, w, i).mul(decay).sub(mi.div(denom).mul(stepSize)).intoArray(w, i);
         }
         Elementwise.adamWScalar(w, m, v, g, i, to, decay, beta1, c1, beta2, c2, bc2Sqrt, eps, stepSize);
     }
 
     static void gelu(float[] y, int yOff, float[] x, int xOff, int n) {
-        int bound = S.loopBound(n);
+        int bound = L.loopBound(n);
         for (int c0 = 0; c0 < bound; c0 += CHUNK) {
             int c1 = Math.min(bound, c0 + CHUNK);
-            for (int i = c0; i < c1; i += W) { // exp's argument, through y
-                FloatVector xv = FloatVector.fromArray(S, x, xOff + i);
+            for (int i = c0; i < c1; i += LW) { // exp's argument, through y
+                FloatVector xv = FloatVector.fromArray(L, x, xOff + i);
                 xv.mul(xv).mul(GELU_C).fma(xv, xv).mul(GELU_M2K).intoArray(y, yOff + i);
             }
             expVectors(y, yOff + c0, c1 - c0);
-            for (int i = c0; i < c1; i += W) {
-                FloatVector.fromArray(S, x, xOff + i).div(FloatVector.fromArray(S, y, yOff + i).add(1f))
+            for (int i = c0; i < c1; i += LW) {
+                FloatVector.fromArray(L, x, xOff + i).div(FloatVector.fromArray(L, y, yOff + i).add(1f))
                         .intoArray(y, yOff + i);
             }
         }
@@ -462,27 +472,27 @@ final class VectorKernels {
     }
 
     static void geluBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n) {
-        int bound = S.loopBound(n);
+        int bound = L.loopBound(n);
         float[] t = SCRATCH.get();
-        FloatVector gelu3c = FloatVector.broadcast(S, GELU_3C);
+        FloatVector gelu3c = FloatVector.broadcast(L, GELU_3C);
         for (int c0 = 0; c0 < bound; c0 += CHUNK) {
             int c1 = Math.min(bound, c0 + CHUNK);
-            for (int i = c0; i < c1; i += W) {
-                FloatVector xv = FloatVector.fromArray(S, x, xOff + i);
+            for (int i = c0; i < c1; i += LW) {
+                FloatVector xv = FloatVector.fromArray(L, x, xOff + i);
                 xv.mul(xv).mul(GELU_C).fma(xv, xv).mul(GELU_M2K).intoArray(t, i - c0);
             }
             expVectors(t, 0, c1 - c0);
-            for (int i = c0; i < c1; i += W) {
-                FloatVector xv = FloatVector.fromArray(S, x, xOff + i);
+            for (int i = c0; i < c1; i += LW) {
+                FloatVector xv = FloatVector.fromArray(L, x, xOff + i);
                 FloatVector x2 = xv.mul(xv);
-                FloatVector e = FloatVector.fromArray(S, t, i - c0);
+                FloatVector e = FloatVector.fromArray(L, t, i - c0);
                 VectorMask<Float> negligible = e.compare(VectorOperators.GT, 1f / Elementwise.NEGLIGIBLE);
                 e = e.min(1f / Elementwise.NEGLIGIBLE);
-                FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
+                FloatVector s = FloatVector.broadcast(L, 1f).div(e.add(1f));
                 FloatVector es = e.mul(s);
-                FloatVector q = xv.mul(GELU_2K).mul(x2.fma(gelu3c, FloatVector.broadcast(S, 1f))).mul(es);
+                FloatVector q = xv.mul(GELU_2K).mul(x2.fma(gelu3c, FloatVector.broadcast(L, 1f))).mul(es);
                 FloatVector local = s.fma(q, s).blend(0f, negligible);
-                FloatVector.fromArray(S, dy, dyOff + i).fma(local, FloatVector.fromArray(S, dx, dxOff + i))
+                FloatVector.fromArray(L, dy, dyOff + i).fma(local, FloatVector.fromArray(L, dx, dxOff + i))
                         .intoArray(dx, dxOff + i);
             }
         }
@@ -492,7 +502,7 @@ final class VectorKernels {
     }
 
     static double expSum(float[] x, int xOff, int n, float shift) {
-        int bound = S.loopBound(n);
+        int bound = L.loopBound(n);
         float[] t = SCRATCH.get();
         double sum = 0;
         for (int c0 = 0; c0 < bound; c0 += CHUNK) {
@@ -509,15 +519,15 @@ final class VectorKernels {
     }
 
     static void softmaxAdd(float[] g, int gOff, float[] x, int xOff, int n, float shift, float sum) {
-        int bound = S.loopBound(n);
+        int bound = L.loopBound(n);
         float[] t = SCRATCH.get();
-        FloatVector vsum = FloatVector.broadcast(S, sum);
+        FloatVector vsum = FloatVector.broadcast(L, sum);
         for (int c0 = 0; c0 < bound; c0 += CHUNK) {
             int len = Math.min(bound, c0 + CHUNK) - c0;
             shifted(t, x, xOff + c0, len, shift);
-            for (int j = 0; j < len; j += W) {
-                FloatVector p = FloatVector.fromArray(S, t, j).div(vsum);
-                FloatVector.fromArray(S, g, gOff + c0 + j).add(p.blend(0f, p.lt(Elementwise.NEGLIGIBLE)))
+            for (int j = 0; j < len; j += LW) {
+                FloatVector p = FloatVector.fromArray(L, t, j).div(vsum);
+                FloatVector.fromArray(L, g, gOff + c0 + j).add(p.blend(0f, p.lt(Elementwise.NEGLIGIBLE)))
                         .intoArray(g, gOff + c0 + j);
             }
         }
@@ -528,23 +538,20 @@ final class VectorKernels {
 
     /** {@code t[j] = exp(x[xOff + j] − shift)} for j in [0, len), len a multiple of the vector length. */
     private static void shifted(float[] t, float[] x, int xOff, int len, float shift) {
-        for (int j = 0; j < len; j += W) {
-            FloatVector.fromArray(S, x, xOff + j).sub(shift).intoArray(t, j);
+        for (int j = 0; j < len; j += LW) {
+            FloatVector.fromArray(L, x, xOff + j).sub(shift).intoArray(t, j);
         }
         expVectors(t, 0, len);
     }
 
     static float max(float[] x, int xOff, int n) {
-        int bound = S.loopBound(n);
-        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int bound = L.loopBound(n);
+        FloatVector vmax = FloatVector.broadcast(L, Float.NEGATIVE_INFINITY);
         int j = 0;
-        for (; j < bound; j += W) {
-            vmax = vmax.max(FloatVector.fromArray(S, x, xOff + j));
+        for (; j < bound; j += LW) {
+            vmax = vmax.max(FloatVector.fromArray(L, x, xOff + j));
         }
-        float m = Float.NEGATIVE_INFINITY;
-        for (int l = 0; l < W; l++) {
-            m = Math.max(m, vmax.lane(l));
-        }
+        float m = vmax.reduceLanes(VectorOperators.MAX); // a max has the same bits in any order
         for (; j < n; j++) {
             m = Math.max(m, x[xOff + j]);
         }
@@ -627,13 +634,13 @@ final class VectorKernels {
 
     static void layerNormParamRow(float[] dgamma, int dgOff, float[] dbeta, int dbOff, float[] x, int xOff,
                                   float[] dy, int dyOff, float m, float s, int from, int to) {
-        int bound = from + S.loopBound(to - from);
+        int bound = from + L.loopBound(to - from);
         if (dgamma != null) {
-            FloatVector vm = FloatVector.broadcast(S, m);
+            FloatVector vm = FloatVector.broadcast(L, m);
             int i = from;
-            for (; i < bound; i += W) {
-                FloatVector xhat = FloatVector.fromArray(S, x, xOff + i).sub(vm).mul(s);
-                xhat.fma(FloatVector.fromArray(S, dy, dyOff + i), FloatVector.fromArray(S, dgamma, dgOff + i))
+            for (; i < bound; i += LW) {
+                FloatVector xhat = FloatVector.fromArray(L, x, xOff + i).sub(vm).mul(s);
+                xhat.fma(FloatVector.fromArray(L, dy, dyOff + i), FloatVector.fromArray(L, dgamma, dgOff + i))
                         .intoArray(dgamma, dgOff + i);
             }
             for (; i < to; i++) {
@@ -643,8 +650,8 @@ final class VectorKernels {
         }
         if (dbeta != null) {
             int i = from;
-            for (; i < bound; i += W) {
-                FloatVector.fromArray(S, dbeta, dbOff + i).add(FloatVector.fromArray(S, dy, dyOff + i))
+            for (; i < bound; i += LW) {
+                FloatVector.fromArray(L, dbeta, dbOff + i).add(FloatVector.fromArray(L, dy, dyOff + i))
                         .intoArray(dbeta, dbOff + i);
             }
             for (; i < to; i++) {

@@ -1,5 +1,7 @@
 package io.accrue.train;
 
+import io.accrue.autograd.AttentionOp;
+
 import io.accrue.models.GptConfig;
 import io.accrue.tensor.Gemm;
 
@@ -51,8 +53,9 @@ public final class MemoryPlanner {
         long embeddings = 3 * n * c + (dropout ? n * c : 0);       // wte, wpe, their sum (+ dropout)
         long block = 18 * n * c + (dropout ? 2 * n * c : 0);      // ln, qkv, att, proj, add, ln, fc, gelu, proj, add
         long head = n * c + n * cfg.vocab();                       // ln_f, logits
-        long blockForwardScratch = 2 * n + (long) b * heads * t * t + parts * hs * t + 2 * n; // ln_1, probs, Kᵀ, ln_2
-        long blockBackwardScratch = parts * (hs * t + (long) t * t);                          // Vᵀ, dS
+        long blockForwardScratch = 2 * n + (long) b * heads * t * t                           // ln_1, probs,
+                + parts * AttentionOp.forwardScratchFloats(t, (int) hs) + 2 * n;              // Kᵀ and V, ln_2
+        long blockBackwardScratch = parts * AttentionOp.backwardScratchFloats(t, (int) hs);  // Vᵀ, dS, K, Q, dY
         long headScratch = 2 * n + 3 * n;                                                     // ln_f; loss rows, (max, Σexp)
         GradientBuffers grads = new GradientBuffers();
         grads.head(n * c, n * cfg.vocab());

@@ -21,10 +21,11 @@ class MemoryPlannerTest {
         // params: wte 12 + wpe 8 + block (ln 8+8, c_attn 48+12, c_proj 16+4, c_fc 64+16, c_proj 64+4) + ln_f 8
         assertEquals(272, cfg.parameterCount());
         // outputs: embeddings 3·N·C = 24, block 18·N·C = 144, ln_f N·C + logits N·V = 14 → 182
-        // scratch: ln 2N+2N, attention probs B·NH·T·T = 4, Kᵀ 1·HS·T = 8, backward Vᵀ+dS 8+4, ln_f 2N, loss 3N → 42
+        // scratch: ln 2N+2N, attention probs B·NH·T·T = 4, forward Kᵀ HS·(T+16) = 72 and V T·HS = 8, backward
+        // Vᵀ 72 + dS T·T 4 + K, Q, dY 3·T·HS 24, ln_f 2N, loss 3N → 202
         // recycled gradients, the most alive at once per size: 3 of N·C (a residual add's output and its two
         // inputs), 2 of 4·N·C (gelu's output and input), 1 of 3·N·C (qkv), 1 of N·V (logits) → 24+64+24+6 = 118
-        assertEquals(182 + 42 + 118, MemoryPlanner.gptArenaFloats(cfg, 1, 2, 1, false));
+        assertEquals(182 + 202 + 118, MemoryPlanner.gptArenaFloats(cfg, 1, 2, 1, false));
         MemoryPlan p = MemoryPlanner.plan(cfg, 1, 4, 2, OptimizerKind.ADAMW, 0, 1, false);
         assertEquals(4 * 272, p.weightsBytes(), "matrices this small are not held");
         // small at B = 1, K = 32 (256 rows): each layer holds c_attn 1152×384, attn c_proj 384×384, c_fc 1536×384
@@ -43,7 +44,7 @@ class MemoryPlannerTest {
                 "2,048 rows per micro-batch hold nothing");
         assertEquals(4 * (272 + 12), p.gradsBytes(), "plus the tied head's gradient slot");
         assertEquals(2 * 4 * 272, p.optimizerBytes());
-        assertEquals(4 * 342, p.activationBytes());
+        assertEquals(4 * 502, p.activationBytes());
         assertEquals(0, MemoryPlanner.plan(cfg, 1, 4, 2, OptimizerKind.SGD, 0, 1, false).optimizerBytes());
     }
 
