@@ -10,7 +10,7 @@ import java.util.Locale;
  * GPT training throughput with the PyTorch reference's JSON fields ({@code ../shared/bench/gpt_bench.py}); the
  * measurement is {@link Throughput#measure} (also behind {@code accrue bench}).
  *
- * <p>Usage: {@code GptBench --config small --micro-batch 8 --accum 4 --steps 3 --warmup 1 [--threads 2]
+ * <p>Usage: {@code GptBench --config small --micro-batch 8 --accum 4 --steps 3 --warmup 1 [--threads 2] [--concurrent 2]
  * [--checkpointing]}
  */
 public final class GptBench {
@@ -24,6 +24,7 @@ public final class GptBench {
         int steps = 3;
         int warmup = 1;
         int threads = Runtime.getRuntime().availableProcessors();
+        int concurrent = 1;
         boolean checkpointing = false;
         for (int i = 0; i < args.length; i += 2) {
             if (args[i].equals("--checkpointing")) {
@@ -39,11 +40,12 @@ public final class GptBench {
                 case "--steps" -> steps = Integer.parseInt(v);
                 case "--warmup" -> warmup = Integer.parseInt(v);
                 case "--threads" -> threads = Integer.parseInt(v);
+                case "--concurrent" -> concurrent = Integer.parseInt(v);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         Throughput.Result r = Throughput.measure(config, GptConfig.named(config), b, k, steps, warmup, threads,
-                checkpointing,
+                concurrent, checkpointing,
                 (StepMetrics m) -> System.err.printf(Locale.ROOT, "step %d: %.3f s, loss %.4f%n", m.step(),
                         m.seconds(), m.loss()));
         System.out.println(r.toJson());

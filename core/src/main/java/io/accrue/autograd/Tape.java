@@ -149,15 +149,35 @@ public final class Tape {
 
     /** Runs every recorded backward step in reverse order, then forgets them. */
     public void backward() {
-        for (int i = entries.size() - 1; i >= 0; i--) {
+        backward(null, 0);
+    }
+
+    /**
+     * {@link #backward()} for micro-batch {@code microBatch} of a window whose micro-batches run at once: each
+     * step waits for the previous micro-batch's same step ({@link MicroBatchOrder}), so the gradient buffer's
+     * sums keep micro-batch order. A null order runs unordered, as {@link #backward()}.
+     */
+    public void backward(MicroBatchOrder order, int microBatch) {
+        int steps = entries.size();
+        for (int i = steps - 1; i >= 0; i--) {
             Entry e = entries.get(i);
+            int step = steps - 1 - i;
+            if (order != null) {
+                order.awaitStep(microBatch, step);
+            }
             e.backward().run();
+            if (order != null) {
+                order.stepsDone(microBatch, step + 1);
+            }
             for (int o = e.from(); o < e.to(); o++) {
                 Tensor g = outputs.get(o).grad();
                 if (g != null) {
                     spareGradients.add(g);
                 }
             }
+        }
+        if (order != null) {
+            order.finished(microBatch);
         }
         forget();
     }

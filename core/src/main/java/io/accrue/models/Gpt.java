@@ -38,8 +38,8 @@ public final class Gpt implements Model<TokenBatch> {
     private final List<Block> blocks = new ArrayList<>();
     private final LayerNorm lnF;
     private final String tiedHead;
-    private int[] positions = new int[0];
-    private int positionsSeq;
+    /** Position ids of the last (B, T), replaced whole: micro-batches running at once read it concurrently. */
+    private volatile Positions positions = new Positions(0, new int[0]);
     private boolean checkpointActivations;
 
     public Gpt(GptConfig config, long seed) {
@@ -131,14 +131,19 @@ public final class Gpt implements Model<TokenBatch> {
 
     /** Position ids 0..T−1 repeated B times, cached for the last (B, T). */
     private int[] positions(int b, int t) {
-        if (positions.length != b * t || positionsSeq != t) {
-            positions = new int[b * t];
-            positionsSeq = t;
-            for (int i = 0; i < positions.length; i++) {
-                positions[i] = i % t;
+        Positions p = positions;
+        if (p.ids.length != b * t || p.seq != t) {
+            int[] ids = new int[b * t];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = i % t;
             }
+            p = new Positions(t, ids);
+            positions = p;
         }
-        return positions;
+        return p.ids;
+    }
+
+    private record Positions(int seq, int[] ids) {
     }
 
     /** Dropout key of each row: example index · T + position, the same in any micro-batch (law 5). */

@@ -13,6 +13,20 @@ public final class Compute implements AutoCloseable {
         this.gemm = new Gemm(parallel);
     }
 
+    private Compute(Parallel parallel, Gemm gemm) {
+        this.parallel = parallel;
+        this.gemm = gemm;
+    }
+
+    /**
+     * The resources of one of several micro-batches run at once: the calling thread alone, with weights held in
+     * the same packed panels as this instance's.
+     */
+    public Compute lane() {
+        Parallel single = new Parallel(1);
+        return new Compute(single, new Gemm(single, gemm));
+    }
+
     public Parallel parallel() {
         return parallel;
     }

@@ -63,8 +63,20 @@ public final class Gemm {
 
     /** {@code useVector=false} forces the scalar kernels (tests compare both). */
     Gemm(Parallel parallel, boolean useVector) {
+        this(parallel, useVector && VECTOR_AVAILABLE ? new VectorGemm(parallel.threads()) : null);
+    }
+
+    /**
+     * A Gemm on {@code parallel} that holds weights in the same packed panels as {@code other}: the micro-batches
+     * a trainer runs concurrently share one packed copy of each weight. Either may release them.
+     */
+    public Gemm(Parallel parallel, Gemm other) {
+        this(parallel, other.vector != null ? new VectorGemm(parallel.threads(), other.vector) : null);
+    }
+
+    private Gemm(Parallel parallel, VectorGemm vector) {
         this.parallel = parallel;
-        this.vector = useVector && VECTOR_AVAILABLE ? new VectorGemm(parallel.threads()) : null;
+        this.vector = vector;
         // VectorGemm's sizes are read only when the class can load: they depend on the vector species.
         this.tileRows = vector != null ? VectorGemm.MR : 8;
         this.tileCols = vector != null ? VectorGemm.NR : 16;

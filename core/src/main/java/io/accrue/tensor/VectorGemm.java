@@ -79,13 +79,26 @@ final class VectorGemm {
 
     private final float[][] packA;
     private final float[][] packB;
-    /** Packed weights held for a window ({@link #heldPanel}), by the weight they were packed from. */
-    private final Map<HeldKey, HeldPanel> held = new HashMap<>();
+    /**
+     * Packed weights held for a window ({@link #heldPanel}), by the weight they were packed from; shared with the
+     * instances of concurrent micro-batches, so it is locked.
+     */
+    private final Map<HeldKey, HeldPanel> held;
     private final float[][] tile;
     /** Per part, the offsets of W consecutive rows of a transposed B: the gathers' index map. */
     private final int[][] rowOffsets;
 
     VectorGemm(int parts) {
+        this(parts, new HashMap<>());
+    }
+
+    /** An instance that holds weights in the same panels as {@code other} (one packed copy for all). */
+    VectorGemm(int parts, VectorGemm other) {
+        this(parts, other.held);
+    }
+
+    private VectorGemm(int parts, Map<HeldKey, HeldPanel> held) {
+        this.held = held;
         packA = new float[parts][];
         packB = new float[parts][];
         tile = new float[parts][];
@@ -209,15 +222,27 @@ final class VectorGemm {
 
     /**
      * The held panel of op(B), packed by the team (each part its column tiles, every k-block) the first time it is
-     * asked for since {@link #releaseHeld}; its storage is kept for the next window.
+     * asked for since {@link #releaseHeld}; its storage is kept for the next window. Concurrent micro-batches
+     * asking for the same panel wait for the one that packs it.
      */
     HeldPanel heldPanel(Parallel parallel, float[] b, int bOff, int ldb, boolean transB, int k, int n) {
         HeldKey key = new HeldKey(b, bOff, ldb, transB, k, n);
-        HeldPanel panel = held.get(key);
-        if (panel == null) { // not computeIfAbsent: its capturing lambda would be allocated on every call
-            panel = new HeldPanel(k, n);
-            held.put(key, panel);
+        HeldPanel panel;
+        synchronized (held) {
+            panel = held.get(key);
+            if (panel == null) { // not computeIfAbsent: its capturing lambda would be allocated on every call
+                panel = new HeldPanel(k, n);
+                held.put(key, panel);
+            }
         }
+        synchronized (panel) {
+            packIfStale(panel, parallel, b, bOff, ldb, transB, k, n);
+        }
+        return panel;
+    }
+
+    private void packIfStale(HeldPanel panel, Parallel parallel, float[] b, int bOff, int ldb,
+                                    boolean transB, int k, int n) {
         if (!panel.fresh) {
             HeldPanel target = panel;
             int kb = kBlock(k);
@@ -233,21 +258,26 @@ final class VectorGemm {
             });
             panel.fresh = true;
         }
-        return panel;
     }
 
     /** Marks every held panel stale: the weights may change now. */
     void releaseHeld() {
-        for (HeldPanel p : held.values()) {
-            p.fresh = false;
+        synchronized (held) {
+            for (HeldPanel p : held.values()) {
+                synchronized (p) {
+                    p.fresh = false;
+                }
+            }
         }
     }
 
     /** Floats of all held panels' storage. */
     long heldFloats() {
         long f = 0;
-        for (HeldPanel p : held.values()) {
-            f += p.data.length;
+        synchronized (held) {
+            for (HeldPanel p : held.values()) {
+                f += p.data.length;
+            }
         }
         return f;
     }

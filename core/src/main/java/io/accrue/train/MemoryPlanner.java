@@ -186,11 +186,21 @@ public final class MemoryPlanner {
      */
     public static MemoryPlan plan(GptConfig cfg, int b, int k, int t, OptimizerKind opt, double momentum, int threads,
                                   boolean checkpointing) {
+        return plan(cfg, b, k, t, opt, momentum, threads, checkpointing, 1);
+    }
+
+    /**
+     * {@link #plan} for {@code concurrent} micro-batches run at once ({@link TrainConfig#concurrentMicroBatches}):
+     * each has an arena of its own, sized for the one thread it runs on.
+     */
+    public static MemoryPlan plan(GptConfig cfg, int b, int k, int t, OptimizerKind opt, double momentum, int threads,
+                                  boolean checkpointing, int concurrent) {
         long params = cfg.parameterCount();
         long tied = (long) cfg.vocab() * cfg.width();
+        long arena = concurrent > 1 ? concurrent * gptArenaFloats(cfg, b, t, 1, checkpointing)
+                : gptArenaFloats(cfg, b, t, threads, checkpointing);
         return new MemoryPlan(b, k, 4 * (params + gptHeldWeightFloats(cfg, b, k, t)), 4 * (params + tied),
-                4 * optimizerFloats(opt, momentum, params),
-                4 * gptArenaFloats(cfg, b, t, threads, checkpointing), YOUNG_BYTES + NON_HEAP_BYTES);
+                4 * optimizerFloats(opt, momentum, params), 4 * arena, YOUNG_BYTES + NON_HEAP_BYTES);
     }
 
     /**

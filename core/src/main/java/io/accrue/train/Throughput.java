@@ -80,6 +80,12 @@ public final class Throughput {
      */
     public static Result measure(String name, GptConfig cfg, int b, int k, int steps, int warmup, int threads,
                                  boolean checkpointing, StepListener progress) {
+        return measure(name, cfg, b, k, steps, warmup, threads, 1, checkpointing, progress);
+    }
+
+    /** {@link #measure} with {@code concurrent} micro-batches run at once ({@link TrainConfig#concurrentMicroBatches}). */
+    public static Result measure(String name, GptConfig cfg, int b, int k, int steps, int warmup, int threads,
+                                 int concurrent, boolean checkpointing, StepListener progress) {
         if (b <= 0 || k <= 0 || steps <= 0 || warmup < 0 || threads <= 0) {
             throw new IllegalArgumentException("throughput needs positive B, K, steps and threads and warmup ≥ 0, "
                     + "got B=" + b + " K=" + k + " steps=" + steps + " warmup=" + warmup + " threads=" + threads);
@@ -96,8 +102,10 @@ public final class Throughput {
         }
         SequenceDataset data = new SequenceDataset(seqs, t);
         Gpt model = new Gpt(cfg, 1337).checkpointActivations(checkpointing);
-        MemoryPlan plan = MemoryPlanner.plan(cfg, b, k, t, OptimizerKind.ADAMW, 0, threads, checkpointing);
+        MemoryPlan plan = MemoryPlanner.plan(cfg, b, k, t, OptimizerKind.ADAMW, 0, threads, checkpointing,
+                concurrent);
         TrainConfig tc = TrainConfig.builder().microBatch(b).accumulationSteps(k).maxSteps(total).threads(threads)
+                .concurrentMicroBatches(concurrent)
                 .lr(6e-4).betas(0.9, 0.95).weightDecay(0.1).shuffle(false).build();
         List<Double> times = new ArrayList<>();
         List<Long> allocated = new ArrayList<>();

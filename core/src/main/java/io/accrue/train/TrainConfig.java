@@ -27,12 +27,15 @@ package io.accrue.train;
  * @param seed                 seed of initialisation, shuffling and dropout
  * @param threads              compute threads
  * @param accumulationSchedule K changing at given steps/epochs, or null
+ * @param concurrentMicroBatches micro-batches of a window run at once, each on one thread (1: one at a time, on
+ *                             all threads); more than 1 trades that many micro-batches of activations for fewer
+ *                             hand-offs between threads, and changes no bit
  */
 public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBatch, int epochs, long maxSteps,
                           boolean dropLast, boolean shuffle, OptimizerKind optimizer, double lr, double weightDecay,
                           double momentum, double beta1, double beta2, double adamEps, ScheduleKind schedule,
                           int warmupSteps, double minLr, double clipNorm, long seed, int threads,
-                          AccumulationSchedule accumulationSchedule) {
+                          AccumulationSchedule accumulationSchedule, int concurrentMicroBatches) {
 
     public TrainConfig {
         if (microBatch <= 0) {
@@ -103,6 +106,10 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
         if (threads <= 0 || threads > 256) {
             throw new IllegalArgumentException("threads must be in [1, 256], got " + threads);
         }
+        if (concurrentMicroBatches < 1 || concurrentMicroBatches > threads) {
+            throw new IllegalArgumentException("concurrentMicroBatches must be in [1, threads = " + threads + "], got "
+                    + concurrentMicroBatches + "; each runs on a thread of its own");
+        }
     }
 
     private static void positiveFinite(String field, double v) {
@@ -148,6 +155,7 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
         private double clipNorm = Double.POSITIVE_INFINITY;
         private long seed = 1337;
         private int threads = Runtime.getRuntime().availableProcessors();
+        private int concurrentMicroBatches = 1;
         private AccumulationSchedule accumulationSchedule;
 
         public Builder microBatch(int v) {
@@ -253,10 +261,15 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
             return this;
         }
 
+        public Builder concurrentMicroBatches(int v) {
+            concurrentMicroBatches = v;
+            return this;
+        }
+
         public TrainConfig build() {
             return new TrainConfig(microBatch, accumulationSteps, effectiveBatch, epochs, maxSteps, dropLast, shuffle,
                     optimizer, lr, weightDecay, momentum, beta1, beta2, adamEps, schedule, warmupSteps, minLr, clipNorm,
-                    seed, threads, accumulationSchedule);
+                    seed, threads, accumulationSchedule, concurrentMicroBatches);
         }
     }
 }

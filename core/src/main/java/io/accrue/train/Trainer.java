@@ -1,6 +1,7 @@
 package io.accrue.train;
 
 import io.accrue.autograd.Loss;
+import io.accrue.autograd.MicroBatchOrder;
 import io.accrue.autograd.Tape;
 import io.accrue.data.Dataset;
 import io.accrue.data.EpochOrder;
@@ -41,6 +42,8 @@ public final class Trainer<I> implements AutoCloseable {
     private final Dataset<I> data;
     private final Compute compute;
     private final Tape tape;
+    /** The tapes of micro-batches run at once, each on one thread ({@link TrainConfig#concurrentMicroBatches}). */
+    private final List<Tape> lanes = new ArrayList<>();
     private final Optimizer optimizer;
     private final LrSchedule schedule;
     private final EpochOrder order;
@@ -58,7 +61,8 @@ public final class Trainer<I> implements AutoCloseable {
 
     /**
      * A trainer whose activation arena starts with {@code arenaFloats} (the {@link MemoryPlanner}'s prediction),
-     * so it never grows in chunks and its footprint is exactly what was planned.
+     * so it never grows in chunks and its footprint is exactly what was planned. With concurrent micro-batches
+     * each gets an arena of {@code arenaFloats} / their number.
      */
     public Trainer(TrainConfig config, Model<I> model, Dataset<I> data, long arenaFloats) {
         this.config = config;
@@ -75,7 +79,16 @@ public final class Trainer<I> implements AutoCloseable {
         this.order = new EpochOrder(data.size(), config.seed(), config.shuffle());
         this.plannedSteps = plannedSteps();
         this.compute = new Compute(config.threads());
-        this.tape = new Tape(compute, new Arena(arenaFloats));
+        int concurrent = config.concurrentMicroBatches();
+        if (concurrent > 1 && model.mixesExamples()) {
+            throw new IllegalArgumentException("concurrentMicroBatches " + concurrent + " needs a model without "
+                    + "BatchNorm, whose running statistics every micro-batch updates in turn; use 1");
+        }
+        this.tape = new Tape(compute, new Arena(arenaFloats / concurrent));
+        for (int i = 0; concurrent > 1 && i < concurrent; i++) {
+            Compute lane = compute.lane();
+            lanes.add(new Tape(lane, i == 0 ? tape.arena() : new Arena(arenaFloats / concurrent)));
+        }
         ParameterStore store = model.parameters();
         this.optimizer = switch (config.optimizer()) {
             case ADAMW -> new AdamW(store, compute.parallel(), (float) config.beta1(), (float) config.beta2(),
@@ -118,7 +131,7 @@ public final class Trainer<I> implements AutoCloseable {
      */
     public MemoryUsage memoryUsage() {
         return MemoryUsage.of(model.parameters(), tape.compute().gemm().heldWeightFloats(), optimizer,
-                tape.arena().highWaterFloats());
+                arenaHighWaterFloats());
     }
 
     /** The position after the last completed step (call between steps, e.g. from a listener's onStep). */
@@ -252,6 +265,9 @@ public final class Trainer<I> implements AutoCloseable {
      * worker calls this for its share of a window and hands the buffer to {@link GradientSync#sum}.
      */
     public GradientSync.Totals accumulate(List<int[]> microBatches) {
+        if (!lanes.isEmpty() && microBatches.size() > 1) {
+            return accumulateConcurrently(microBatches);
+        }
         double lossSum = 0;
         long count = 0;
         tape.setTraining(true);
@@ -278,6 +294,92 @@ public final class Trainer<I> implements AutoCloseable {
         return new GradientSync.Totals(lossSum, count);
     }
 
+    /**
+     * {@link #accumulate} with micro-batch i on lane i mod L, the lanes at once (lane 0 on the calling thread):
+     * their backward steps and loss sums go in micro-batch order ({@link MicroBatchOrder}), so the gradient
+     * buffer and the loss get the same bits as one micro-batch at a time.
+     */
+    private GradientSync.Totals accumulateConcurrently(List<int[]> microBatches) {
+        MicroBatchOrder order = new MicroBatchOrder(lanes.size());
+        double[] lossSum = {0};
+        long[] count = {0};
+        Throwable[] failure = new Throwable[lanes.size()];
+        Runnable[] runs = new Runnable[lanes.size()];
+        Thread[] threads = new Thread[lanes.size()];
+        for (int l = 0; l < lanes.size(); l++) {
+            int lane = l;
+            runs[l] = () -> {
+                try {
+                    runLane(lane, microBatches, order, lossSum, count);
+                } catch (Throwable t) {
+                    failure[lane] = t;
+                    order.abort();
+                }
+            };
+        }
+        for (int l = 1; l < lanes.size(); l++) {
+            threads[l] = Thread.ofPlatform().name("accrue-lane-" + l).start(runs[l]);
+        }
+        runs[0].run();
+        try {
+            for (int l = 1; l < threads.length; l++) {
+                threads[l].join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            order.abort();
+            throw new IllegalStateException("interrupted while micro-batches ran", e);
+        } finally {
+            for (Tape lane : lanes) { // only now: a lane done early must not mark panels stale under the others
+                lane.compute().gemm().holdWeights(false);
+            }
+        }
+        for (Throwable t : failure) {
+            if (t != null && !(t instanceof MicroBatchOrder.Aborted)) {
+                if (t instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (t instanceof Error e) {
+                    throw e;
+                }
+                throw new IllegalStateException(t);
+            }
+        }
+        return new GradientSync.Totals(lossSum[0], count[0]);
+    }
+
+    /** Lane {@code lane}'s micro-batches of the window: forward, backward in order, loss added in order. */
+    private void runLane(int lane, List<int[]> microBatches, MicroBatchOrder order, double[] lossSum,
+                         long[] count) {
+        Tape t = lanes.get(lane);
+        t.setTraining(true);
+        t.compute().gemm().holdWeights(true);
+        for (int i = lane; i < microBatches.size(); i += lanes.size()) {
+            Loss loss = model.loss(t, data.batch(microBatches.get(i)));
+            t.backward(order, i);
+            order.awaitTurn(i);
+            Tensor rows = loss.rows();
+            for (int r = 0; r < rows.size(); r++) {
+                lossSum[0] += rows.get(r);
+            }
+            count[0] += loss.count();
+            for (StepListener l : listeners) {
+                l.onMicroBatch(step, i, microBatches.size());
+            }
+            order.endTurn(i);
+            t.reset();
+        }
+    }
+
+    /** The activation arenas' high-water marks, summed over concurrent micro-batches' arenas. */
+    private long arenaHighWaterFloats() {
+        long floats = tape.arena().highWaterFloats();
+        for (int i = 1; i < lanes.size(); i++) {
+            floats += lanes.get(i).arena().highWaterFloats();
+        }
+        return floats;
+    }
+
     private StepMetrics stepBoundary(Window window, int k, double lossSum, long count, long startNanos) {
         ParameterStore store = model.parameters();
         store.foldTiedGradients();
@@ -295,7 +397,7 @@ public final class Trainer<I> implements AutoCloseable {
         store.zeroGrad(compute.parallel());
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         return new StepMetrics(step, window.epoch(), k, window.size(), count, lossSum / count, lr, norm, !finite,
-                seconds, tape.arena().highWaterFloats());
+                seconds, arenaHighWaterFloats());
     }
 
     /** Divides the summed gradients by the window's count (law 2); false if any gradient is NaN or infinite. */
@@ -321,5 +423,8 @@ public final class Trainer<I> implements AutoCloseable {
     @Override
     public void close() {
         compute.close();
+        for (Tape lane : lanes) {
+            lane.compute().close();
+        }
     }
 }

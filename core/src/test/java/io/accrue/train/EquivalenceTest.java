@@ -23,21 +23,31 @@ class EquivalenceTest {
     private static final int[][] SPLITS = {{32, 1}, {8, 4}, {4, 8}, {1, 32}};
     private static final int STEPS = 5;
 
-    private static TrainConfig config(OptimizerKind opt, int b, int k, int threads) {
+    /**
+     * Threads, and micro-batches run at once: every split also runs with its micro-batches on 2 and 3 lanes (K = 8
+     * on 3 lanes gives them 3, 3 and 2), whose backward steps must keep micro-batch order.
+     */
+    private static final int[][] TEAMS = {{1, 1}, {2, 1}, {2, 2}, {3, 3}};
+
+    private static TrainConfig config(OptimizerKind opt, int b, int k, int threads, int concurrent) {
         TrainConfig.Builder c = TrainConfig.builder().microBatch(b).accumulationSteps(k).maxSteps(STEPS).threads(threads)
-                .optimizer(opt).seed(42).weightDecay(0.1).clipNorm(1.0).schedule(ScheduleKind.COSINE, 2, 1e-4);
+                .concurrentMicroBatches(concurrent).optimizer(opt).seed(42).weightDecay(0.1).clipNorm(1.0).schedule(ScheduleKind.COSINE, 2, 1e-4);
         return opt == OptimizerKind.SGD ? c.lr(0.05).momentum(0.9).build() : c.lr(3e-3).betas(0.9, 0.95).build();
     }
 
     private static <I> void assertAllSplitsIdentical(OptimizerKind opt, Supplier<Model<I>> models, Dataset<I> data) {
         Model<I> reference = null;
         Trainer<I> referenceTrainer = null;
-        for (int threads : new int[] {1, 2}) {
+        double referenceLoss = Double.NaN;
+        for (int[] team : TEAMS) {
+            int threads = team[0];
             for (int[] split : SPLITS) {
                 Model<I> model = models.get();
-                Trainer<I> trainer = new Trainer<>(config(opt, split[0], split[1], threads), model, data);
+                Trainer<I> trainer = new Trainer<>(config(opt, split[0], split[1], threads, team[1]), model, data);
+                double loss;
                 try (trainer) {
                     TrainResult r = trainer.fit();
+                    loss = r.finalLoss();
                     if (r.steps() != STEPS || r.skippedWindows() != 0) {
                         throw new AssertionError("expected " + STEPS + " clean steps, got " + r);
                     }
@@ -45,9 +55,14 @@ class EquivalenceTest {
                 if (reference == null) {
                     reference = model;
                     referenceTrainer = trainer;
+                    referenceLoss = loss;
                 } else {
+                    if (Double.doubleToLongBits(loss) != Double.doubleToLongBits(referenceLoss)) {
+                        throw new AssertionError("last window's loss " + loss + " at B=" + split[0] + ",K=" + split[1]
+                                + ",threads=" + threads + ",concurrent=" + team[1] + " vs " + referenceLoss);
+                    }
                     Fixtures.assertBitIdentical("B=" + split[0] + ",K=" + split[1] + ",threads=" + threads
-                                    + " vs B=32,K=1,threads=1", reference.parameters(), referenceTrainer.optimizer(),
+                                    + ",concurrent=" + team[1] + " vs B=32,K=1,threads=1", reference.parameters(), referenceTrainer.optimizer(),
                             model.parameters(), trainer.optimizer());
                 }
             }
