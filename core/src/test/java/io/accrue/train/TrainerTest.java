@@ -159,6 +159,65 @@ class TrainerTest {
     }
 
     @Test
+    void concurrentMicroBatchesAreCheckedAgainstThreadsAndModel() {
+        var tooMany = assertThrows(IllegalArgumentException.class,
+                () -> base().threads(2).concurrentMicroBatches(3).build());
+        assertEquals("concurrentMicroBatches must be in [1, threads = 2], got 3; each runs on a thread of its own",
+                tooMany.getMessage());
+        FeatureDataset data = Fixtures.features(64, 12, 4, 4);
+        var batchNorm = assertThrows(IllegalArgumentException.class, () -> new Trainer<>(
+                base().threads(2).concurrentMicroBatches(2).microBatch(8).accumulationSteps(4).build(),
+                mlp(NormKind.BATCH), data));
+        assertTrue(batchNorm.getMessage().contains("needs a model without BatchNorm"), batchNorm.getMessage());
+    }
+
+    /** Each concurrent micro-batch has its own arena, as planned: the sum of their high-water marks. */
+    @Test
+    void concurrentMicroBatchesUseThePlannedArenas() {
+        GptConfig cfg = GptConfig.named("tiny").withContext(16);
+        SequenceDataset data = Fixtures.sequences(24, 16, cfg.vocab(), 17, 2);
+        for (int concurrent : new int[] {1, 2, 3}) {
+            long planned = MemoryPlanner.plan(cfg, 2, 4, 16, OptimizerKind.ADAMW, 0, 3, false, concurrent)
+                    .activationBytes();
+            try (Trainer<io.accrue.models.TokenBatch> t = new Trainer<>(base().threads(3)
+                    .concurrentMicroBatches(concurrent).microBatch(2).accumulationSteps(4).maxSteps(2).build(),
+                    new Gpt(cfg, 1), data, planned / 4)) {
+                t.fit();
+                assertEquals(planned, t.memoryUsage().arenaHighWaterBytes(), "concurrent=" + concurrent);
+            }
+        }
+    }
+
+    /** A micro-batch that fails ends the window with its own error, not a hang of the lanes waiting for it. */
+    @Test
+    void aFailingConcurrentMicroBatchReportsItsErrorInsteadOfHanging() {
+        GptConfig cfg = GptConfig.named("tiny").withContext(16);
+        SequenceDataset data = Fixtures.sequences(24, 16, cfg.vocab(), 17, 2);
+        Gpt gpt = new Gpt(cfg, 1);
+        int[] calls = {0};
+        StepListener failing = new StepListener() {
+            @Override
+            public void onStep(StepMetrics m) {
+            }
+
+            @Override
+            public void onMicroBatch(long step, int microBatch, int microBatches) {
+                if (microBatch == 1) {
+                    calls[0]++;
+                    throw new IllegalStateException("listener failed on micro-batch 1");
+                }
+            }
+        };
+        try (Trainer<io.accrue.models.TokenBatch> t = new Trainer<>(base().threads(2).concurrentMicroBatches(2)
+                .microBatch(2).accumulationSteps(4).maxSteps(1).build(), gpt, data)) {
+            t.addListener(failing);
+            var e = assertThrows(IllegalStateException.class, t::fit);
+            assertEquals("listener failed on micro-batch 1", e.getMessage());
+            assertEquals(1, calls[0]);
+        }
+    }
+
+    @Test
     void nonFiniteWindowIsSkippedWithoutTouchingWeightsOrOptimizerState() {
         FeatureDataset clean = Fixtures.features(32, 12, 4, 6);
         float[] x = new float[32 * 12];
