@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code accrue bench}: GPT training throughput as ONE JSON line with the PyTorch reference's fields (impl, config,
- * params, B, K, T, threads, sec_per_optimizer_step, best_step_sec, tokens_per_sec, mfu, gflops, peak_rss_mb,
+ * params, B, K, T, threads, concurrent_micro_batches, sec_per_optimizer_step, best_step_sec, tokens_per_sec, mfu, gflops, peak_rss_mb,
  * arena_high_water_mb, allocated_mb_per_step, step_times); the measurement is {@link Throughput#measure}.
  */
 @Command(name = "bench", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
@@ -47,6 +47,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "T", description = "Compute threads. Default: all cores.")
     Integer threads;
 
+    @Option(names = "--concurrent", paramLabel = "N", defaultValue = "1", description = "Micro-batches run at "
+            + "once, each on one thread (≤ threads): fewer hand-offs between threads for N micro-batches of "
+            + "activations. Default: 1.")
+    int concurrent;
+
     @Option(names = {"-v", "--verbose"}, description = "Each step's time and loss on stderr.")
     boolean verbose;
 
@@ -63,9 +68,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         positive("--threads", t);
+        if (concurrent < 1 || concurrent > t) {
+            throw new UsageException("--concurrent must be in [1, threads = " + t + "], got " + concurrent);
+        }
         GptConfig cfg = ModelSpec.resolve(model);
         PrintWriter err = spec.commandLine().getErr();
-        Throughput.Result r = Throughput.measure(model, cfg, microBatch, accum, steps, warmup, t, checkpointing,
+        Throughput.Result r = Throughput.measure(model, cfg, microBatch, accum, steps, warmup, t, concurrent,
+                checkpointing,
                 verbose ? (StepMetrics m) -> {
                     err.printf(Locale.ROOT, "step %d%s: %.3f s, loss %.4f%n", m.step() + 1,
                             m.step() < warmup ? " (warmup)" : "", m.seconds(), m.loss());

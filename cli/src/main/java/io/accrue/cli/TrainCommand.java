@@ -255,7 +255,7 @@ final class TrainCommand implements Callable<Integer> {
                 long budget = PlanCommand.parseBytes(memory);
                 double momentum = optimizerKind == OptimizerKind.SGD ? 0.9 : 0;
                 plan = MemoryPlanner.fit(gpt, budget, n, tokens.seq(), optimizerKind, momentum, threadCount,
-                        checkpointing);
+                        checkpointing, training.concurrent());
                 b = plan.microBatch();
                 k = plan.accumulation();
                 dataBytes = tokens.footprintBytes();

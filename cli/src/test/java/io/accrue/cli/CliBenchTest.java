@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@code accrue bench}: one JSON line with the PyTorch reference's fields. */
 class CliBenchTest {
     private static final List<String> FIELDS = List.of("impl", "config", "params", "B", "K", "T", "threads",
-            "sec_per_optimizer_step", "best_step_sec", "tokens_per_sec", "mfu", "gflops", "peak_rss_mb",
+            "concurrent_micro_batches", "sec_per_optimizer_step", "best_step_sec", "tokens_per_sec", "mfu", "gflops", "peak_rss_mb",
             "arena_high_water_mb", "allocated_mb_per_step");
 
     @Test
@@ -35,6 +35,7 @@ class CliBenchTest {
         assertEquals(2L, j.get("K"));
         assertEquals(16L, j.get("T"));
         assertEquals(1L, j.get("threads"));
+        assertEquals(1L, j.get("concurrent_micro_batches"));
         for (String f : List.of("sec_per_optimizer_step", "best_step_sec", "tokens_per_sec", "mfu", "gflops",
                 "arena_high_water_mb")) {
             assertInstanceOf(Number.class, j.get(f), f);
@@ -48,11 +49,26 @@ class CliBenchTest {
         assertTrue(r.err().isEmpty(), r.err());
     }
 
+    /** Two micro-batches at once: each has its arena, as planned, and the JSON says how many ran at once. */
+    @Test
+    void concurrentMicroBatchesAreReported() {
+        CliRun r = CliRun.of("bench", "--model", "adder", "--micro-batch", "2", "--accum", "3", "--steps", "1",
+                "--warmup", "0", "--threads", "2", "--concurrent", "2");
+        assertEquals(0, r.code(), r.err());
+        Map<?, ?> j = (Map<?, ?>) Json.parse(r.out().strip());
+        assertEquals(2L, j.get("concurrent_micro_batches"));
+        assertEquals(((Number) j.get("predicted_arena_mb")).doubleValue(),
+                ((Number) j.get("arena_high_water_mb")).doubleValue(), 0.05);
+    }
+
     @Test
     void badCountsAreOneLineErrors() {
         CliRun r = CliRun.of("bench", "--model", "adder", "--steps", "0");
         assertEquals(2, r.code());
         assertEquals("accrue: --steps must be a positive integer, got 0", r.err().strip());
+        CliRun c = CliRun.of("bench", "--model", "adder", "--threads", "2", "--concurrent", "3");
+        assertEquals(2, c.code());
+        assertEquals("accrue: --concurrent must be in [1, threads = 2], got 3", c.err().strip());
         CliRun m = CliRun.of("bench", "--model", "huge");
         assertEquals(2, m.code());
         assertTrue(m.err().startsWith("accrue: --model: unknown model 'huge'"), m.err());

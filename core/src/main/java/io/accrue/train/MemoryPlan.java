@@ -11,11 +11,13 @@ import java.util.Locale;
  *                        the weights (W and Wᵀ) held for a window
  * @param gradsBytes      the flat gradient buffer (including tied-use slots)
  * @param optimizerBytes  the optimizer's state buffers
- * @param activationBytes the activation arena of one micro-batch (independent of K)
+ * @param activationBytes the activation arena of one micro-batch (independent of K), or of each of the
+ *                        micro-batches run at once
  * @param runtimeBytes    JVM overhead: young generation, code, metaspace, thread stacks
+ * @param concurrent      micro-batches run at once ({@link TrainConfig#concurrentMicroBatches})
  */
 public record MemoryPlan(int microBatch, int accumulation, long weightsBytes, long gradsBytes, long optimizerBytes,
-                         long activationBytes, long runtimeBytes) {
+                         long activationBytes, long runtimeBytes, int concurrent) {
 
     public long totalBytes() {
         return weightsBytes + gradsBytes + optimizerBytes + activationBytes + runtimeBytes;
@@ -29,8 +31,10 @@ public record MemoryPlan(int microBatch, int accumulation, long weightsBytes, lo
     /** A human-readable breakdown, one role per line. */
     public String breakdown() {
         return String.format(Locale.ROOT, "  weights      %s%n  gradients    %s%n  optimizer    %s%n"
-                        + "  activations  %s  (one micro-batch of %d)%n  runtime      %s%n  total        %s", mb(weightsBytes), mb(gradsBytes), mb(optimizerBytes), mb(activationBytes),
-                microBatch, mb(runtimeBytes), mb(totalBytes()));
+                        + "  activations  %s  (%s of %d)%n  runtime      %s%n  total        %s", mb(weightsBytes),
+                mb(gradsBytes), mb(optimizerBytes), mb(activationBytes),
+                concurrent == 1 ? "one micro-batch" : concurrent + " micro-batches at once", microBatch,
+                mb(runtimeBytes), mb(totalBytes()));
     }
 
     static String mb(long bytes) {

@@ -200,7 +200,7 @@ public final class MemoryPlanner {
         long arena = concurrent > 1 ? concurrent * gptArenaFloats(cfg, b, t, 1, checkpointing)
                 : gptArenaFloats(cfg, b, t, threads, checkpointing);
         return new MemoryPlan(b, k, 4 * (params + gptHeldWeightFloats(cfg, b, k, t)), 4 * (params + tied),
-                4 * optimizerFloats(opt, momentum, params), 4 * arena, YOUNG_BYTES + NON_HEAP_BYTES);
+                4 * optimizerFloats(opt, momentum, params), 4 * arena, YOUNG_BYTES + NON_HEAP_BYTES, concurrent);
     }
 
     /**
@@ -211,18 +211,24 @@ public final class MemoryPlanner {
      */
     public static MemoryPlan fit(GptConfig cfg, long budgetBytes, int effectiveBatch, int t, OptimizerKind opt,
                                  double momentum, int threads, boolean checkpointing) {
+        return fit(cfg, budgetBytes, effectiveBatch, t, opt, momentum, threads, checkpointing, 1);
+    }
+
+    /** {@link #fit} for {@code concurrent} micro-batches run at once, each with an arena of its own. */
+    public static MemoryPlan fit(GptConfig cfg, long budgetBytes, int effectiveBatch, int t, OptimizerKind opt,
+                                 double momentum, int threads, boolean checkpointing, int concurrent) {
         if (effectiveBatch <= 0) {
             throw new IllegalArgumentException("effectiveBatch must be positive, got " + effectiveBatch);
         }
         for (int b = effectiveBatch; b >= 1; b--) {
             if (effectiveBatch % b == 0) {
-                MemoryPlan p = plan(cfg, b, effectiveBatch / b, t, opt, momentum, threads, checkpointing);
+                MemoryPlan p = plan(cfg, b, effectiveBatch / b, t, opt, momentum, threads, checkpointing, concurrent);
                 if (p.totalBytes() <= budgetBytes) {
                     return p;
                 }
             }
         }
-        MemoryPlan one = plan(cfg, 1, effectiveBatch, t, opt, momentum, threads, checkpointing);
+        MemoryPlan one = plan(cfg, 1, effectiveBatch, t, opt, momentum, threads, checkpointing, concurrent);
         throw new IllegalArgumentException("a memory budget of " + MemoryPlan.mb(budgetBytes).strip()
                 + " cannot hold even micro-batch 1, which needs " + MemoryPlan.mb(one.totalBytes()).strip()
                 + " (weights " + MemoryPlan.mb(one.weightsBytes()).strip() + ", gradients "

@@ -37,6 +37,7 @@ public final class Throughput {
      * @param k                   K, micro-batches per optimizer step
      * @param t                   T, tokens per sequence
      * @param threads             compute threads
+     * @param concurrent          micro-batches run at once ({@link TrainConfig#concurrentMicroBatches})
      * @param secPerOptimizerStep median wall time of the timed steps
      * @param bestStepSec         fastest timed step
      * @param tokensPerSec        B·K·T / median
@@ -50,7 +51,8 @@ public final class Throughput {
      * @param plan                the memory planner's prediction for this run
      * @param checkpointing       whether activation checkpointing was on
      */
-    public record Result(String config, long params, int b, int k, int t, int threads, double secPerOptimizerStep,
+    public record Result(String config, long params, int b, int k, int t, int threads, int concurrent,
+                         double secPerOptimizerStep,
                          double bestStepSec, double tokensPerSec, double mfu, double gflops, double peakRssMb,
                          double arenaHighWaterMb, double allocatedMbPerStep, double[] stepTimes, MemoryPlan plan,
                          boolean checkpointing) {
@@ -58,12 +60,13 @@ public final class Throughput {
         /** One JSON line: impl, config, params, B, K, T, threads, the timings and memory, step_times. */
         public String toJson() {
             return String.format(Locale.ROOT, "{\"impl\": \"accrue\", \"config\": %s, \"params\": %d, \"B\": %d, "
-                            + "\"K\": %d, \"T\": %d, \"threads\": %d, \"sec_per_optimizer_step\": %.6f, "
+                            + "\"K\": %d, \"T\": %d, \"threads\": %d, \"concurrent_micro_batches\": %d, "
+                            + "\"sec_per_optimizer_step\": %.6f, "
                             + "\"best_step_sec\": %.6f, \"tokens_per_sec\": %.1f, \"mfu\": %.4f, \"gflops\": %.1f, "
                             + "\"peak_rss_mb\": %s, \"arena_high_water_mb\": %.1f, \"allocated_mb_per_step\": %.1f, "
                             + "\"predicted_arena_mb\": %.1f, "
                             + "\"predicted_peak_mb\": %.0f, \"checkpointing\": %b, \"step_times\": %s}",
-                    Json.quote(config), params, b, k, t, threads, secPerOptimizerStep, bestStepSec, tokensPerSec, mfu,
+                    Json.quote(config), params, b, k, t, threads, concurrent, secPerOptimizerStep, bestStepSec, tokensPerSec, mfu,
                     gflops, Double.isFinite(peakRssMb) ? String.format(Locale.ROOT, "%.0f", peakRssMb) : "null",
                     arenaHighWaterMb, allocatedMbPerStep, plan.activationBytes() / 1048576.0,
                     plan.totalBytes() / 1048576.0,
@@ -134,7 +137,7 @@ public final class Throughput {
         double flopsPerToken = 6.0 * nonPosition + 12.0 * cfg.layers() * cfg.width() * t;
         double tokensPerSec = (double) b * k * t / median;
         double mfu = tokensPerSec * flopsPerToken / (threads * PEAK_GFLOPS_PER_THREAD * 1e9);
-        return new Result(name, params, b, k, t, threads, median, timed[0], tokensPerSec, mfu,
+        return new Result(name, params, b, k, t, threads, concurrent, median, timed[0], tokensPerSec, mfu,
                 tokensPerSec * flopsPerToken / 1e9, peakRssMb(), arena[0] * (double) Float.BYTES / 1048576.0,
                 stepAllocations[steps / 2], timed, plan, checkpointing);
     }
