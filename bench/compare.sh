@@ -9,7 +9,8 @@
 #   BASELINE_CP=/tmp/old/bench:/tmp/old/core bench/compare.sh   # adds an "Accrue baseline" column (before/after)
 #   bench/compare.sh --table bench/target/compare/compare-X.jsonl  # the table of earlier (or interrupted) runs
 #
-# A config is gpt:NAME:B:K (NAME = tiny|small|gpt2|gpt2-medium) or mlp:B:K (MLP 784-1024-1024-10).
+# A config is gpt:NAME:B:K (NAME = tiny|small|gpt2|gpt2-medium) or mlp:B:K (MLP 784-1024-1024-10); gpt:NAME:B:K:N
+# runs Accrue with N micro-batches at once (GptBench --concurrent N; PyTorch and the baseline as without it).
 # Environment: CONFIGS (space-separated configs), REPS, QUICK=1, NO_BUILD=1 (skip the maven build), THREADS (2),
 # NO_PYTORCH=1 (Accrue and its baseline only: under heavy load PyTorch's OpenMP spinning makes its runs very long),
 # BASELINE_CP (classpath of another Accrue build, run in the same alternation), RUN_TIMEOUT (seconds per run, 1200),
@@ -92,6 +93,8 @@ print(sep)
 for spec in configs.split():
     parts = spec.split(":")
     name, b, k = (parts[1], parts[2], parts[3]) if parts[0] == "gpt" else ("mlp (samples/s)", parts[1], parts[2])
+    if parts[0] == "gpt" and len(parts) > 4:
+        name += f" ({parts[4]} at once)"
     a, p = rate(spec, "accrue"), rate(spec, "pytorch")
     row = f"| {name} | {b} | {k} | {f(a, ',.0f')} | {f(p, ',.0f')} | {f(a / p if a and p else None, '.2f')} |"
     if baseline:
@@ -202,8 +205,10 @@ variants=(accrue)
 calib=()
 [ -n "$QUICK" ] && calib=(--calib-seconds 0)
 for spec in $CONFIGS; do
-  IFS=: read -r kind a1 a2 a3 <<< "$spec"
+  IFS=: read -r kind a1 a2 a3 a4 <<< "$spec"
   if [ "$kind" = gpt ]; then name=$a1; b=$a2; k=$a3; else name=mlp; b=$a1; k=$a2; fi
+  concurrent=()
+  [ "$kind" = gpt ] && [ -n "$a4" ] && concurrent=(--concurrent "$a4")
   read -r steps warmup <<< "$(steps_for "$kind" "$name" "$b" "$k")"
   for ((rep = 0; rep < REPS; rep++)); do
     n=${#variants[@]}
@@ -212,10 +217,12 @@ for spec in $CONFIGS; do
       echo "  $spec rep $((rep + 1))/$REPS: $variant (steps $steps, warm-up $warmup)" >&2
       case "$variant" in
         accrue|baseline)
-          cp=$CP; [ "$variant" = baseline ] && cp=$BASELINE_CP
+          cp=$CP; extra=("${concurrent[@]}")
+          [ "$variant" = baseline ] && cp=$BASELINE_CP && extra=()
           if [ "$kind" = gpt ]; then
             run_one "$variant" "$spec" "${JAVA[@]}" -cp "$cp" io.accrue.bench.GptBench --config "$name" \
-              --micro-batch "$b" --accum "$k" --steps "$steps" --warmup "$warmup" --threads "$THREADS"
+              --micro-batch "$b" --accum "$k" --steps "$steps" --warmup "$warmup" --threads "$THREADS" \
+              "${extra[@]}"
           else
             run_one "$variant" "$spec" "${JAVA[@]}" -cp "$cp" io.accrue.bench.MlpBench \
               --micro-batch "$b" --accum "$k" --steps "$steps" --warmup "$warmup" --threads "$THREADS"
