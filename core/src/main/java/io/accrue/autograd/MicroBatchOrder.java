@@ -37,10 +37,6 @@ public final class MicroBatchOrder {
         this.turns = new AtomicLongArray(lanes);
     }
 
-    public int lanes() {
-        return lanes;
-    }
-
     /** Waits until micro-batch {@code microBatch − 1} has done its backward step {@code step}. */
     void awaitStep(int microBatch, int step) {
         if (microBatch == 0) {

@@ -70,7 +70,7 @@ public final class Gemm {
      * A Gemm on {@code parallel} that holds weights in the same packed panels as {@code other}: the micro-batches
      * a trainer runs concurrently share one packed copy of each weight. Either may release them.
      */
-    public Gemm(Parallel parallel, Gemm other) {
+    Gemm(Parallel parallel, Gemm other) {
         this(parallel, other.vector != null ? new VectorGemm(parallel.threads(), other.vector) : null);
     }
 

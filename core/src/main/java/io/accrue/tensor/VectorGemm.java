@@ -241,8 +241,8 @@ final class VectorGemm {
         return panel;
     }
 
-    private void packIfStale(HeldPanel panel, Parallel parallel, float[] b, int bOff, int ldb,
-                                    boolean transB, int k, int n) {
+    private void packIfStale(HeldPanel panel, Parallel parallel, float[] b, int bOff, int ldb, boolean transB,
+                             int k, int n) {
         if (!panel.fresh) {
             HeldPanel target = panel;
             int kb = kBlock(k);
