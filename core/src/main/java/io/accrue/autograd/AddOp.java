@@ -1,5 +1,6 @@
 package io.accrue.autograd;
 
+import io.accrue.tensor.Elementwise;
 import io.accrue.tensor.Tensor;
 
 /**
@@ -25,11 +26,8 @@ public final class AddOp {
         int yo = y.offset();
         int ao = a.offset();
         int bo = b.offset();
-        tape.compute().parallel().forRange(y.size(), GRAIN, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                yd[yo + i] = ad[ao + i] + bd[bo + i];
-            }
-        });
+        tape.compute().parallel().forRange(y.size(), GRAIN,
+                (from, to) -> Elementwise.add(yd, yo + from, ad, ao + from, bd, bo + from, to - from));
         if (a.requiresGrad() || b.requiresGrad()) {
             tape.record(() -> backward(tape, a, b, y));
         }
@@ -52,10 +50,7 @@ public final class AddOp {
         float[] x = in.data();
         int oo = out.offset();
         int xo = in.offset();
-        tape.compute().parallel().forRange(out.size(), GRAIN, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                o[oo + i] += x[xo + i];
-            }
-        });
+        tape.compute().parallel().forRange(out.size(), GRAIN,
+                (from, to) -> Elementwise.add(o, oo + from, o, oo + from, x, xo + from, to - from));
     }
 }

@@ -35,13 +35,7 @@ public final class Kernels {
         float[] x = in.data();
         int oo = out.offset();
         int xo = in.offset();
-        parallel.forRange(cols, Math.max(8, FILL_GRAIN / Math.max(1, rows)), (from, to) -> {
-            for (int r = 0; r < rows; r++) {
-                int base = xo + r * cols;
-                for (int j = from; j < to; j++) {
-                    o[oo + j] += x[base + j];
-                }
-            }
-        });
+        parallel.forRange(cols, Math.max(8, FILL_GRAIN / Math.max(1, rows)),
+                (from, to) -> Elementwise.addColumnSums(o, oo, x, xo, cols, rows, from, to));
     }
 }

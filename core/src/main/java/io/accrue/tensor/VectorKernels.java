@@ -452,6 +452,46 @@ final class VectorKernels {
         Elementwise.adamWScalar(w, m, v, g, i, to, decay, beta1, c1, beta2, c2, bc2Sqrt, eps, stepSize);
     }
 
+    static void add(float[] y, int yOff, float[] a, int aOff, float[] b, int bOff, int n) {
+        int bound = L.loopBound(n);
+        for (int i = 0; i < bound; i += LW) {
+            FloatVector.fromArray(L, a, aOff + i).add(FloatVector.fromArray(L, b, bOff + i)).intoArray(y, yOff + i);
+        }
+        Elementwise.addScalar(y, yOff + bound, a, aOff + bound, b, bOff + bound, n - bound);
+    }
+
+    /** Columns summed at once: four vectors of accumulators, loaded once and stored once for all rows. */
+    private static final int SUM_COLUMNS = 4 * LW;
+
+    static void addColumnSums(float[] out, int oOff, float[] x, int xOff, int ld, int rows, int j0, int j1) {
+        int j = j0;
+        for (; j + SUM_COLUMNS <= j1; j += SUM_COLUMNS) {
+            int o = oOff + j;
+            FloatVector s0 = FloatVector.fromArray(L, out, o);
+            FloatVector s1 = FloatVector.fromArray(L, out, o + LW);
+            FloatVector s2 = FloatVector.fromArray(L, out, o + 2 * LW);
+            FloatVector s3 = FloatVector.fromArray(L, out, o + 3 * LW);
+            for (int r = 0, xi = xOff + j; r < rows; r++, xi += ld) {
+                s0 = s0.add(FloatVector.fromArray(L, x, xi));
+                s1 = s1.add(FloatVector.fromArray(L, x, xi + LW));
+                s2 = s2.add(FloatVector.fromArray(L, x, xi + 2 * LW));
+                s3 = s3.add(FloatVector.fromArray(L, x, xi + 3 * LW));
+            }
+            s0.intoArray(out, o);
+            s1.intoArray(out, o + LW);
+            s2.intoArray(out, o + 2 * LW);
+            s3.intoArray(out, o + 3 * LW);
+        }
+        for (; j + LW <= j1; j += LW) {
+            FloatVector s0 = FloatVector.fromArray(L, out, oOff + j);
+            for (int r = 0, xi = xOff + j; r < rows; r++, xi += ld) {
+                s0 = s0.add(FloatVector.fromArray(L, x, xi));
+            }
+            s0.intoArray(out, oOff + j);
+        }
+        Elementwise.addColumnSumsScalar(out, oOff, x, xOff, ld, rows, j, j1);
+    }
+
     static void gelu(float[] y, int yOff, float[] x, int xOff, int n) {
         int bound = L.loopBound(n);
         for (int c0 = 0; c0 < bound; c0 += CHUNK) {

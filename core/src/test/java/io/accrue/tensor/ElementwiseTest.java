@@ -140,6 +140,44 @@ class ElementwiseTest {
         }
     }
 
+    /**
+     * Adds and bias-gradient column sums: vector bits equal the oracle's for ragged lengths, offsets and column
+     * ranges, with values of mixed magnitudes (so that another summation order would change bits), inside one
+     * arena-like array as the ops use them, and in place ({@code out += in}).
+     */
+    @Test
+    void vectorAddAndColumnSumsEqualScalarBits() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        float[] arena = new float[40_000];
+        for (int i = 0; i < arena.length; i++) {
+            arena[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-3, 4)));
+        }
+        for (int n : new int[] {1, 15, 16, 17, 63, 64, 65, 130, 1003}) {
+            float[] fast = arena.clone();
+            float[] slow = arena.clone();
+            Elementwise.add(fast, 30_000, fast, 3, fast, 11_000, n);
+            Elementwise.addScalar(slow, 30_000, slow, 3, slow, 11_000, n);
+            Elementwise.add(fast, 5, fast, 5, fast, 20_001, n); // out += in
+            Elementwise.addScalar(slow, 5, slow, 5, slow, 20_001, n);
+            assertArrayEquals(ElementwiseTestBits.of(slow), ElementwiseTestBits.of(fast), "add of " + n);
+        }
+        for (int cols : new int[] {1, 16, 17, 64, 65, 100, 384}) {
+            for (int rows : new int[] {1, 3, 40}) {
+                for (int[] range : new int[][] {{0, cols}, {cols / 3, cols}, {1 % cols, cols - cols / 4}}) {
+                    float[] fast = arena.clone();
+                    float[] slow = arena.clone();
+                    Elementwise.addColumnSums(fast, 39_000, fast, 7, cols, rows, range[0], range[1]);
+                    Elementwise.addColumnSumsScalar(slow, 39_000, slow, 7, cols, rows, range[0], range[1]);
+                    assertArrayEquals(ElementwiseTestBits.of(slow), ElementwiseTestBits.of(fast),
+                            rows + "×" + cols + " over " + range[0] + ".." + range[1]);
+                }
+            }
+        }
+        float[] out = {1f};
+        Elementwise.addColumnSums(out, 0, new float[] {1e8f, -1e8f, 1f, 1f}, 0, 1, 4, 0, 1);
+        assertEquals(2f, out[0], "the chain is ((out + x0) + x1) + …: 1 + 1e8 rounds to 1e8 (x first would give 3)");
+    }
+
     /** Raw bits of a float array. */
     static final class ElementwiseTestBits {
         static int[] of(float[] a) {
