@@ -68,6 +68,22 @@ final class VectorGemm {
      * (2 threads, Xeon), other {@code small} shapes within ±5%.
      */
     static final int NC = NR == 32 ? 1536 : 1024;
+    /**
+     * Whether a transposed A (the weight gradient dYᵀ·X) wider than {@link #NC_ROWS_OUTER} columns runs its row
+     * tiles outside its column tiles, on panels of at most that many columns: each A tile then stays in L1 while the
+     * row's C tiles are visited left to right, one line after the other in every row, which the hardware prefetcher
+     * streams, and the B panel stays in L2. The weight gradient's C is the gradient buffer, which the other thread of
+     * concurrent micro-batches wrote last: visited a column of tiles at a time, every kernel call began by waiting for
+     * 16 lines from the other core. {@code small}'s 384×1536 weight gradient at micro-batch 1, 2 lanes, in place:
+     * 97–99 → 114–122 GFLOP/s (panels of 512; of 1,536: 111, 768: 119, 256: 109; panels of 512 in the old order: no
+     * change); GemmBench's 8×1024×1024 (the MLP at micro-batch 8) 42–54 → 64–67 on one thread. Narrower gradients
+     * keep the old order: there each kernel call would read its B micro-panel from L2 instead of L1, and hot
+     * (GemmBench) the 1536×384 one ran 3–10% slower, in place no faster. Measured on AVX-512 only, so the 16-column
+     * kernel keeps the one order.
+     */
+    static final boolean ROWS_OUTER = NR == 32;
+    /** Columns of a transposed A's B panel with {@link #ROWS_OUTER}: 512 KB packed, which L2 keeps. */
+    static final int NC_ROWS_OUTER = 512;
     /** The A stride that marks a packed tile (interleaved, MR values per p) rather than rows in place. */
     private static final int INTERLEAVED = 0;
     /**
@@ -141,13 +157,14 @@ final class VectorGemm {
                   int i0, int i1, int j0, int j1, int k, HeldPanel panel) {
         int kb = kBlock(k);
         boolean rowsInPlace = cTransposed && !transA;
+        boolean rowsOuter = ROWS_OUTER && !cTransposed && (transA || panel != null) && j1 - j0 > NC_ROWS_OUTER;
+        // A held B is packed already, so its columns are not cut into panels: that would only pack A again.
+        int panelCols = panel != null ? j1 - j0 : rowsOuter ? evenPanels(j1 - j0, NC_ROWS_OUTER) : NC;
         float[] pa = buffer(packA, part, (rowsInPlace ? MR : (Math.min(MC, i1 - i0) + MR - 1) / MR * MR) * kb);
         float[] pb = panel != null ? panel.data
-                : buffer(packB, part, PANEL_START + ((Math.min(NC, j1 - j0) + NR - 1) / NR) * NR * kb);
+                : buffer(packB, part, PANEL_START + ((Math.min(panelCols, j1 - j0) + NR - 1) / NR) * NR * kb);
         float[] t = tile[part];
         int[] bRows = gatherRows(part, ldb);
-        // A held B is packed already, so its columns are not cut into panels: that would only pack A again.
-        int panelCols = panel != null ? j1 - j0 : NC;
         for (int jc = j0; jc < j1; jc += panelCols) {
             int nc = Math.min(panelCols, j1 - jc);
             for (int pc = 0; pc < k; pc += kb) {
@@ -165,34 +182,53 @@ final class VectorGemm {
                     int fullRows = rowsInPlace ? mc - mc % MR : 0;
                     // Packed: every tile of the block, interleaved. In place: only a ragged last tile, padded.
                     packA(pa, a, aOff, lda, transA, ic + fullRows, mc - fullRows, pc, kc);
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        int cols = Math.min(NR, nc - jr);
-                        int bo = bBase + jr * kc;
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int rows = Math.min(MR, mc - ir);
-                            boolean inPlace = ir < fullRows;
-                            float[] ar = inPlace ? a : pa;
-                            int ao = inPlace ? aOff + (ic + ir) * lda + pc : (ir - fullRows) * kc;
-                            int as = inPlace ? lda : INTERLEAVED;
-                            if (cTransposed) {
-                                int co = cOff + (jc + jr) * ldc + ic + ir;
-                                int fo = fromOff + (jc + jr) * fromLd + ic + ir;
-                                viaTile(kc, ar, ao, as, pb, bo, c, co, 1, ldc, from, fo, 1, fromLd, rows, cols, t);
-                            } else {
-                                int co = cOff + (ic + ir) * ldc + jc + jr;
-                                int fo = fromOff + (ic + ir) * fromLd + jc + jr;
-                                if (rows == MR && cols == NR) {
-                                    kernel(kc, ar, ao, pb, bo, c, co, ldc, from, fo, fromLd);
-                                } else {
-                                    viaTile(kc, ar, ao, as, pb, bo, c, co, ldc, 1, from, fo, fromLd, 1, rows, cols,
-                                            t);
-                                }
+                    // Row-outer order runs the panel's columns in sub-panels of at most NC_ROWS_OUTER (a held panel is
+                    // never cut into panels); the column-outer order takes them all at once.
+                    int sub = rowsOuter ? evenPanels(nc, NC_ROWS_OUTER) : nc;
+                    int rowTiles = (mc + MR - 1) / MR;
+                    for (int js = 0; js < nc; js += sub) {
+                        int colTiles = (Math.min(sub, nc - js) + NR - 1) / NR;
+                        int outerTiles = rowsOuter ? rowTiles : colTiles;
+                        int innerTiles = rowsOuter ? colTiles : rowTiles;
+                        for (int outer = 0; outer < outerTiles; outer++) {
+                            for (int inner = 0; inner < innerTiles; inner++) {
+                                int ir = (rowsOuter ? outer : inner) * MR;
+                                int jr = js + (rowsOuter ? inner : outer) * NR;
+                                tile(cTransposed, c, cOff, ldc, from, fromOff, fromLd, ir < fullRows ? a : pa,
+                                        ir < fullRows ? aOff + (ic + ir) * lda + pc : (ir - fullRows) * kc,
+                                        ir < fullRows ? lda : INTERLEAVED, pb, bBase + jr * kc, kc, ic + ir,
+                                        jc + jr, Math.min(MR, mc - ir), Math.min(NR, nc - jr), t);
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /**
+     * One tile of C, rows [i, i + rows) and columns [j, j + cols): the register kernel where the tile is whole and
+     * C is not transposed, else through the tile buffer t. A's tile is at {@code a[ao]} with stride {@code as}
+     * ({@link #INTERLEAVED}: packed), B's micro-panel at {@code pb[bo]}, the chains' start at {@code from}.
+     */
+    private static void tile(boolean cTransposed, float[] c, int cOff, int ldc, float[] from, int fromOff,
+                             int fromLd, float[] a, int ao, int as, float[] pb, int bo, int kc, int i, int j,
+                             int rows, int cols, float[] t) {
+        if (cTransposed) {
+            viaTile(kc, a, ao, as, pb, bo, c, cOff + j * ldc + i, 1, ldc, from, fromOff + j * fromLd + i, 1,
+                    fromLd, rows, cols, t);
+        } else if (rows == MR && cols == NR) {
+            kernel(kc, a, ao, pb, bo, c, cOff + i * ldc + j, ldc, from, fromOff + i * fromLd + j, fromLd);
+        } else {
+            viaTile(kc, a, ao, as, pb, bo, c, cOff + i * ldc + j, ldc, 1, from, fromOff + i * fromLd + j, fromLd, 1,
+                    rows, cols, t);
+        }
+    }
+
+    /** Panel width for n columns cut into equal panels of at most {@code max}, whole column tiles each. */
+    private static int evenPanels(int n, int max) {
+        int panels = (n + max - 1) / max;
+        return ((n + panels - 1) / panels + NR - 1) / NR * NR;
     }
 
     /** Which weight a held panel was packed from: the array (by identity), where in it, and its shape. */

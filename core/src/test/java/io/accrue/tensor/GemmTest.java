@@ -303,6 +303,30 @@ class GemmTest {
     }
 
     /**
+     * Weight gradients and held weights wider than {@link VectorGemm#NC_ROWS_OUTER} run their row tiles outside
+     * their column tiles, in sub-panels (on AVX-512): ragged rows, a ragged last column tile, several sub-panels
+     * and k-blocks, on one thread (whole width) and on two and three (cut into column or row parts).
+     */
+    @Test
+    void rowOuterOrderMatchesOracle() {
+        int[][] shapes = {{203, 1100, 300}, {40, 1541, 700}, {17, 520, 33}};
+        for (int[] s : shapes) {
+            int m = s[0];
+            int n = s[1];
+            int k = s[2];
+            for (Parallel p : List.of(one, two, three)) {
+                String what = "threads=" + p.threads() + " " + m + "x" + n + "x" + k;
+                check(new Gemm(p), m, n, k, true, false, m * 11L + p.threads());
+                SplittableRandom random = new SplittableRandom(m * 13L + p.threads());
+                Gemm gemm = new Gemm(p);
+                gemm.holdWeights(true);
+                checkHeld(gemm, random(random, m * k), random(random, 5 + k * n), m, n, k, false, "held, " + what);
+                gemm.holdWeights(false);
+            }
+        }
+    }
+
+    /**
      * {@code C = I + op(A)·op(B)} gives the bits of setting C to I and accumulating, for I a bias row, a matrix or
      * zeros, on the packed, swapped (few rows), held, multi-block and scalar paths, and for k = 0; C's old values
      * (NaN here) are never read.
