@@ -99,6 +99,13 @@ public final class AttentionKernels {
     /** {@code dst[j·ldDst + i] = src[sOff + i·ldSrc + j]} for i in [0, rows), j in [0, cols). */
     public static void transpose(float[] dst, int dOff, int ldDst, float[] src, int sOff, int ldSrc, int rows,
                                  int cols) {
+        int done = VECTOR ? VectorKernels.transposeRows(dst, dOff, ldDst, src, sOff, ldSrc, rows, cols) : 0;
+        transposeScalar(dst, dOff + done, ldDst, src, sOff + done * ldSrc, ldSrc, rows - done, cols);
+    }
+
+    /** The scalar {@link #transpose}: element by element. */
+    static void transposeScalar(float[] dst, int dOff, int ldDst, float[] src, int sOff, int ldSrc, int rows,
+                                int cols) {
         for (int i = 0; i < rows; i++) {
             int si = sOff + i * ldSrc;
             for (int j = 0; j < cols; j++) {

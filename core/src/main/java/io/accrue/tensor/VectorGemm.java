@@ -69,20 +69,22 @@ final class VectorGemm {
      */
     static final int NC = NR == 32 ? 1536 : 1024;
     /**
-     * Whether a transposed A (the weight gradient dYᵀ·X) wider than {@link #NC_ROWS_OUTER} columns runs its row
-     * tiles outside its column tiles, on panels of at most that many columns: each A tile then stays in L1 while the
-     * row's C tiles are visited left to right, one line after the other in every row, which the hardware prefetcher
-     * streams, and the B panel stays in L2. The weight gradient's C is the gradient buffer, which the other thread of
-     * concurrent micro-batches wrote last: visited a column of tiles at a time, every kernel call began by waiting for
-     * 16 lines from the other core. {@code small}'s 384×1536 weight gradient at micro-batch 1, 2 lanes, in place:
-     * 97–99 → 114–122 GFLOP/s (panels of 512; of 1,536: 111, 768: 119, 256: 109; panels of 512 in the old order: no
-     * change); GemmBench's 8×1024×1024 (the MLP at micro-batch 8) 42–54 → 64–67 on one thread. Narrower gradients
-     * keep the old order: there each kernel call would read its B micro-panel from L2 instead of L1, and hot
-     * (GemmBench) the 1536×384 one ran 3–10% slower, in place no faster. Measured on AVX-512 only, so the 16-column
-     * kernel keeps the one order.
+     * Whether products wider than {@link #NC_ROWS_OUTER} columns whose B is a weight gradient's X (a transposed A,
+     * dYᵀ·X) or a held weight run their row tiles outside their column tiles, in sub-panels of at most that many
+     * columns: each A tile then stays in L1 while the row's C tiles are visited left to right, one line after the
+     * other in every row, which the hardware prefetcher streams, and the B sub-panel stays in L2. In training, C is
+     * cold: a gradient buffer that the other thread of concurrent micro-batches wrote last, or a fresh output. Visited
+     * a column of tiles at a time, every kernel call began by waiting for its 16 lines. {@code small} at micro-batch
+     * 1, 2 lanes, timed in place: the 384×1536 weight gradient 97–99 → 114–122 GFLOP/s (sub-panels of 512; of 1,536:
+     * 111, 768: 119, 256: 109; panels of 512 in the old order: no change), the held 256×1536 and 256×1152 forward
+     * products 10–12% faster, the 256×1536 input gradient 2–4%; GemmBench's 8×1024×1024 weight gradient (the MLP at
+     * micro-batch 8) 42–54 → 64–67 on one thread. Hot (GemmBench, C in cache) the 384×1536 weight gradient ran 10%
+     * slower, so narrower products keep the old order, where each kernel call reads its B micro-panel from L1 rather
+     * than L2 (the 1536×384 weight gradient: 3–10% slower hot, no faster in place). Measured on AVX-512 only, so the
+     * 16-column kernel keeps the one order.
      */
     static final boolean ROWS_OUTER = NR == 32;
-    /** Columns of a transposed A's B panel with {@link #ROWS_OUTER}: 512 KB packed, which L2 keeps. */
+    /** Widest sub-panel with {@link #ROWS_OUTER}: 512 columns of KC rows, 512 KB, which L2 keeps. */
     static final int NC_ROWS_OUTER = 512;
     /** The A stride that marks a packed tile (interleaved, MR values per p) rather than rows in place. */
     private static final int INTERLEAVED = 0;

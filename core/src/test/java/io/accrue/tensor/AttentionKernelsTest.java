@@ -118,14 +118,23 @@ class AttentionKernelsTest {
         }
     }
 
+    /** Every element lands in place: few rows (element by element), and whole groups of 16 with a ragged tail. */
     @Test
     void transposeMovesEveryElement() {
-        float[] src = random(9, 2 + 3 * 10);
-        float[] dst = new float[4 * 3 + 1];
-        AttentionKernels.transpose(dst, 1, 3, src, 2, 10, 3, 4);
-        for (int i = 0; i < 3; i++) {
-            for (int j = 0; j < 4; j++) {
-                assertEquals(src[2 + i * 10 + j], dst[1 + j * 3 + i]);
+        for (int[] s : new int[][] {{3, 4, 10, 3}, {37, 5, 11, 40}, {256, 64, 1152, 272}}) {
+            int rows = s[0];
+            int cols = s[1];
+            int ldSrc = s[2];
+            int ldDst = s[3];
+            float[] src = random(9, 2 + rows * ldSrc);
+            float[] dst = new float[1 + cols * ldDst];
+            java.util.Arrays.fill(dst, Float.NaN);
+            AttentionKernels.transpose(dst, 1, ldDst, src, 2, ldSrc, rows, cols);
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) {
+                    assertEquals(src[2 + i * ldSrc + j], dst[1 + j * ldDst + i],
+                            rows + "×" + cols + " at " + i + ", " + j);
+                }
             }
         }
     }
