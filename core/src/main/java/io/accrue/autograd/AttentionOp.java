@@ -72,6 +72,17 @@ public final class AttentionOp {
         return t + 16;
     }
 
+    /**
+     * Columns of row t of P and dS (T×T) that are written, the rest never being written or read: up to the next
+     * multiple of {@link AttentionKernels#NR} past the diagonal. S's causal columns reach no further, the products
+     * that read P and dS read at most {@link AttentionKernels#MR} − 1 zeros past it (their row blocks), and softmax's
+     * ragged tail vector fits. Zeroing whole rows of T wrote 128 KB of zeros per (example, head) at T = 256 into P,
+     * which is stored for the backward and so is new memory for every head: 15 µs of the head's 57 µs softmax.
+     */
+    private static int rowWidth(int t, int tLen) {
+        return Math.min(tLen, (t + AttentionKernels.NR) / AttentionKernels.NR * AttentionKernels.NR);
+    }
+
     /** Sizes of one call: B, T, C, NH and the derived head size HS and scale 1/√HS. */
     private record Shape(int b, int t, int c, int heads, int hs, float scale) {
         Shape(int b, int t, int c, int heads) {
@@ -111,7 +122,7 @@ public final class AttentionOp {
         AttentionKernels.multiply(a, ao, tLen, false, in, qo, c3, 1, w, kto, ld, tLen, tLen, hs,
                 AttentionKernels.CAUSAL_COLUMNS);
         for (int t = 0; t < tLen; t++) {
-            AttentionKernels.softmaxRow(a, ao + t * tLen, t + 1, tLen, s.scale());
+            AttentionKernels.softmaxRow(a, ao + t * tLen, t + 1, rowWidth(t, tLen), s.scale());
         }
         // Y = P·V (P is zero above the diagonal)
         AttentionKernels.multiply(y.data(), yo, c, false, a, ao, tLen, 1, w, vco, hs, tLen, hs, tLen,
@@ -168,7 +179,8 @@ public final class AttentionOp {
                 AttentionKernels.CAUSAL_COLUMNS);
         // softmax backward per row; dS is zero above the diagonal
         for (int t = 0; t < tLen; t++) {
-            AttentionKernels.softmaxBackwardRow(w, dso + t * tLen, a, ao + t * tLen, t + 1, tLen, s.scale());
+            AttentionKernels.softmaxBackwardRow(w, dso + t * tLen, a, ao + t * tLen, t + 1, rowWidth(t, tLen),
+                    s.scale());
         }
         // dV += Pᵀ·dY: row j sums over t ≥ j, ascending
         AttentionKernels.multiply(g, gvo, c3, true, a, ao, 1, tLen, w, gyco, hs, tLen, hs, tLen,
