@@ -36,7 +36,7 @@ public class GeluJmh extends KernelBench {
 
     @Benchmark
     public float[] backward() {
-        Elementwise.geluBackward(dx, 0, dy, 0, x, 0, gelu);
+        Elementwise.geluBackward(dx, 0, true, dy, 0, x, 0, gelu);
         return dx;
     }
 }

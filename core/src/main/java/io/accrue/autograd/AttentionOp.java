@@ -131,7 +131,10 @@ public final class AttentionOp {
 
     private static void backward(Tape tape, Shape s, Tensor y, Tensor qkv, Tensor att) {
         Tensor dy = tape.grad(y); // (B, T, C)
-        Tensor dqkv = tape.grad(qkv); // (B, T, 3C)
+        // (B, T, 3C); every element is written by one of dQ, dK and dV, so a fresh gradient needs no zeroing
+        Tensor fresh = tape.freshGrad(qkv);
+        Tensor dqkv = fresh != null ? fresh : tape.grad(qkv);
+        boolean accumulate = fresh == null;
         int pairs = s.b() * s.heads();
         int parts = Math.min(pairs, tape.compute().threads());
         int per = s.backwardScratch();
@@ -139,13 +142,13 @@ public final class AttentionOp {
         tape.compute().parallel().forParts(pairs, 1, (part, from, to) -> {
             int wo = tmp.offset() + part * per;
             for (int pair = from; pair < to; pair++) {
-                backwardPair(s, pair / s.heads(), pair % s.heads(), dy, dqkv, qkv, att, tmp.data(), wo);
+                backwardPair(s, pair / s.heads(), pair % s.heads(), dy, dqkv, accumulate, qkv, att, tmp.data(), wo);
             }
         });
     }
 
-    private static void backwardPair(Shape s, int b, int h, Tensor dy, Tensor dqkv, Tensor qkv, Tensor att,
-                                     float[] w, int wo) {
+    private static void backwardPair(Shape s, int b, int h, Tensor dy, Tensor dqkv, boolean accumulate,
+                                     Tensor qkv, Tensor att, float[] w, int wo) {
         int tLen = s.t();
         int c = s.c();
         int hs = s.hs();
@@ -183,13 +186,13 @@ public final class AttentionOp {
                     s.scale());
         }
         // dV += Pᵀ·dY: row j sums over t ≥ j, ascending
-        AttentionKernels.multiply(g, gvo, c3, true, a, ao, 1, tLen, w, gyco, hs, tLen, hs, tLen,
+        AttentionKernels.multiply(g, gvo, c3, accumulate, a, ao, 1, tLen, w, gyco, hs, tLen, hs, tLen,
                 AttentionKernels.UPPER);
         // dQ += dS·K: row t sums over j ≤ t, ascending
-        AttentionKernels.multiply(g, gqo, c3, true, w, dso, tLen, 1, w, kco, hs, tLen, hs, tLen,
+        AttentionKernels.multiply(g, gqo, c3, accumulate, w, dso, tLen, 1, w, kco, hs, tLen, hs, tLen,
                 AttentionKernels.LOWER);
         // dK += dSᵀ·Q: row j sums over t ≥ j, ascending
-        AttentionKernels.multiply(g, gko, c3, true, w, dso, 1, tLen, w, qco, hs, tLen, hs, tLen,
+        AttentionKernels.multiply(g, gko, c3, accumulate, w, dso, 1, tLen, w, qco, hs, tLen, hs, tLen,
                 AttentionKernels.UPPER);
     }
 }

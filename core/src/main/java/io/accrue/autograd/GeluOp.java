@@ -33,7 +33,9 @@ public final class GeluOp {
 
     private static void backward(Tape tape, Tensor x, Tensor y) {
         Tensor dy = tape.grad(y);
-        Tensor dx = tape.grad(x);
+        Tensor fresh = tape.freshGrad(x); // written, not added to: no zeroing pass
+        Tensor dx = fresh != null ? fresh : tape.grad(x);
+        boolean accumulate = fresh == null;
         float[] xd = x.data();
         float[] gy = dy.data();
         float[] gx = dx.data();
@@ -41,7 +43,7 @@ public final class GeluOp {
         int gyo = dy.offset();
         int gxo = dx.offset();
         tape.compute().parallel().forRange(x.size(), AddOp.GRAIN / 8, (from, to) -> {
-            Elementwise.geluBackward(gx, gxo + from, gy, gyo + from, xd, xo + from, to - from);
+            Elementwise.geluBackward(gx, gxo + from, accumulate, gy, gyo + from, xd, xo + from, to - from);
         });
     }
 }

@@ -189,20 +189,24 @@ public final class Elementwise {
         }
     }
 
-    /** {@code dx[i] = fma(dy[i], geluGrad(x[i]), dx[i])} for i in [0, n). */
-    public static void geluBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n) {
+    /**
+     * {@code dx[i] = fma(dy[i], geluGrad(x[i]), accumulate ? dx[i] : +0)} for i in [0, n): without accumulating,
+     * the bits of accumulating onto zeros, without reading them (a fresh gradient needs no zeroing pass).
+     */
+    public static void geluBackward(float[] dx, int dxOff, boolean accumulate, float[] dy, int dyOff, float[] x,
+                                    int xOff, int n) {
         if (VECTOR) {
-            VectorKernels.geluBackward(dx, dxOff, dy, dyOff, x, xOff, n);
+            VectorKernels.geluBackward(dx, dxOff, accumulate, dy, dyOff, x, xOff, n);
         } else {
-            geluBackwardScalar(dx, dxOff, dy, dyOff, x, xOff, n);
+            geluBackwardScalar(dx, dxOff, accumulate, dy, dyOff, x, xOff, n);
         }
     }
 
     /** The oracle of {@link #geluBackward}. */
-    public static void geluBackwardScalar(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff,
-                                          int n) {
+    public static void geluBackwardScalar(float[] dx, int dxOff, boolean accumulate, float[] dy, int dyOff,
+                                          float[] x, int xOff, int n) {
         for (int i = 0; i < n; i++) {
-            dx[dxOff + i] = Math.fma(dy[dyOff + i], geluGrad(x[xOff + i]), dx[dxOff + i]);
+            dx[dxOff + i] = Math.fma(dy[dyOff + i], geluGrad(x[xOff + i]), accumulate ? dx[dxOff + i] : 0f);
         }
     }
     /**

@@ -539,7 +539,8 @@ final class VectorKernels {
         }
     }
 
-    static void geluBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n) {
+    static void geluBackward(float[] dx, int dxOff, boolean accumulate, float[] dy, int dyOff, float[] x, int xOff,
+                             int n) {
         int bound = L.loopBound(n);
         float[] t = SCRATCH.get();
         FloatVector gelu3c = FloatVector.broadcast(L, GELU_3C);
@@ -560,13 +561,12 @@ final class VectorKernels {
                 FloatVector es = e.mul(s);
                 FloatVector q = xv.mul(GELU_2K).mul(x2.fma(gelu3c, FloatVector.broadcast(L, 1f))).mul(es);
                 FloatVector local = s.fma(q, s).blend(0f, negligible);
-                FloatVector.fromArray(L, dy, dyOff + i).fma(local, FloatVector.fromArray(L, dx, dxOff + i))
-                        .intoArray(dx, dxOff + i);
+                FloatVector from = accumulate ? FloatVector.fromArray(L, dx, dxOff + i) : FloatVector.zero(L);
+                FloatVector.fromArray(L, dy, dyOff + i).fma(local, from).intoArray(dx, dxOff + i);
             }
         }
-        for (int i = bound; i < n; i++) {
-            dx[dxOff + i] = Math.fma(dy[dyOff + i], Elementwise.geluGrad(x[xOff + i]), dx[dxOff + i]);
-        }
+        Elementwise.geluBackwardScalar(dx, dxOff + bound, accumulate, dy, dyOff + bound, x, xOff + bound,
+                n - bound);
     }
 
     static double expSum(float[] x, int xOff, int n, float shift) {

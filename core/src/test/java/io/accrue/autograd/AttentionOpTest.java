@@ -155,27 +155,33 @@ class AttentionOpTest {
     }
 
     /**
-     * P and dS are written only near the diagonal (up to the next multiple of 16 columns): whatever the arena held
-     * beyond is never read. On an arena full of NaN from an earlier micro-batch, T = 37 and 70 give the bits of a
-     * fresh arena.
+     * P and dS are written only near the diagonal (up to the next multiple of 16 columns), and an op output's
+     * gradient dqkv is written without being zeroed first: whatever the arena held is never read. On an arena full
+     * of NaN from an earlier micro-batch, T = 37 and 70 give the bits of a clean arena, and of a leaf's gradient
+     * that is added to.
      */
     @Test
-    void staleArenaContentsBeyondTheDiagonalAreNeverRead() {
+    void staleArenaContentsAreNeverRead() {
         for (int t : new int[] {37, 70}) {
             Tensor qkv = GradCheck.random(12, 1.5f, 2, t, 3 * 8);
             Tensor dy = GradCheck.random(13, 1f, 2, t, 8);
-            float[][] fresh = run(2, qkv, dy, 2);
-            try (Compute c = new Compute(2)) {
-                Arena arena = new Arena();
-                arena.allocate(1 << 16).fill(Float.NaN);
-                arena.reset();
-                Tape tape = new Tape(c, arena);
-                qkv.grad().fill(0f);
-                Tensor y = AttentionOp.forward(tape, qkv, 2);
-                tape.grad(y).copyFrom(dy.toArray());
-                tape.backward();
-                assertArrayEquals(bits(fresh[0]), bits(y.toArray()), "y, T=" + t);
-                assertArrayEquals(bits(fresh[1]), bits(qkv.grad().toArray()), "dqkv, T=" + t);
+            float[][] leaf = run(2, qkv, dy, 2);
+            for (float stale : new float[] {0f, Float.NaN}) {
+                try (Compute c = new Compute(2)) {
+                    Arena arena = new Arena();
+                    arena.allocate(1 << 16).fill(stale);
+                    arena.reset();
+                    Tape tape = new Tape(c, arena);
+                    qkv.grad().fill(0f);
+                    // through an op, so that attention's input has no gradient yet: dqkv is fresh
+                    Tensor input = AddOp.forward(tape, qkv, Tensor.zeros(qkv.shape()));
+                    Tensor y = AttentionOp.forward(tape, input, 2);
+                    tape.grad(y).copyFrom(dy.toArray());
+                    tape.backward();
+                    String what = "T=" + t + ", arena of " + stale;
+                    assertArrayEquals(bits(leaf[0]), bits(y.toArray()), "y, " + what);
+                    assertArrayEquals(bits(leaf[1]), bits(qkv.grad().toArray()), "dqkv, " + what);
+                }
             }
         }
     }

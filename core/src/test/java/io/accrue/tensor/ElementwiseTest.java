@@ -107,9 +107,15 @@ class ElementwiseTest {
             float[] dy = grid(-1f, 2f, n);
             float[] gf = grid(3f, -3f, n);
             float[] gs = gf.clone();
-            Elementwise.geluBackward(gf, 0, dy, 0, x, off, n);
-            Elementwise.geluBackwardScalar(gs, 0, dy, 0, x, off, n);
+            Elementwise.geluBackward(gf, 0, true, dy, 0, x, off, n);
+            Elementwise.geluBackwardScalar(gs, 0, true, dy, 0, x, off, n);
             assertArrayEquals(ElementwiseTestBits.of(gs), ElementwiseTestBits.of(gf));
+            float[] zeros = new float[n];
+            Elementwise.geluBackwardScalar(zeros, 0, true, dy, 0, x, off, n);
+            float[] stale = grid(5f, -5f, n);
+            Elementwise.geluBackward(stale, 0, false, dy, 0, x, off, n);
+            assertArrayEquals(ElementwiseTestBits.of(zeros), ElementwiseTestBits.of(stale),
+                    "not accumulating: the bits of accumulating onto +0, whatever dx held");
         }
     }
 
