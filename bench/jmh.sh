@@ -13,7 +13,7 @@
 # Benchmarks: GemmJmh (Gemm.multiply, forward/dx/dw, 1 and 2 threads; score calls/s, secondary `gflop` =
 # GFLOP/s), AttentionJmh (AttentionOp forward, forward+backward via the Tape), LayerNormJmh, GeluJmh,
 # CrossEntropyJmh (forward, backward), AdamWJmh (AdamW.step over GPT small's parameters), ExpJmh (deterministic
-# exp). Scores are µs/op (average time) unless stated. Arguments are JMH's: a regex selects benchmarks,
+# exp), ResidualJmh (residual add, bias-gradient column sums). Scores are µs/op (average time) unless stated. Arguments are JMH's: a regex selects benchmarks,
 # -f forks, -wi/-w warm-up iterations/time, -i/-r measured iterations/time, -p name=v1,v2 parameters,
 # -rf json -rff file.json results to a file.
 set -euo pipefail
