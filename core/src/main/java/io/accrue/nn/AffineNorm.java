@@ -9,22 +9,27 @@ abstract class AffineNorm implements Normalization {
 
     private final ParameterStore store;
     private final String name;
+    // the parameters' names, joined once: forward runs every micro-batch and should allocate nothing
+    private final String weightName;
+    private final String biasName;
 
     AffineNorm(ParameterStore store, String name, int channels, boolean withBias) {
         this.store = store;
         this.name = name;
-        store.declare(Module.join(name, "weight"), new int[] {channels}, false, Init.constant(1f));
+        this.weightName = Module.join(name, "weight");
+        this.biasName = Module.join(name, "bias");
+        store.declare(weightName, new int[] {channels}, false, Init.constant(1f));
         if (withBias) {
-            store.declare(Module.join(name, "bias"), new int[] {channels}, false, Init.constant(0f));
+            store.declare(biasName, new int[] {channels}, false, Init.constant(0f));
         }
     }
 
     Tensor gain() {
-        return store.tensor(Module.join(name, "weight"));
+        return store.tensor(weightName);
     }
 
     Tensor shift() {
-        return store.tensor(Module.join(name, "bias"));
+        return store.tensor(biasName);
     }
 
     @Override

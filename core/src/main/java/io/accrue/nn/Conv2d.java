@@ -14,6 +14,9 @@ public final class Conv2d implements Module {
     private final ParameterStore store;
     private final String name;
     private final boolean bias;
+    // the parameters' names, joined once: forward runs every micro-batch and should allocate nothing
+    private final String weightName;
+    private final String biasName;
     private final int stride;
     private final int padding;
 
@@ -29,22 +32,22 @@ public final class Conv2d implements Module {
         this.bias = bias;
         this.stride = stride;
         this.padding = padding;
-        String w = Module.join(name, "weight");
-        store.declare(w, new int[] {out, in, kernel, kernel}, true,
-                Init.uniform(seed, w, 1 / Math.sqrt((double) in * kernel * kernel)));
+        this.weightName = Module.join(name, "weight");
+        this.biasName = Module.join(name, "bias");
+        store.declare(weightName, new int[] {out, in, kernel, kernel}, true,
+                Init.uniform(seed, weightName, 1 / Math.sqrt((double) in * kernel * kernel)));
         if (bias) {
-            store.declare(Module.join(name, "bias"), new int[] {out}, false, Init.constant(0f));
+            store.declare(biasName, new int[] {out}, false, Init.constant(0f));
         }
     }
 
     /** x (N, Cin, H, W) → (N, Cout, Ho, Wo). */
     public Tensor forward(Tape tape, Tensor x) {
-        return Conv2dOp.forward(tape, x, weight(), bias ? store.tensor(Module.join(name, "bias")) : null, stride,
-                padding);
+        return Conv2dOp.forward(tape, x, weight(), bias ? store.tensor(biasName) : null, stride, padding);
     }
 
     public Tensor weight() {
-        return store.tensor(Module.join(name, "weight"));
+        return store.tensor(weightName);
     }
 
     @Override

@@ -12,6 +12,9 @@ public final class Linear implements Module {
     private final ParameterStore store;
     private final String name;
     private final boolean bias;
+    // the parameters' names, joined once: forward runs every micro-batch and should allocate nothing
+    private final String weightName;
+    private final String biasName;
 
     /** Declares weight and (optionally) bias; the weight gets {@code init}, the bias zeros. */
     public Linear(ParameterStore store, String name, int in, int out, boolean bias, Initializer init) {
@@ -22,9 +25,11 @@ public final class Linear implements Module {
         this.store = store;
         this.name = name;
         this.bias = bias;
-        store.declare(Module.join(name, "weight"), new int[] {out, in}, true, init);
+        this.weightName = Module.join(name, "weight");
+        this.biasName = Module.join(name, "bias");
+        store.declare(weightName, new int[] {out, in}, true, init);
         if (bias) {
-            store.declare(Module.join(name, "bias"), new int[] {out}, false, Init.constant(0f));
+            store.declare(biasName, new int[] {out}, false, Init.constant(0f));
         }
     }
 
@@ -34,11 +39,11 @@ public final class Linear implements Module {
     }
 
     public Tensor forward(Tape tape, Tensor x) {
-        return LinearOp.forward(tape, x, weight(), bias ? store.tensor(Module.join(name, "bias")) : null);
+        return LinearOp.forward(tape, x, weight(), bias ? store.tensor(biasName) : null);
     }
 
     public Tensor weight() {
-        return store.tensor(Module.join(name, "weight"));
+        return store.tensor(weightName);
     }
 
     @Override
