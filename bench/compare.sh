@@ -135,7 +135,9 @@ table="$OUT/compare-$stamp.md"
 # Timed and warm-up steps per model (and per config for the big ones), shorter with --quick.
 # Warm-up steps (untimed, both sides) until the JVM's JIT has compiled the step: on 2 cores its compiler threads
 # take CPU from the timed run, and tiny and the MLP measured 2-3x slower after 3-10 warm-up steps than after 30-100
-# (about a second of training), while PyTorch's speed did not change. Small and gpt2 steps are long enough that
+# (about a second of training), while PyTorch's speed did not change. tiny 1×8's steps (~25 ms) are so short that 30
+# of them ended before C2 had compiled the step (~2 s into the run): its 8 timed steps ran anywhere between 30K and
+# 46K tokens/s (2026-12-05), so it gets 100 warm-up and 20 timed steps. Small and gpt2 steps are long enough that
 # one warm-up step is past it.
 steps_for() { # kind name B K -> "STEPS WARMUP"
   local kind=$1 name=$2 b=$3 k=$4
@@ -145,7 +147,11 @@ steps_for() { # kind name B K -> "STEPS WARMUP"
     return
   fi
   case "$name" in
-    tiny) if [ -n "$QUICK" ]; then echo "4 15"; else echo "8 30"; fi ;;
+    tiny) if [ $((b * k)) -le 8 ]; then
+            if [ -n "$QUICK" ]; then echo "8 50"; else echo "20 100"; fi
+          else
+            if [ -n "$QUICK" ]; then echo "4 15"; else echo "8 30"; fi
+          fi ;;
     small) if [ $((b * k)) -ge 16 ]; then
              if [ -n "$QUICK" ]; then echo "2 1"; else echo "3 1"; fi
            else
