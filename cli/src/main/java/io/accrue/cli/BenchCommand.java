@@ -1,5 +1,6 @@
 package io.accrue.cli;
 
+import io.accrue.run.ModelShapes;
 import io.accrue.models.GptConfig;
 import io.accrue.train.StepMetrics;
 import io.accrue.train.Throughput;
@@ -71,7 +72,7 @@ final class BenchCommand implements Callable<Integer> {
         if (concurrent < 1 || concurrent > t) {
             throw new UsageException("--concurrent must be in [1, threads = " + t + "], got " + concurrent);
         }
-        GptConfig cfg = ModelSpec.resolve(model);
+        GptConfig cfg = ModelShapes.resolve(model);
         PrintWriter err = spec.commandLine().getErr();
         Throughput.Result r = Throughput.measure(model, cfg, microBatch, accum, steps, warmup, t, concurrent,
                 checkpointing,

@@ -1,5 +1,6 @@
 package io.accrue.cli;
 
+import io.accrue.run.ModelShapes;
 import io.accrue.models.GptConfig;
 import io.accrue.train.MemoryPlan;
 import io.accrue.train.MemoryPlanner;
@@ -56,7 +57,7 @@ public final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        GptConfig cfg = ModelSpec.resolve(model);
+        GptConfig cfg = ModelShapes.resolve(model);
         int t = seq == null ? cfg.context() : seq;
         if (t <= 0 || t > cfg.context()) {
             throw new UsageException("--seq: " + t + " is outside 1.." + cfg.context() + " for model " + model);

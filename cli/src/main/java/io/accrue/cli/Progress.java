@@ -1,6 +1,7 @@
 package io.accrue.cli;
 
-import io.accrue.train.MemoryUsage;
+import io.accrue.run.Run;
+import io.accrue.run.StepReport;
 import io.accrue.train.StepMetrics;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -33,20 +34,6 @@ abstract sealed class Progress implements AutoCloseable {
         }
     }
 
-    /**
-     * One optimizer step as shown.
-     *
-     * @param metrics         the step boundary's record
-     * @param memory          training-state bytes after the step
-     * @param heapUsedBytes   JVM heap in use after the step
-     * @param tokensPerSecond the window's throughput units per second: tokens (examples × T), or images
-     * @param elapsed         seconds since this process started training
-     * @param eta             estimated seconds left, NaN if unknown
-     */
-    record Step(StepMetrics metrics, MemoryUsage memory, long heapUsedBytes, double tokensPerSecond, double elapsed,
-                double eta) {
-    }
-
     final PrintWriter out;
     final long planned;
     final String unit;
@@ -70,7 +57,7 @@ abstract sealed class Progress implements AutoCloseable {
 
     abstract void micro(long step, int micro, int k);
 
-    abstract void step(Step s);
+    abstract void step(StepReport s);
 
     /** A line of its own between steps (e.g. an evaluation), not overwritten by the bar. */
     abstract void println(String line);
@@ -79,31 +66,16 @@ abstract sealed class Progress implements AutoCloseable {
     public abstract void close();
 
     /** {@code step 3/12  loss 2.4312  lr 3.00e-03  12,345 tok/s  mem 6.9 MiB (arena 1.2 MiB)  heap 80.0 MiB  0:01  eta 0:10}. */
-    static String plainLine(Step s, long planned) {
+    static String plainLine(StepReport s, long planned) {
         return plainLine(s, planned, "tok");
     }
 
-    static String plainLine(Step s, long planned, String unit) {
+    static String plainLine(StepReport s, long planned, String unit) {
         StepMetrics m = s.metrics();
         return String.format(Locale.ROOT, "step %d/%d  loss %.4f  lr %.2e  %,.0f " + unit + "/s  mem %s (arena %s)  heap %s  %s"
-                        + "  eta %s", m.step() + 1, planned, m.loss(), m.lr(), s.tokensPerSecond(),
-                bytes(s.memory().totalBytes()), bytes(s.memory().arenaHighWaterBytes()), bytes(s.heapUsedBytes()),
-                TrainCommand.clock(s.elapsed()), Double.isFinite(s.eta()) ? TrainCommand.clock(s.eta()) : "?");
-    }
-
-    /** Bytes in binary units with one decimal: {@code 512 B}, {@code 1.5 KiB}, {@code 6.9 MiB}, {@code 1.2 GiB}. */
-    static String bytes(long b) {
-        if (b < 1024) {
-            return b + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        double v = b;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+                        + "  eta %s", m.step() + 1, planned, m.loss(), m.lr(), s.rate(),
+                Run.bytes(s.memory().totalBytes()), Run.bytes(s.memory().arenaHighWaterBytes()), Run.bytes(s.heapUsedBytes()),
+                Run.clock(s.elapsed()), Double.isFinite(s.eta()) ? Run.clock(s.eta()) : "?");
     }
 
     /** One line per optimizer step; nothing per micro-batch. */
@@ -117,7 +89,7 @@ abstract sealed class Progress implements AutoCloseable {
         }
 
         @Override
-        void step(Step s) {
+        void step(StepReport s) {
             out.println(plainLine(s, planned, unit));
             out.flush();
         }
@@ -162,11 +134,11 @@ abstract sealed class Progress implements AutoCloseable {
         }
 
         @Override
-        void step(Step s) {
+        void step(StepReport s) {
             StepMetrics m = s.metrics();
             last = String.format(Locale.ROOT, " · loss %.4f · lr %.1e · %,.0f " + unit + "/s · mem %s (arena %s) heap %s",
-                    m.loss(), m.lr(), s.tokensPerSecond(), bytes(s.memory().totalBytes()),
-                    bytes(s.memory().arenaHighWaterBytes()), bytes(s.heapUsedBytes()));
+                    m.loss(), m.lr(), s.rate(), Run.bytes(s.memory().totalBytes()),
+                    Run.bytes(s.memory().arenaHighWaterBytes()), Run.bytes(s.heapUsedBytes()));
             bar.stepTo(m.step() + 1);
             bar.setExtraMessage("k " + m.accumulation() + "/" + m.accumulation() + last);
         }

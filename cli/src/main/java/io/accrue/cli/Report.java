@@ -1,5 +1,7 @@
 package io.accrue.cli;
 
+import io.accrue.run.RunResult;
+import io.accrue.run.RunResult.Eval;
 import io.accrue.train.StepMetrics;
 
 import javax.imageio.ImageIO;
@@ -24,26 +26,16 @@ import java.util.function.ToDoubleFunction;
  * on, a line plot), loss and throughput as embedded PNGs.
  */
 final class Report {
-    /**
-     * One evaluation of the run.
-     *
-     * @param epoch  the epoch it followed (1-based)
-     * @param step   the optimizer step it followed (1-based)
-     * @param metric what was measured, e.g. {@code test_accuracy}
-     * @param value  the score, a fraction
-     */
-    record Eval(int epoch, long step, String metric, double value) {
-    }
-
     private static final int W = 720;
     private static final int H = 300;
 
     private Report() {
     }
 
-    static Path write(Path dir, Map<String, String> config, Map<String, Object> results, List<StepMetrics> steps)
-            throws IOException {
-        return write(dir, config, results, steps, List.of(), "examples/s");
+    /** The report of {@code run}, written into its run directory. */
+    static Path write(RunResult run) throws IOException {
+        return write(run.spec().out(), run.settings(), run.results(), run.history(), run.evals(),
+                run.unit().equals("tok") ? "examples/s" : "images/s");
     }
 
     static Path write(Path dir, Map<String, String> config, Map<String, Object> results, List<StepMetrics> steps,

@@ -1,5 +1,7 @@
 package io.accrue.cli;
 
+import io.accrue.run.Run;
+import io.accrue.run.RunSpec;
 import io.accrue.data.AdditionTask;
 import io.accrue.data.CharVocabulary;
 import io.accrue.models.Decoding;
@@ -47,23 +49,15 @@ final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path dir = Checkpoint.exists(checkpoint) ? checkpoint : checkpoint.resolve("checkpoint");
+        Path dir = Checkpoint.exists(checkpoint) ? checkpoint : checkpoint.resolve(Run.CHECKPOINT_DIR);
         Checkpoint cp = Checkpoint.load(Checkpoint.exists(dir) ? dir : checkpoint);
-        Map<String, String> m = cp.metadata();
-        if ("fashion-mnist".equals(m.get("task"))) {
+        RunSpec run = RunSpec.fromCheckpoint(cp);
+        if (run.gpt() == null) {
             throw new UsageException("--checkpoint " + checkpoint + ": a Fashion-MNIST classifier cannot sample text; "
                     + "give a checkpoint of a GPT task (addition or --data)");
         }
-        GptConfig cfg;
-        try {
-            cfg = new GptConfig(Integer.parseInt(m.get("layers")), Integer.parseInt(m.get("heads")),
-                    Integer.parseInt(m.get("width")), Integer.parseInt(m.get("context")),
-                    Integer.parseInt(m.get("vocab")), 0f);
-        } catch (RuntimeException e) {
-            throw new UsageException(cp.dir().resolve(Checkpoint.SIDECAR) + ": no model shape in its metadata; was "
-                    + "it written by 'accrue train'?");
-        }
-        boolean addition = "addition".equals(m.get("task"));
+        GptConfig cfg = run.gpt().withDropout(0f);
+        boolean addition = RunSpec.ADDITION_TOKENIZER.equals(run.tokenizer());
         if (temperature < 0 || !Double.isFinite(temperature)) {
             throw new UsageException("--temperature must be ≥ 0, got " + temperature);
         }
@@ -86,7 +80,7 @@ final class SampleCommand implements Callable<Integer> {
         if (in.length == 0) {
             throw new UsageException("--prompt is empty; give some text to continue");
         }
-        int n = tokens != null ? tokens : addition ? Integer.parseInt(m.get("digits")) + 1 : 200;
+        int n = tokens != null ? tokens : addition ? run.digits() + 1 : 200;
         Gpt model = new Gpt(cfg, 0);
         cp.restoreWeights(model.parameters());
         try (Compute compute = new Compute(Runtime.getRuntime().availableProcessors())) {

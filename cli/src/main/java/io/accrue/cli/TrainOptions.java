@@ -1,6 +1,5 @@
 package io.accrue.cli;
 
-import io.accrue.optim.LinearScaling;
 import io.accrue.train.OptimizerKind;
 import io.accrue.train.ScheduleKind;
 import io.accrue.train.TrainConfig;
@@ -9,17 +8,12 @@ import picocli.CommandLine.Option;
 import java.util.Locale;
 
 /**
- * The options of {@code accrue train} that map onto {@link TrainConfig} (batch, schedule, optimizer, seed): a
- * picocli mixin, public so that the Spark launcher offers the same names, defaults, checks and messages. Bad
- * input throws an exception that {@link ErrorHandlers} prints as one line with exit code 2.
+ * The options of {@code accrue train} that map onto {@link TrainConfig} (batch, schedule, optimizer, seed, threads):
+ * a picocli mixin. Only the options given change the task's defaults ({@link io.accrue.run.TaskKind#defaults}, which
+ * start from {@link TrainConfig.Builder}'s: the one place defaults live). Bad input throws an exception that
+ * {@link ErrorHandlers} prints as one line with exit code 2.
  */
-public final class TrainOptions {
-    /**
-     * The peak learning rate of the GPT tasks without {@code --lr}: with 3000 steps the default job reached 100%
-     * held-out exact match for each of the seeds 1337, 2, 3 and 4; 3e-3 for 1500 steps reached 9–97% by seed.
-     */
-    static final double GPT_LR = 1e-3;
-
+final class TrainOptions {
     @Option(names = {"-b", "--micro-batch"}, paramLabel = "B", description = "Examples per forward/backward pass. "
             + "Default: 8, 16 for fashion-mnist; chosen by --memory when given.")
     Integer microBatch;
@@ -43,8 +37,8 @@ public final class TrainOptions {
             + "Default: lr/10.")
     Double minLr;
 
-    @Option(names = "--schedule", paramLabel = "KIND", defaultValue = "cosine",
-            description = "Learning-rate schedule: constant, cosine or linear.")
+    @Option(names = "--schedule", paramLabel = "KIND", description = "Learning-rate schedule: constant, cosine or "
+            + "linear. Default: cosine.")
     String schedule;
 
     @Option(names = "--warmup", paramLabel = "STEPS", description = "Linear warmup steps (cosine, linear). "
@@ -58,120 +52,114 @@ public final class TrainOptions {
     @Option(names = "--epochs", paramLabel = "E", description = "Passes over the data (instead of --steps).")
     Integer epochs;
 
-    @Option(names = "--optimizer", paramLabel = "KIND", defaultValue = "adamw", description = "adamw or sgd.")
+    @Option(names = "--optimizer", paramLabel = "KIND", description = "adamw or sgd (momentum 0.9). Default: adamw.")
     String optimizer;
 
-    @Option(names = "--weight-decay", paramLabel = "WD", defaultValue = "0.01",
-            description = "Weight decay on matrices.")
-    double weightDecay;
+    @Option(names = "--weight-decay", paramLabel = "WD", description = "Weight decay on matrices. Default: 0.01.")
+    Double weightDecay;
 
-    @Option(names = "--clip", paramLabel = "NORM", defaultValue = "1.0",
-            description = "Global gradient-norm clip (Infinity: none).")
-    double clip;
+    @Option(names = "--clip", paramLabel = "NORM", description = "Global gradient-norm clip (Infinity: none). "
+            + "Default: 1.0.")
+    Double clip;
 
-    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1337",
-            description = "Seed of initialisation, data, shuffling and dropout.")
-    long seed;
+    @Option(names = "--seed", paramLabel = "SEED", description = "Seed of initialisation, data, shuffling and "
+            + "dropout. Default: 1337.")
+    Long seed;
 
-    @Option(names = "--concurrent", paramLabel = "N", defaultValue = "1", description = "Micro-batches of a step "
-            + "run at once, each on one of the threads (≤ --threads): fewer hand-offs between threads, for N "
-            + "micro-batches of activations in memory. The same bits as 1.")
-    int concurrent;
+    @Option(names = "--threads", paramLabel = "N", description = "Compute threads. Default: 1 for the adder model "
+            + "(its matrices are too small to split), else all cores.")
+    Integer threads;
 
-    /** Micro-batches run at once ({@code --concurrent}). */
-    public int concurrent() {
-        return concurrent;
-    }
+    @Option(names = "--concurrent", paramLabel = "N", description = "Micro-batches of a step run at once, each on "
+            + "one of the threads (≤ --threads): fewer hand-offs between threads, for N micro-batches of "
+            + "activations in memory. The same bits as 1. Default: 1.")
+    Integer concurrent;
 
-    /** The seed of initialisation, data, shuffling and dropout. */
-    public long seed() {
-        return seed;
+    /** Whether a batch size (B or K) was given, which {@code --memory} chooses itself. */
+    boolean batchGiven() {
+        return microBatch != null || accum != null;
     }
 
     /**
-     * The micro-batch B ({@code --micro-batch}, else {@code fallback}) after the checks that need no task:
-     * {@code --steps} and {@code --epochs} exclude each other, K·B agrees with N, and B, K, N are positive.
+     * Applies the options given to {@code b} (which holds the task's defaults), after the checks that name the
+     * options: {@code --steps} and {@code --epochs} exclude each other, K·B agrees with N, and B, K, N are positive.
      */
-    public int checkedMicroBatch(int fallback) {
+    void applyTo(TrainConfig.Builder b) {
         if (steps != null && epochs != null) {
             throw new UsageException("--steps " + steps + " and --epochs " + epochs + " exclude each other; give one");
         }
-        int b = microBatch != null ? microBatch : fallback;
-        if (accum != null && effectiveBatch != null && (long) accum * b != effectiveBatch) {
-            throw new UsageException("--accum " + accum + " × --micro-batch " + b + " = "
-                    + (long) accum * b + " disagrees with --effective-batch " + effectiveBatch
-                    + "; give only one of --accum and --effective-batch");
-        }
-        positive("--micro-batch", b);
+        positiveIfGiven("--micro-batch", microBatch);
         positiveIfGiven("--accum", accum);
         positiveIfGiven("--effective-batch", effectiveBatch);
-        return b;
-    }
-
-    /** The effective batch N: {@code --effective-batch}, else K·B, else 64. */
-    public int effectiveBatch(int b) {
-        return effectiveBatch != null ? effectiveBatch : accum != null ? accum * b : 64;
-    }
-
-    public ScheduleKind scheduleKind() {
-        return parseEnum(ScheduleKind.class, "--schedule", schedule, "constant, cosine or linear");
-    }
-
-    public OptimizerKind optimizerKind() {
-        return parseEnum(OptimizerKind.class, "--optimizer", optimizer, "adamw or sgd");
-    }
-
-    /**
-     * The configuration for micro-batch {@code b} and {@code k} micro-batches a step (null: K from N).
-     *
-     * @param defaultLr     the peak rate without {@code --lr} (before the scaling rule)
-     * @param defaultEpochs without {@code --steps} and {@code --epochs}: one epoch (true) or 3000 steps
-     */
-    public TrainConfig config(int b, Integer k, int n, int threads, double defaultLr, boolean defaultEpochs) {
-        ScheduleKind kind = scheduleKind();
-        OptimizerKind opt = optimizerKind();
-        int warm = warmup != null ? warmup : steps != null ? (int) Math.min(100, steps / 10) : 100;
+        positiveIfGiven("--threads", threads);
+        if (steps != null) {
+            positive("--steps", steps);
+        }
+        if (microBatch != null) {
+            b.microBatch(microBatch);
+        }
+        if (accum != null && effectiveBatch != null && (long) accum * b.microBatch() != effectiveBatch) {
+            throw new UsageException("--accum " + accum + " × --micro-batch " + b.microBatch() + " = "
+                    + (long) accum * b.microBatch() + " disagrees with --effective-batch " + effectiveBatch
+                    + "; give only one of --accum and --effective-batch");
+        }
         if (warmup != null && warmup < 0) {
             throw new UsageException("--warmup must be ≥ 0, got " + warmup);
         }
-        if (kind != ScheduleKind.CONSTANT && steps != null && warm >= steps) {
-            throw new UsageException("--warmup " + warm + " must be less than --steps " + steps
+        ScheduleKind kind = schedule == null ? null
+                : parseEnum(ScheduleKind.class, "--schedule", schedule, "constant, cosine or linear");
+        OptimizerKind opt = optimizer == null ? null : parseEnum(OptimizerKind.class, "--optimizer", optimizer,
+                "adamw or sgd");
+        if (kind != ScheduleKind.CONSTANT && warmup != null && steps != null && warmup >= steps) {
+            throw new UsageException("--warmup " + warmup + " must be less than --steps " + steps
                     + "; lower --warmup or use --schedule constant");
         }
-        double base = lr != null ? lr : defaultLr;
-        double peak = scaleLr == null ? base : LinearScaling.scale(base, scaleLr, n);
-        TrainConfig.Builder cb = TrainConfig.builder().microBatch(b).optimizer(opt).lr(peak)
-                .weightDecay(weightDecay).clipNorm(clip).seed(seed).threads(threads)
-                .concurrentMicroBatches(concurrent)
-                .schedule(kind, kind == ScheduleKind.CONSTANT ? 0 : warm,
-                        minLr != null ? minLr : kind == ScheduleKind.CONSTANT ? 0 : peak / 10);
-        if (opt == OptimizerKind.SGD) {
-            cb.momentum(0.9);
-        }
-        if (k != null) {
-            cb.accumulationSteps(k);
-        } else {
-            cb.effectiveBatch(n);
+        if (accum != null) {
+            b.accumulationSteps(accum);
+        } else if (effectiveBatch != null) {
+            b.effectiveBatch(effectiveBatch);
         }
         if (epochs != null) {
-            cb.epochs(epochs);
+            b.epochs(epochs);
         } else if (steps != null) {
-            cb.maxSteps(steps);
-        } else if (defaultEpochs) {
-            cb.epochs(1);
-        } else {
-            cb.maxSteps(3000);
+            b.maxSteps(steps);
         }
-        return cb.build();
-    }
-
-    /**
-     * A GPT run's configuration from these options alone (no memory plan): B = {@code --micro-batch} or
-     * {@code fallbackMicroBatch}, K = {@code --accum} or N/B, the GPT tasks' defaults (lr 1e-3, 3000 steps).
-     */
-    public TrainConfig gptConfig(int fallbackMicroBatch, int threads) {
-        int b = checkedMicroBatch(fallbackMicroBatch);
-        return config(b, accum, effectiveBatch(b), threads, GPT_LR, false);
+        if (opt != null) {
+            b.optimizer(opt);
+            if (opt == OptimizerKind.SGD) {
+                b.momentum(0.9);
+            }
+        }
+        if (lr != null) {
+            b.lr(lr);
+        }
+        if (scaleLr != null) {
+            b.linearScaling(scaleLr);
+        }
+        if (kind != null) {
+            b.schedule(kind);
+        }
+        if (warmup != null) {
+            b.warmupSteps(warmup);
+        }
+        if (minLr != null) {
+            b.minLr(minLr);
+        }
+        if (weightDecay != null) {
+            b.weightDecay(weightDecay);
+        }
+        if (clip != null) {
+            b.clipNorm(clip);
+        }
+        if (seed != null) {
+            b.seed(seed);
+        }
+        if (threads != null) {
+            b.threads(threads);
+        }
+        if (concurrent != null) {
+            b.concurrentMicroBatches(concurrent);
+        }
     }
 
     static <E extends Enum<E>> E parseEnum(Class<E> type, String option, String value, String choices) {

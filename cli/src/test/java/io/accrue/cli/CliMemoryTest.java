@@ -1,5 +1,6 @@
 package io.accrue.cli;
 
+import io.accrue.run.ModelShapes;
 import io.accrue.data.AdditionTask;
 import io.accrue.models.GptConfig;
 import io.accrue.train.MemoryPlan;
@@ -26,7 +27,7 @@ class CliMemoryTest {
     /** The adder model on the 3-digit addition task, as {@code train} builds it. */
     private static GptConfig adder() {
         AdditionTask t = new AdditionTask(3, 1337);
-        return ModelSpec.resolve("adder").withVocab(AdditionTask.VOCABULARY.size()).withContext(t.seq());
+        return ModelShapes.resolve("adder").withVocab(AdditionTask.VOCABULARY.size()).withContext(t.seq());
     }
 
     private static List<String> tiny(Path out, String... extra) {

@@ -36,12 +36,12 @@ class CliProgressTest {
     void plainLineFormat() {
         StepMetrics m = new StepMetrics(2, 0, 4, 16, 64, 2.43125, 3e-3, 1.5, false, 0.5, 1000);
         MemoryUsage mem = new MemoryUsage(1 << 20, 1 << 20, List.of(1L << 20, 1L << 20), 4000);
-        String line = Progress.plainLine(new Progress.Step(m, mem, 80L << 20, 12345.4, 61, 9.6), 12);
+        String line = Progress.plainLine(new io.accrue.run.StepReport(m, mem, 80L << 20, 12345.4, 61, 9.6), 12);
         assertEquals("step 3/12  loss 2.4313  lr 3.00e-03  12,345 tok/s  mem 4.0 MiB (arena 3.9 KiB)  heap 80.0 MiB"
                 + "  1:01  eta 0:10", line);
         assertTrue(line.matches(PLAIN), line);
-        assertEquals("512 B", Progress.bytes(512));
-        assertEquals("1.5 GiB", Progress.bytes(3L << 29));
+        assertEquals("512 B", io.accrue.run.Run.bytes(512));
+        assertEquals("1.5 GiB", io.accrue.run.Run.bytes(3L << 29));
     }
 
     @Test

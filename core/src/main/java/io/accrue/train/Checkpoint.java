@@ -53,9 +53,11 @@ public final class Checkpoint {
     private final Path modelFile;
     private final Path optimizerFile;
     private final Map<String, String> metadata;
+    private final Map<String, Object> run;
 
     private Checkpoint(Path dir, TrainerState state, String optimizerName, long optimizerSteps, Path modelFile,
-                       Path optimizerFile, Map<String, String> metadata) {
+                       Path optimizerFile, Map<String, String> metadata, Map<String, Object> run) {
+        this.run = run;
         this.dir = dir;
         this.state = state;
         this.optimizerName = optimizerName;
@@ -76,12 +78,29 @@ public final class Checkpoint {
     }
 
     /**
+     * What a checkpoint says about its run besides the tensors.
+     *
+     * @param strings saved in the sidecar's {@code metadata} and the model file's {@code __metadata__}: names of
+     *                the data and the model, compared on resume
+     * @param run     the run's description as a JSON object (the sidecar's {@code run}), or null
+     */
+    public record Metadata(Map<String, String> strings, Map<String, Object> run) {
+    }
+
+    /**
      * Saves weights, optimizer state and {@code state} into {@code dir} (created if missing) atomically.
      *
      * @param metadata strings saved in the sidecar and the model file's {@code __metadata__}
      */
     public static void save(Path dir, ParameterStore store, Optimizer optimizer, TrainerState state,
                             Map<String, String> metadata) throws IOException {
+        save(dir, store, optimizer, state, new Metadata(metadata, null));
+    }
+
+    /** {@link #save} with the run's description in the sidecar as well. */
+    public static void save(Path dir, ParameterStore store, Optimizer optimizer, TrainerState state,
+                            Metadata meta) throws IOException {
+        Map<String, String> metadata = meta.strings();
         Files.createDirectories(dir);
         String modelName = String.format("model-%08d.safetensors", state.step());
         String optName = String.format("optimizer-%08d.safetensors", state.step());
@@ -119,7 +138,11 @@ public final class Checkpoint {
         j.append("  \"optimizer_steps\": ").append(optimizer.steps()).append(",\n");
         j.append("  \"model_file\": ").append(fileJson(dir.resolve(modelName), modelSha)).append(",\n");
         j.append("  \"optimizer_file\": ").append(fileJson(dir.resolve(optName), optSha)).append(",\n");
-        j.append("  \"metadata\": ").append(Json.object(metadata)).append("\n}\n");
+        j.append("  \"metadata\": ").append(Json.object(metadata));
+        if (meta.run() != null) {
+            j.append(",\n  \"run\": ").append(Json.write(meta.run(), 2).replace("\n", "\n  "));
+        }
+        j.append("\n}\n");
         byte[] sidecar = j.toString().getBytes(StandardCharsets.UTF_8);
         writeAtomically(dir, SIDECAR, f -> Files.write(f, sidecar));
 
@@ -227,7 +250,14 @@ public final class Checkpoint {
         if (!(j.get("optimizer") instanceof String optName)) {
             throw new CheckpointException(sidecar, "corrupt: no optimizer name");
         }
-        return new Checkpoint(dir, state, optName, number(sidecar, j, "optimizer_steps"), model, opt, meta);
+        Map<String, Object> run = null;
+        if (j.get("run") instanceof Map<?, ?> r) {
+            run = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : r.entrySet()) {
+                run.put((String) e.getKey(), e.getValue());
+            }
+        }
+        return new Checkpoint(dir, state, optName, number(sidecar, j, "optimizer_steps"), model, opt, meta, run);
     }
 
     private static long number(Path sidecar, Map<?, ?> j, String key) {
@@ -273,6 +303,11 @@ public final class Checkpoint {
 
     public Map<String, String> metadata() {
         return metadata;
+    }
+
+    /** The run's description as saved (a JSON object), or null for a checkpoint saved without one. */
+    public Map<String, Object> run() {
+        return run;
     }
 
     public String optimizerName() {

@@ -3,6 +3,7 @@ package io.accrue.train;
 import io.accrue.tensor.ParameterStore;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Where the workers of a data-parallel step meet: before the step boundary divides (law 2), every worker's raw
@@ -53,4 +54,12 @@ public interface GradientSync {
      * @param local        this process's totals over {@link #local}
      */
     Totals sum(ParameterStore store, List<int[]> microBatches, Totals local);
+
+    /**
+     * Figures of the last {@link #sum} for the step's line of {@code metrics.jsonl} (e.g. {@code sync_ms}), by
+     * name; numbers, strings or booleans. None for one worker.
+     */
+    default Map<String, Object> lastStepMetrics() {
+        return Map.of();
+    }
 }

@@ -54,6 +54,57 @@ public final class Json {
     }
 
     /**
+     * {@code value} as pretty-printed JSON ({@code indent} spaces per level, 0: one line): maps (keys in iteration
+     * order), lists, strings, booleans, null, and numbers — integers as written, floating-point values in their
+     * shortest round-trip form ({@link Double#toString}), non-finite ones as null (JSON cannot hold them).
+     */
+    public static String write(Object value, int indent) {
+        StringBuilder sb = new StringBuilder();
+        write(sb, value, indent, 0);
+        return sb.toString();
+    }
+
+    private static void write(StringBuilder sb, Object v, int indent, int depth) {
+        switch (v) {
+            case null -> sb.append("null");
+            case String str -> sb.append(quote(str));
+            case Boolean b -> sb.append(b);
+            case Double d -> sb.append(Double.isFinite(d) ? d.toString() : "null");
+            case Float f -> sb.append(Float.isFinite(f) ? Float.toString(f) : "null");
+            case Number n -> sb.append(n);
+            case Map<?, ?> m -> {
+                sb.append('{');
+                int k = 0;
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    sb.append(k++ == 0 ? "" : ",");
+                    newline(sb, indent, depth + 1);
+                    sb.append(quote(String.valueOf(e.getKey()))).append(indent > 0 ? ": " : ":");
+                    write(sb, e.getValue(), indent, depth + 1);
+                }
+                if (k > 0) {
+                    newline(sb, indent, depth);
+                }
+                sb.append('}');
+            }
+            case List<?> l -> {
+                sb.append('[');
+                for (int k = 0; k < l.size(); k++) {
+                    sb.append(k == 0 ? "" : indent > 0 ? ", " : ",");
+                    write(sb, l.get(k), indent, depth + 1);
+                }
+                sb.append(']');
+            }
+            default -> throw new IllegalArgumentException("cannot write " + v.getClass().getSimpleName() + " as JSON");
+        }
+    }
+
+    private static void newline(StringBuilder sb, int indent, int depth) {
+        if (indent > 0) {
+            sb.append('\n').append(" ".repeat(indent * depth));
+        }
+    }
+
+    /**
      * Parses one JSON value spanning all of {@code text}.
      *
      * @throws IllegalArgumentException naming the offset of the first problem

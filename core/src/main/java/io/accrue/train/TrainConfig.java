@@ -1,5 +1,7 @@
 package io.accrue.train;
 
+import io.accrue.optim.LinearScaling;
+
 /**
  * Everything a training run is configured by, validated at construction; messages name the field and value.
  *
@@ -21,7 +23,8 @@ package io.accrue.train;
  * @param beta2                AdamW β2
  * @param adamEps              AdamW ε
  * @param schedule             learning-rate schedule, advanced once per optimizer step
- * @param warmupSteps          linear warmup steps for cosine/linear schedules
+ * @param warmupSteps          linear warmup steps for cosine/linear schedules; {@link #AUTO_WARMUP}: 100, at most a
+ *                             tenth of the planned steps ({@link #warmupSteps(long)})
  * @param minLr                final learning rate for cosine/linear schedules
  * @param clipNorm             global gradient-norm clip, applied per optimizer step (+∞: no clipping)
  * @param seed                 seed of initialisation, shuffling and dropout
@@ -92,7 +95,7 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
         if (schedule == null) {
             throw new IllegalArgumentException("schedule must be set");
         }
-        if (warmupSteps < 0) {
+        if (warmupSteps < AUTO_WARMUP) {
             throw new IllegalArgumentException("warmupSteps must be ≥ 0, got " + warmupSteps);
         }
         nonNegative("minLr", minLr);
@@ -124,6 +127,15 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
         }
     }
 
+    /** {@link #warmupSteps} when none is set: 100 steps, at most a tenth of the run's planned steps. */
+    public static final int AUTO_WARMUP = -1;
+
+    /** The warmup steps of a run of {@code plannedSteps} optimizer steps ({@link #AUTO_WARMUP} resolved). */
+    public int warmupSteps(long plannedSteps) {
+        return warmupSteps != AUTO_WARMUP ? warmupSteps
+                : (int) Math.min(Builder.DEFAULT_WARMUP, plannedSteps / 10);
+    }
+
     /** K for the window of optimizer step {@code step} starting in {@code epoch}. */
     public int accumulationStepsAt(long step, int epoch) {
         return accumulationSchedule == null ? accumulationSteps : accumulationSchedule.k(step, epoch, accumulationSteps);
@@ -133,9 +145,17 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
         return new Builder();
     }
 
-    /** Defaults: B=1, K=1, 1 epoch, AdamW(lr 1e-3, β 0.9/0.999, ε 1e-8, wd 0), constant LR, no clipping, all cores. */
+    /**
+     * The defaults of every front end — the library, {@code accrue train} and Spark — in one place (the run layer's
+     * tasks change a few of them, e.g. Fashion-MNIST's micro-batch and rate): micro-batch B = 8 in an effective batch
+     * of N = 64 (K = 8), one epoch, AdamW (lr 1e-3, β 0.9/0.999, ε 1e-8, weight decay 0.01 on matrices), warmup then
+     * cosine decay to lr/10 (warmup 100 steps, at most a tenth of {@code maxSteps}), global-norm clip 1.0, seed 1337,
+     * all cores, one micro-batch at a time.
+     */
     public static final class Builder {
-        private int microBatch = 1;
+        /** Warmup steps when none are set: 100, at most a tenth of the planned steps. */
+        public static final int DEFAULT_WARMUP = 100;
+        private int microBatch = 8;
         private int accumulationSteps;
         private int effectiveBatch;
         private int epochs = 1;
@@ -144,23 +164,29 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
         private boolean shuffle = true;
         private OptimizerKind optimizer = OptimizerKind.ADAMW;
         private double lr = 1e-3;
-        private double weightDecay;
+        private double weightDecay = 0.01;
         private double momentum;
         private double beta1 = 0.9;
         private double beta2 = 0.999;
         private double adamEps = 1e-8;
-        private ScheduleKind schedule = ScheduleKind.CONSTANT;
-        private int warmupSteps;
-        private double minLr;
-        private double clipNorm = Double.POSITIVE_INFINITY;
+        private ScheduleKind schedule = ScheduleKind.COSINE;
+        private Integer warmupSteps;
+        private Double minLr;
+        private double clipNorm = 1.0;
         private long seed = 1337;
         private int threads = Runtime.getRuntime().availableProcessors();
         private int concurrentMicroBatches = 1;
         private AccumulationSchedule accumulationSchedule;
+        private int scalingBaseBatch;
 
         public Builder microBatch(int v) {
             microBatch = v;
             return this;
+        }
+
+        /** The micro-batch B set so far (the default until set). */
+        public int microBatch() {
+            return microBatch;
         }
 
         public Builder accumulationSteps(int v) {
@@ -241,6 +267,22 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
             return this;
         }
 
+        /** The schedule's kind, with the default warmup and final rate (0 and lr for a constant rate). */
+        public Builder schedule(ScheduleKind kind) {
+            schedule = kind;
+            return this;
+        }
+
+        public Builder warmupSteps(int v) {
+            warmupSteps = v;
+            return this;
+        }
+
+        public Builder minLr(double v) {
+            minLr = v;
+            return this;
+        }
+
         public Builder clipNorm(double v) {
             clipNorm = v;
             return this;
@@ -261,14 +303,44 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
             return this;
         }
 
+        /**
+         * The linear scaling rule (Goyal et al.): {@link #lr} is the rate for an effective batch of
+         * {@code baseBatch}; the configuration's rate is lr·N/baseBatch ({@link LinearScaling#scale}).
+         */
+        public Builder linearScaling(int baseBatch) {
+            if (baseBatch <= 0) {
+                throw new IllegalArgumentException("linear scaling base batch must be positive, got " + baseBatch);
+            }
+            scalingBaseBatch = baseBatch;
+            return this;
+        }
+
         public Builder concurrentMicroBatches(int v) {
             concurrentMicroBatches = v;
             return this;
         }
 
+        /** The effective batch when neither K nor N is set. */
+        public static final int DEFAULT_EFFECTIVE_BATCH = 64;
+
+        /** The configuration; without K or N the effective batch is {@link #DEFAULT_EFFECTIVE_BATCH}. */
         public TrainConfig build() {
-            return new TrainConfig(microBatch, accumulationSteps, effectiveBatch, epochs, maxSteps, dropLast, shuffle,
-                    optimizer, lr, weightDecay, momentum, beta1, beta2, adamEps, schedule, warmupSteps, minLr, clipNorm,
+            boolean constant = schedule == ScheduleKind.CONSTANT;
+            int warmup = warmupSteps != null ? warmupSteps : constant ? 0 : AUTO_WARMUP;
+            int n = effectiveBatch;
+            if (accumulationSteps == 0 && effectiveBatch == 0) {
+                if (microBatch > 0 && DEFAULT_EFFECTIVE_BATCH % microBatch != 0) {
+                    throw new IllegalArgumentException("the default effective batch " + DEFAULT_EFFECTIVE_BATCH
+                            + " is not divisible by microBatch " + microBatch + "; set effectiveBatch or "
+                            + "accumulationSteps");
+                }
+                n = DEFAULT_EFFECTIVE_BATCH;
+            }
+            double peak = scalingBaseBatch == 0 ? lr
+                    : LinearScaling.scale(lr, scalingBaseBatch, n > 0 ? n : accumulationSteps * microBatch);
+            double finalLr = minLr != null ? minLr : constant ? 0 : peak / 10;
+            return new TrainConfig(microBatch, accumulationSteps, n, epochs, maxSteps, dropLast, shuffle,
+                    optimizer, peak, weightDecay, momentum, beta1, beta2, adamEps, schedule, warmup, finalLr, clipNorm,
                     seed, threads, accumulationSchedule, concurrentMicroBatches);
         }
     }

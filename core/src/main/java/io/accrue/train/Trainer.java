@@ -97,8 +97,8 @@ public final class Trainer<I> implements AutoCloseable {
         };
         this.schedule = switch (config.schedule()) {
             case CONSTANT -> LrSchedule.constant(config.lr());
-            case COSINE -> LrSchedule.warmupCosine(config.lr(), config.warmupSteps(), plannedSteps, config.minLr());
-            case LINEAR -> LrSchedule.warmupLinear(config.lr(), config.warmupSteps(), plannedSteps, config.minLr());
+            case COSINE -> LrSchedule.warmupCosine(config.lr(), config.warmupSteps(plannedSteps), plannedSteps, config.minLr());
+            case LINEAR -> LrSchedule.warmupLinear(config.lr(), config.warmupSteps(plannedSteps), plannedSteps, config.minLr());
         };
     }
 
@@ -115,6 +115,10 @@ public final class Trainer<I> implements AutoCloseable {
 
     public Optimizer optimizer() {
         return optimizer;
+    }
+
+    public TrainConfig config() {
+        return config;
     }
 
     public Model<I> model() {

@@ -1,6 +1,7 @@
 package io.accrue.train;
 
 import io.accrue.data.FeatureDataset;
+import io.accrue.run.Accuracy;
 import io.accrue.models.Cnn;
 import io.accrue.models.CnnConfig;
 import io.accrue.nn.NormKind;

@@ -59,8 +59,8 @@ class MemoryUsageTest {
     @Test
     void sgdWithMomentumHasOneStateBufferAndWithoutNone() {
         Gpt model = new Gpt(new GptConfig(1, 1, 4, 2, 3, 0f), 1);
-        TrainConfig momentum = TrainConfig.builder().optimizer(OptimizerKind.SGD).momentum(0.9).threads(1).build();
-        TrainConfig plain = TrainConfig.builder().optimizer(OptimizerKind.SGD).momentum(0).threads(1).build();
+        TrainConfig momentum = TrainConfig.builder().microBatch(1).accumulationSteps(1).optimizer(OptimizerKind.SGD).momentum(0.9).threads(1).build();
+        TrainConfig plain = TrainConfig.builder().microBatch(1).accumulationSteps(1).optimizer(OptimizerKind.SGD).momentum(0).threads(1).build();
         try (Trainer<TokenBatch> a = new Trainer<>(momentum, model, Fixtures.sequences(4, 2, 3, 3, 5));
              Trainer<TokenBatch> b = new Trainer<>(plain, model, Fixtures.sequences(4, 2, 3, 3, 5))) {
             assertEquals(List.of(272L * 4), a.memoryUsage().optimizerStateBytes());

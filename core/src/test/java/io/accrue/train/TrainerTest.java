@@ -34,7 +34,8 @@ class TrainerTest {
     }
 
     private static TrainConfig.Builder base() {
-        return TrainConfig.builder().seed(3).lr(1e-2).threads(1);
+        return TrainConfig.builder().seed(3).lr(1e-2).threads(1).schedule(ScheduleKind.CONSTANT)
+                .clipNorm(Double.POSITIVE_INFINITY).weightDecay(0);
     }
 
     /** Records every step's metrics. */
@@ -146,7 +147,7 @@ class TrainerTest {
         FeatureDataset data = Fixtures.features(64, 12, 4, 4);
         Mlp big = mlp(NormKind.BATCH);
         Mlp small = mlp(NormKind.BATCH);
-        try (Trainer<FeatureBatch> a = new Trainer<>(base().microBatch(32).maxSteps(2).build(), big, data);
+        try (Trainer<FeatureBatch> a = new Trainer<>(base().microBatch(32).accumulationSteps(1).maxSteps(2).build(), big, data);
              Trainer<FeatureBatch> b = new Trainer<>(base().microBatch(8).accumulationSteps(4).maxSteps(2).build(),
                      small, data)) {
             assertTrue(a.fit().warnings().isEmpty(), "no warning without accumulation");
@@ -268,7 +269,7 @@ class TrainerTest {
         assertMessage(() -> TrainConfig.builder().microBatch(8).accumulationSteps(2).effectiveBatch(24).build(),
                 "effectiveBatch 24", "16");
         FeatureDataset data = Fixtures.features(5, 12, 4, 1);
-        assertMessage(() -> new Trainer<>(base().microBatch(6).build(), mlp(NormKind.NONE), data), "microBatch 6",
+        assertMessage(() -> new Trainer<>(base().microBatch(6).accumulationSteps(1).build(), mlp(NormKind.NONE), data), "microBatch 6",
                 "5 examples");
     }
 

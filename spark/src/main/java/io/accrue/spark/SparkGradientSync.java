@@ -8,7 +8,9 @@ import org.apache.spark.broadcast.Broadcast;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Data-parallel accumulation on Spark: one optimizer step = one Spark job of {@code min(workers, K)} tasks.
@@ -69,6 +71,15 @@ public final class SparkGradientSync implements GradientSync {
 
     public Timing lastTiming() {
         return last;
+    }
+
+    /** {@code sync_ms}: the last step's overhead ({@link Timing#overheadNanos}); {@code workers}: W. */
+    @Override
+    public Map<String, Object> lastStepMetrics() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("sync_ms", last == null ? Double.NaN : last.overheadNanos() / 1e6);
+        m.put("workers", workers);
+        return m;
     }
 
     @Override

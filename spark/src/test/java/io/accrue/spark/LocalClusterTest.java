@@ -75,9 +75,9 @@ class LocalClusterTest {
     }
 
     static float[] train(SparkGradientSync sync) {
-        Gpt model = (Gpt) SparkGradientSyncTest.RECIPE.model();
+        Gpt model = (Gpt) (Object) SparkGradientSyncTest.RECIPE.model();
         try (Trainer<TokenBatch> t = new Trainer<>(SparkGradientSyncTest.config(), model,
-                SparkGradientSyncTest.RECIPE.data())) {
+                SparkGradientSyncTest.data(SparkGradientSyncTest.RECIPE))) {
             t.gradientSync(sync);
             assertEquals(SparkGradientSyncTest.STEPS, t.fit().steps());
             return model.parameters().values().clone();

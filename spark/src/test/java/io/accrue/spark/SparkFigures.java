@@ -30,6 +30,12 @@ public final class SparkFigures {
         }
     }
 
+    /** A byte-level GPT of shape {@code gpt} on {@code file}, seed 1. */
+    static SpecRecipe recipe(GptConfig gpt, java.nio.file.Path file) {
+        return SpecRecipe.of(io.accrue.run.RunSpec.builder(io.accrue.run.TaskKind.TEXT).shape(gpt).data(file)
+                .context(gpt.context()).train(t -> t.seed(1)).out(java.nio.file.Path.of("target", "figures")).build());
+    }
+
     static JavaSparkContext spark() {
         JavaSparkContext s = new JavaSparkContext(new SparkConf().setMaster("local[2]").setAppName("figures")
                 .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1")
@@ -44,15 +50,15 @@ public final class SparkFigures {
         byte[] b = new byte[gpt.context() * 64 + 1];
         new java.util.Random(1).nextBytes(b);
         java.nio.file.Files.write(f, b);
-        GptRecipe recipe = GptRecipe.of(gpt, 1, 3, 512, f.toString());
+        SpecRecipe recipe = recipe(gpt, f);
         TrainConfig config = TrainConfig.builder().microBatch(1).accumulationSteps(2).maxSteps(steps).lr(1e-4)
                 .threads(2).seed(1).build();
         try (JavaSparkContext spark = spark()) {
-            Gpt model = (Gpt) recipe.model();
+            Gpt model = (Gpt) (Object) recipe.model();
             SparkGradientSync sync = new SparkGradientSync(spark, recipe, 2, 1);
             List<SparkGradientSync.Timing> timings = new ArrayList<>();
             List<Double> boundary = new ArrayList<>();
-            try (Trainer<TokenBatch> t = new Trainer<>(config, model, recipe.data())) {
+            try (Trainer<TokenBatch> t = new Trainer<>(config, model, SparkGradientSyncTest.data(recipe))) {
                 t.gradientSync(sync).addListener(new StepListener() {
                     @Override
                     public void onStep(StepMetrics m) {
@@ -77,14 +83,14 @@ public final class SparkFigures {
     /** small (L6 NH6 C384) at T=256 on a text file, B=4, K=4; 1 warm-up step, 3 measured. */
     static void tput(String file, int workers) {
         GptConfig gpt = GptConfig.named("small").withVocab(256).withContext(256);
-        GptRecipe recipe = GptRecipe.of(gpt, 1, 3, 512, file);
+        SpecRecipe recipe = recipe(gpt, java.nio.file.Path.of(file));
         TrainConfig config = TrainConfig.builder().microBatch(4).accumulationSteps(4).maxSteps(4).lr(1e-4)
                 .threads(workers == 0 ? 1 : 2).seed(1).build();
         JavaSparkContext spark = workers == 0 ? null : spark();
         try {
-            Gpt model = (Gpt) recipe.model();
+            Gpt model = (Gpt) (Object) recipe.model();
             List<Double> seconds = new ArrayList<>();
-            try (Trainer<TokenBatch> t = new Trainer<>(config, model, recipe.data())) {
+            try (Trainer<TokenBatch> t = new Trainer<>(config, model, SparkGradientSyncTest.data(recipe))) {
                 if (spark != null) {
                     t.gradientSync(new SparkGradientSync(spark, recipe, workers, 4));
                 }

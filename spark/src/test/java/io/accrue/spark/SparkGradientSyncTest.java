@@ -1,6 +1,10 @@
 package io.accrue.spark;
 
+import io.accrue.data.Dataset;
 import io.accrue.models.Gpt;
+import io.accrue.run.RunSpec;
+import io.accrue.run.TaskKind;
+import java.nio.file.Path;
 import io.accrue.models.GptConfig;
 import io.accrue.models.TokenBatch;
 import io.accrue.train.TrainConfig;
@@ -23,7 +27,15 @@ class SparkGradientSyncTest {
     /** Stated tolerance of W &gt; 1 workers against one process: fp32 rounding of the split chains. */
     static final double TOLERANCE = 1e-5;
 
-    static final GptRecipe RECIPE = GptRecipe.of(new GptConfig(2, 2, 32, 12, 12, 0f), 7, 2, 256, null);
+    static final SpecRecipe RECIPE = SpecRecipe.of(RunSpec.builder(TaskKind.ADDITION)
+            .shape(new GptConfig(2, 2, 32, 12, 12, 0f)).digits(2).trainSize(256).train(t -> t.seed(7))
+            .out(Path.of("target", "spark-test")).build());
+
+    /** The recipe's training data, typed. */
+    @SuppressWarnings("unchecked")
+    static Dataset<TokenBatch> data(SpecRecipe recipe) {
+        return (Dataset<TokenBatch>) (Dataset<?>) recipe.data();
+    }
     static final int STEPS = 3;
 
     static JavaSparkContext spark;
@@ -48,8 +60,8 @@ class SparkGradientSyncTest {
 
     /** Weights after {@link #STEPS} steps; {@code sync} null: the single-process trainer. */
     static float[] train(SparkGradientSync sync, double[] lastLoss) {
-        Gpt model = (Gpt) RECIPE.model();
-        try (Trainer<TokenBatch> t = new Trainer<>(config(), model, RECIPE.data())) {
+        Gpt model = (Gpt) (Object) RECIPE.model();
+        try (Trainer<TokenBatch> t = new Trainer<>(config(), model, data(RECIPE))) {
             if (sync != null) {
                 t.gradientSync(sync);
             }

@@ -1,48 +1,65 @@
 package io.accrue.spark;
 
 import io.accrue.models.Gpt;
+import io.accrue.run.RunSpec;
+import io.accrue.run.TaskKind;
 import io.accrue.train.Checkpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** Driver failure: a run stopped after step 2 and resumed from its checkpoint ends with the uninterrupted bits. */
+/**
+ * Driver failure: a run stopped after step 2 and resumed from its checkpoint alone (the spec it holds) ends with the
+ * uninterrupted bits.
+ */
 class SparkTrainResumeTest {
 
-    static final String[] OPTIONS = {"--master", "local[2]", "--workers", "2", "--digits", "2", "--train-size", "256",
-        "-b", "4", "-k", "2", "--steps", "4", "--threads", "1", "--checkpoint-every", "2"};
+    static int run(String... args) {
+        return SparkTrain.commandLine().execute(args);
+    }
 
-    static int run(Path out, String... extra) {
-        String[] args = new String[OPTIONS.length + 2 + extra.length];
-        System.arraycopy(OPTIONS, 0, args, 0, OPTIONS.length);
-        args[OPTIONS.length] = "--out";
-        args[OPTIONS.length + 1] = out.toString();
-        System.arraycopy(extra, 0, args, OPTIONS.length + 2, extra.length);
-        return new CommandLine(new SparkTrain()).execute(args);
+    static Path spec(Path dir) throws IOException {
+        RunSpec spec = RunSpec.builder(TaskKind.ADDITION).digits(2).trainSize(256).checkpointEvery(2)
+                .train(t -> t.microBatch(4).accumulationSteps(2).maxSteps(4).threads(1)).out(dir.resolve("spec-out"))
+                .build();
+        return Files.writeString(dir.resolve("run.json"), spec.toJson());
     }
 
     static float[] weights(Path out) {
         Checkpoint cp = Checkpoint.load(out.resolve("checkpoint"));
         assertEquals(4, cp.state().step());
-        SparkTrain opts = new SparkTrain();
-        new CommandLine(opts).parseArgs(java.util.stream.Stream.concat(java.util.Arrays.stream(OPTIONS),
-                java.util.stream.Stream.of("--out", out.toString())).toArray(String[]::new));
-        Gpt model = new Gpt(opts.recipe().config(), 1);
+        Gpt model = new Gpt(RunSpec.fromCheckpoint(cp).gpt(), 1);
         cp.restoreWeights(model.parameters());
         return model.parameters().values();
     }
 
     @Test
-    void resumedRunEndsWithTheUninterruptedBits(@TempDir Path dir) {
-        assertEquals(0, run(dir.resolve("straight")));
-        assertEquals(0, run(dir.resolve("crashed"), "--stop-after", "2"));
+    void resumedRunEndsWithTheUninterruptedBits(@TempDir Path dir) throws IOException {
+        String spec = spec(dir).toString();
+        String[] cluster = {"--master", "local[2]", "--workers", "2"};
+        assertEquals(0, run(concat(cluster, "--spec", spec, "--out", dir.resolve("straight").toString())));
+        assertEquals(0, run(concat(cluster, "--spec", spec, "--out", dir.resolve("crashed").toString(),
+                "--stop-after", "2")));
         assertEquals(2, Checkpoint.load(dir.resolve("crashed/checkpoint")).state().step());
-        assertEquals(0, run(dir.resolve("crashed"), "--resume", dir.resolve("crashed").toString()));
+        assertEquals(0, run(concat(cluster, "--resume", dir.resolve("crashed").toString())));
         assertArrayEquals(weights(dir.resolve("straight")), weights(dir.resolve("crashed")));
+    }
+
+    @Test
+    void missingSpecIsOneLineOfBadInput(@TempDir Path dir) {
+        assertEquals(SparkTrain.USAGE, run("--spec", dir.resolve("none.json").toString()));
+        assertEquals(SparkTrain.USAGE, run("--workers", "2"));
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
     }
 }

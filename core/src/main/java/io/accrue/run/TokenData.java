@@ -1,4 +1,4 @@
-package io.accrue.cli;
+package io.accrue.run;
 
 import io.accrue.data.AdditionTask;
 import io.accrue.data.Dataset;
@@ -29,10 +29,10 @@ import java.util.Map;
  * @param identity    strings that name the data exactly (saved in checkpoints, compared on resume)
  * @param name        the task's name: {@code addition} or {@code text}
  */
-record TokenData(String description, Dataset<TokenBatch> data, int seq, int vocab, AdditionTask addition,
+public record TokenData(String description, Dataset<TokenBatch> data, int seq, int vocab, AdditionTask addition,
                  Map<String, String> identity, String name) {
 
-    static TokenData addition(int digits, int trainSize, long seed) {
+    public static TokenData addition(int digits, int trainSize, long seed) {
         AdditionTask t = new AdditionTask(digits, seed);
         Map<String, String> id = new LinkedHashMap<>();
         id.put("task", "addition");
@@ -46,12 +46,12 @@ record TokenData(String description, Dataset<TokenBatch> data, int seq, int voca
     }
 
     /** A generous estimate of the heap the examples occupy: 8 bytes per token plus 64 per sequence. */
-    long footprintBytes() {
+    public long footprintBytes() {
         return data.size() * ((seq + 1) * 8L + 64);
     }
 
     /** Byte-level sequences of T+1 bytes of {@code file}, stride T, so every byte after the first is a target once. */
-    static TokenData bytes(Path file, int seq) {
+    public static TokenData bytes(Path file, int seq) {
         byte[] bytes = readData(file, seq);
         List<int[]> seqs = new ArrayList<>();
         for (int start = 0; start + 1 < bytes.length; start += seq) {
@@ -73,25 +73,25 @@ record TokenData(String description, Dataset<TokenBatch> data, int seq, int voca
 
     private static byte[] readData(Path file, int seq) {
         if (!Files.exists(file)) {
-            throw new UsageException("--data " + file + ": no such file; give a UTF-8 text file to train on");
+            throw new IllegalArgumentException("--data " + file + ": no such file; give a UTF-8 text file to train on");
         }
         if (Files.isDirectory(file)) {
-            throw new UsageException("--data " + file + ": is a directory; give a UTF-8 text file to train on");
+            throw new IllegalArgumentException("--data " + file + ": is a directory; give a UTF-8 text file to train on");
         }
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
         } catch (AccessDeniedException e) {
-            throw new UsageException("--data " + file + ": permission denied; make it readable (chmod +r)");
+            throw new IllegalArgumentException("--data " + file + ": permission denied; make it readable (chmod +r)");
         } catch (IOException | OutOfMemoryError e) {
-            throw new UsageException("--data " + file + ": cannot read (" + e.getMessage() + ")");
+            throw new IllegalArgumentException("--data " + file + ": cannot read (" + e.getMessage() + ")");
         }
         if (bytes.length == 0) {
-            throw new UsageException("--data " + file + ": is empty; give a text file with at least 2 bytes (ideally "
+            throw new IllegalArgumentException("--data " + file + ": is empty; give a text file with at least 2 bytes (ideally "
                     + "many times the context " + seq + ")");
         }
         if (bytes.length < 2) {
-            throw new UsageException("--data " + file + ": has only " + bytes.length + " byte; give at least 2");
+            throw new IllegalArgumentException("--data " + file + ": has only " + bytes.length + " byte; give at least 2");
         }
         return bytes;
     }

@@ -1,4 +1,4 @@
-package io.accrue.train;
+package io.accrue.run;
 
 import io.accrue.autograd.Tape;
 import io.accrue.data.FeatureDataset;

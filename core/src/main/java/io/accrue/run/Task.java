@@ -1,22 +1,24 @@
-package io.accrue.cli;
+package io.accrue.run;
 
 import io.accrue.data.Dataset;
 import io.accrue.models.Model;
+import io.accrue.train.MemoryPlan;
+import io.accrue.train.TrainConfig;
 import io.accrue.train.Trainer;
 
 import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * What {@code accrue train} learns, so that the options, the training loop, progress, metrics, report, memory
- * summary and checkpoints are shared by every task: a GPT on generated additions or a text file ({@link GptTask}),
- * a CNN on Fashion-MNIST ({@link VisionTask}).
+ * What a run learns, so that the training loop, progress, metrics, report, memory summary and checkpoints are
+ * shared by every task: a GPT on generated additions or a text file ({@link GptTask}), a CNN on Fashion-MNIST
+ * ({@link VisionTask}). {@link RunSpec#task()} builds one.
  *
- * <p>Call order: {@link #model} once (after every option is validated), then {@link #evaluate} between steps.
+ * <p>Call order: {@link #model} once (after the spec is validated), then {@link #evaluate} between steps.
  *
  * @param <I> the micro-batch type
  */
-interface Task<I> {
+public interface Task<I> {
 
     /** The task's name, the prefix of the default run directory: {@code addition}, {@code text}, {@code fashion-mnist}. */
     String name();
@@ -29,6 +31,21 @@ interface Task<I> {
 
     /** A new model initialised from {@code seed}. */
     Model<I> model(long seed);
+
+    /**
+     * The memory plan for {@code config}'s B and K, or with a {@code budgetBytes} &gt; 0 for the largest B dividing its
+     * effective batch that fits, before the model is built; null if this task's model cannot be planned.
+     *
+     * @throws IllegalArgumentException when not even micro-batch 1 fits the budget
+     */
+    default MemoryPlan plan(TrainConfig config, long budgetBytes) {
+        return null;
+    }
+
+    /** An estimate of the heap the training data occupies, for the heap a plan needs. */
+    default long dataBytes() {
+        return 0;
+    }
 
     /** The model in one console line, with its parameter count. */
     String modelLine(Model<I> model);
@@ -66,6 +83,6 @@ interface Task<I> {
      * @param results further keys for {@code results.json}
      * @param seconds wall time of the evaluation
      */
-    record Evaluation(String metric, double value, Map<String, Object> results, double seconds) {
+    public record Evaluation(String metric, double value, Map<String, Object> results, double seconds) {
     }
 }

@@ -1,4 +1,4 @@
-package io.accrue.cli;
+package io.accrue.run;
 
 import io.accrue.data.FashionMnist;
 import io.accrue.data.FeatureDataset;
@@ -7,7 +7,6 @@ import io.accrue.models.CnnConfig;
 import io.accrue.models.FeatureBatch;
 import io.accrue.models.Model;
 import io.accrue.nn.NormKind;
-import io.accrue.train.Accuracy;
 import io.accrue.train.Trainer;
 
 import java.io.IOException;
@@ -34,14 +33,14 @@ record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset 
      * Loads the data from {@code dir}, keeping the first {@code trainSize} training and {@code testSize} test
      * images (null: all; test 0: no evaluation).
      *
-     * @throws UsageException when a file is missing (with the install hint) or malformed
+     * @throws IllegalArgumentException when a file is missing (with the install hint) or malformed
      */
     static VisionTask load(NormKind norm, Path dir, Integer trainSize, Integer testSize) {
         FashionMnist.Splits s;
         try {
             s = FashionMnist.load(dir);
         } catch (IOException | IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
+            throw new IllegalArgumentException(e.getMessage());
         }
         FeatureDataset train = first(s.train(), trainSize, "--train-size");
         FeatureDataset test = testSize != null && testSize == 0 ? null : first(s.test(), testSize, "--eval-size");
@@ -53,7 +52,7 @@ record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset 
             return d;
         }
         if (n <= 0 || n > d.size()) {
-            throw new UsageException(option + " " + n + " is outside 1.." + d.size() + " for Fashion-MNIST");
+            throw new IllegalArgumentException(option + " " + n + " is outside 1.." + d.size() + " for Fashion-MNIST");
         }
         int[] idx = new int[n];
         for (int i = 0; i < n; i++) {
@@ -139,7 +138,7 @@ record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset 
         double accuracy = Accuracy.evaluate(trainer.tape().compute(), cnn::logits, test, EVAL_BATCH);
         double seconds = (System.nanoTime() - t0) / 1e9;
         console.accept(String.format(Locale.ROOT, "test accuracy %s: %,d/%,d = %.2f%% (%s)", when,
-                Math.round(accuracy * test.size()), test.size(), 100 * accuracy, TrainCommand.clock(seconds)));
+                Math.round(accuracy * test.size()), test.size(), 100 * accuracy, Run.clock(seconds)));
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("test_images", test.size());
         results.put("test_accuracy", accuracy);

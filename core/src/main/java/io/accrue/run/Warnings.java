@@ -1,4 +1,4 @@
-package io.accrue.cli;
+package io.accrue.run;
 
 import java.util.ArrayList;
 import java.util.List;

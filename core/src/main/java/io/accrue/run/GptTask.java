@@ -1,4 +1,4 @@
-package io.accrue.cli;
+package io.accrue.run;
 
 import io.accrue.data.AdditionTask;
 import io.accrue.data.Dataset;
@@ -7,6 +7,10 @@ import io.accrue.models.Gpt;
 import io.accrue.models.GptConfig;
 import io.accrue.models.Model;
 import io.accrue.models.TokenBatch;
+import io.accrue.train.MemoryPlan;
+import io.accrue.train.MemoryPlanner;
+import io.accrue.train.OptimizerKind;
+import io.accrue.train.TrainConfig;
 import io.accrue.train.Trainer;
 
 import java.util.ArrayList;
@@ -26,10 +30,12 @@ import java.util.function.Consumer;
  * @param checkpointing activation checkpointing ({@link Gpt#checkpointActivations})
  * @param evalSize      held-out addition problems to decode (0: none)
  * @param trainSize     generated training problems (the held-out ones come after them)
- * @param evalChunk     prompts decoded together (bounded by the micro-batch under a memory budget)
+ * @param boundedEval   decode as many prompts together as the micro-batch (under a memory budget), else 250
  */
 record GptTask(TokenData data, String modelName, GptConfig gpt, boolean checkpointing, int evalSize, int trainSize,
-               int evalChunk) implements Task<TokenBatch> {
+               boolean boundedEval) implements Task<TokenBatch> {
+    /** Prompts decoded together without a memory budget. */
+    private static final int EVAL_CHUNK = 250;
 
     @Override
     public String name() {
@@ -49,6 +55,22 @@ record GptTask(TokenData data, String modelName, GptConfig gpt, boolean checkpoi
     @Override
     public Model<TokenBatch> model(long seed) {
         return new Gpt(gpt, seed).checkpointActivations(checkpointing);
+    }
+
+    @Override
+    public MemoryPlan plan(TrainConfig config, long budgetBytes) {
+        double momentum = config.optimizer() == OptimizerKind.SGD ? config.momentum() : 0;
+        if (budgetBytes > 0) {
+            return MemoryPlanner.fit(gpt, budgetBytes, config.effectiveBatch(), data.seq(), config.optimizer(),
+                    momentum, config.threads(), checkpointing, config.concurrentMicroBatches());
+        }
+        return MemoryPlanner.plan(gpt, config.microBatch(), config.accumulationSteps(), data.seq(),
+                config.optimizer(), momentum, config.threads(), checkpointing, config.concurrentMicroBatches());
+    }
+
+    @Override
+    public long dataBytes() {
+        return data.footprintBytes();
     }
 
     @Override
@@ -97,6 +119,7 @@ record GptTask(TokenData data, String modelName, GptConfig gpt, boolean checkpoi
         }
         long t0 = System.nanoTime();
         Gpt model = (Gpt) trainer.model();
+        int evalChunk = boundedEval ? trainer.config().microBatch() : EVAL_CHUNK;
         List<long[]> problems = t.heldOut(evalSize, trainSize);
         int correct = 0;
         List<String> shown = new ArrayList<>();
@@ -122,7 +145,7 @@ record GptTask(TokenData data, String modelName, GptConfig gpt, boolean checkpoi
         double fraction = (double) correct / problems.size();
         shown.forEach(console);
         console.accept(String.format(Locale.ROOT, "held-out exact match: %d/%d = %.1f%% (greedy decoding, %s)",
-                correct, problems.size(), 100.0 * fraction, TrainCommand.clock(seconds)));
+                correct, problems.size(), 100.0 * fraction, Run.clock(seconds)));
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("heldout_problems", problems.size());
         results.put("heldout_exact_match", fraction);

@@ -1,0 +1,404 @@
+package io.accrue.run;
+
+import io.accrue.models.Model;
+import io.accrue.train.Checkpoint;
+import io.accrue.train.GradientSync;
+import io.accrue.train.MemoryPlan;
+import io.accrue.train.MemoryUsage;
+import io.accrue.train.StepListener;
+import io.accrue.train.StepMetrics;
+import io.accrue.train.TrainConfig;
+import io.accrue.train.TrainResult;
+import io.accrue.train.Trainer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Executes a {@link RunSpec}: builds the task's model and a {@link Trainer}, resumes from a checkpoint, and owns the
+ * run directory — {@code metrics.jsonl} (one line per optimizer step, {@link MetricsLog}), {@code checkpoint/}
+ * (every {@link RunSpec#checkpointEvery} steps and at the end, with the spec), {@code results.json} — while a
+ * {@link RunListener} shows progress. A front end draws what it likes from the {@link RunResult} (the command line
+ * writes {@code report.html}).
+ *
+ * <pre>{@code
+ * RunSpec spec = RunSpec.builder(TaskKind.TEXT).data(Path.of("book.txt")).model("tiny")
+ *         .train(t -> t.maxSteps(200)).out(Path.of("runs/book")).build();
+ * RunResult result = Run.prepare(spec, null).execute(RunListener.NONE);
+ * }</pre>
+ *
+ * <p>Call order: {@link #prepare} (validates, loads the data, plans memory; writes nothing), optionally
+ * {@link #gradientSync}, then {@link #execute} once.
+ *
+ * @param <I> the micro-batch type
+ */
+public final class Run<I> {
+    /** The run directory's checkpoint subdirectory. */
+    public static final String CHECKPOINT_DIR = "checkpoint";
+
+    private final RunSpec spec;
+    private final Task<I> task;
+    private final MemoryPlan plan;
+    private final Checkpoint resumeFrom;
+    private GradientSync sync = GradientSync.SINGLE;
+    private volatile Trainer<I> trainer;
+    private volatile boolean stopRequested;
+
+    private Run(RunSpec spec, Task<I> task, MemoryPlan plan, Checkpoint resumeFrom) {
+        this.spec = spec;
+        this.task = task;
+        this.plan = plan;
+        this.resumeFrom = resumeFrom;
+    }
+
+    /**
+     * Validates {@code spec} against its data (and {@code resumeFrom}, when given: the same data and model), plans
+     * memory under a budget (B and K from the plan) and returns the run, nothing written and no model allocated.
+     *
+     * @throws IllegalArgumentException one line naming the problem: missing data, a budget not even micro-batch 1
+     *                                  fits, a checkpoint of another model or data
+     */
+    public static Run<?> prepare(RunSpec spec, Checkpoint resumeFrom) {
+        return prepare(spec, spec.loadTask(), resumeFrom);
+    }
+
+    private static <I> Run<I> prepare(RunSpec spec, Task<I> task, Checkpoint resumeFrom) {
+        if (Files.exists(spec.out()) && !Files.isDirectory(spec.out())) {
+            throw new IllegalArgumentException("--out " + spec.out() + " is a file; give a directory (it is created "
+                    + "if missing)");
+        }
+        MemoryPlan plan = task.plan(spec.train(), spec.memoryBudget());
+        RunSpec planned = spec;
+        if (spec.memoryBudget() > 0) {
+            TrainConfig c = spec.train();
+            planned = spec.withTrain(new TrainConfig(plan.microBatch(), plan.accumulation(), c.effectiveBatch(),
+                    c.epochs(), c.maxSteps(), c.dropLast(), c.shuffle(), c.optimizer(), c.lr(), c.weightDecay(),
+                    c.momentum(), c.beta1(), c.beta2(), c.adamEps(), c.schedule(), c.warmupSteps(), c.minLr(),
+                    c.clipNorm(), c.seed(), c.threads(), c.accumulationSchedule(), c.concurrentMicroBatches()));
+        }
+        int examples = task.train().size();
+        if (planned.train().microBatch() > examples) {
+            throw new IllegalArgumentException("--micro-batch " + planned.train().microBatch() + " exceeds the "
+                    + examples + " training examples; use --micro-batch ≤ " + examples + " or more data");
+        }
+        if (resumeFrom != null) {
+            checkCompatible(resumeFrom, task);
+        }
+        return new Run<>(planned, task, plan, resumeFrom);
+    }
+
+    /** The spec as it runs: with a memory budget, B and K are the plan's. */
+    public RunSpec spec() {
+        return spec;
+    }
+
+    /** The task with its data loaded. */
+    public Task<I> task() {
+        return task;
+    }
+
+    /** The memory plan of this run's B and K (chosen by it under a budget); null if the model cannot be planned. */
+    public MemoryPlan plan() {
+        return plan;
+    }
+
+    /** The Java heap in MiB (-Xmx) the plan needs, with the training data. */
+    public long heapMiB() {
+        return ((plan.heapBytes() + task.dataBytes()) >> 20) + 1;
+    }
+
+    /** Combines gradient sums across workers at each step boundary (data parallelism); one worker by default. */
+    public Run<I> gradientSync(GradientSync sync) {
+        this.sync = sync;
+        return this;
+    }
+
+    /** Asks {@link #execute} to stop after the current optimizer step (from a listener or another thread). */
+    public void stop() {
+        stopRequested = true;
+        Trainer<I> t = trainer;
+        if (t != null) {
+            t.stop();
+        }
+    }
+
+    private static void checkCompatible(Checkpoint cp, Task<?> task) {
+        for (Map.Entry<String, String> e : task.identity().entrySet()) {
+            String saved = cp.metadata().get(e.getKey());
+            if (e.getValue().equals(saved)) {
+                continue;
+            }
+            if (e.getKey().equals("model_config")) {
+                throw new IllegalArgumentException("--resume " + cp.dir() + ": the checkpoint is of model " + saved
+                        + ", these options give " + e.getValue() + "; resume with the original options");
+            }
+            throw new IllegalArgumentException("--resume " + cp.dir() + ": the checkpoint was trained with "
+                    + e.getKey() + "=" + saved + ", these options give " + e.getValue()
+                    + "; resume with the original data");
+        }
+    }
+
+    /**
+     * Trains until the planned steps are done or {@link #stop} is called, then saves the checkpoint and
+     * {@code results.json}.
+     *
+     * @throws IOException when the run directory cannot be written
+     */
+    public RunResult execute(RunListener listener) throws IOException {
+        TrainConfig config = spec.train();
+        Model<I> model = task.model(config.seed());
+        long arenaFloats = plan != null ? plan.activationBytes() / Float.BYTES : 0;
+        try (Trainer<I> t = new Trainer<>(config, model, task.train(), arenaFloats)) {
+            t.gradientSync(sync);
+            if (resumeFrom != null) {
+                resumeFrom.restoreWeights(model.parameters());
+                resumeFrom.restoreOptimizer(t.optimizer());
+                t.restore(resumeFrom.state());
+            }
+            trainer = t;
+            if (stopRequested) {
+                t.stop();
+            }
+            return new Execution(t, listener).run();
+        } finally {
+            trainer = null;
+        }
+    }
+
+    /** One execution's state: the trainer, the listener, the history the result and the report are drawn from. */
+    private final class Execution implements StepListener {
+        private final Trainer<I> trainer;
+        private final RunListener listener;
+        private final long planned;
+        private final long firstStep;
+        private final Path checkpointDir = spec.out().resolve(CHECKPOINT_DIR);
+        private final Checkpoint.Metadata meta;
+        private final List<StepMetrics> history = new ArrayList<>();
+        private final List<RunResult.Eval> evals = new ArrayList<>();
+        private final Runtime rt = Runtime.getRuntime();
+        private Task.Evaluation lastEval;
+        private double evalSeconds;
+        private long peakHeap;
+        private long startNanos;
+        private MetricsLog metrics;
+
+        Execution(Trainer<I> trainer, RunListener listener) {
+            this.trainer = trainer;
+            this.listener = listener;
+            this.planned = trainer.plannedSteps();
+            this.firstStep = trainer.state().step();
+            Map<String, String> strings = new LinkedHashMap<>(task.identity());
+            strings.putAll(task.metadata());
+            this.meta = new Checkpoint.Metadata(strings, RunSpecJson.toMap(spec));
+        }
+
+        RunResult run() throws IOException {
+            describe().forEach(listener::line);
+            Files.createDirectories(spec.out());
+            startNanos = System.nanoTime();
+            TrainResult result;
+            try (MetricsLog log = new MetricsLog(spec.out().resolve("metrics.jsonl"), rateKey(),
+                    resumeFrom != null ? resumeFrom.state().step() : -1);
+                 Warnings warnings = Warnings.to(listener::line)) {
+                metrics = log;
+                trainer.addListener(this);
+                listener.started(planned, firstStep, task.unit());
+                try {
+                    result = trainer.fit();
+                } catch (UncheckedIOException e) {
+                    throw e.getCause();
+                } finally {
+                    listener.finished();
+                }
+                warnings.printMissed(result.warnings(), listener::line);
+            }
+            Checkpoint.save(checkpointDir, trainer.model().parameters(), trainer.optimizer(), trainer.state(), meta);
+            return summary(result);
+        }
+
+        private String rateKey() {
+            return task.unit().equals("tok") ? "tokens_per_s" : "images_per_s";
+        }
+
+        @Override
+        public void onMicroBatch(long step, int micro, int k) {
+            listener.microBatch(step, micro, k);
+        }
+
+        @Override
+        public void onStep(StepMetrics m) {
+            history.add(m);
+            double elapsed = (System.nanoTime() - startNanos) / 1e9;
+            double rate = m.examples() * (double) task.unitsPerExample() / m.seconds();
+            MemoryUsage memory = trainer.memoryUsage();
+            long heap = rt.totalMemory() - rt.freeMemory();
+            peakHeap = Math.max(peakHeap, heap);
+            long done = m.step() + 1;
+            double eta = elapsed / (done - firstStep) * (planned - done);
+            StepReport report = new StepReport(m, memory, heap, rate, elapsed, eta);
+            listener.step(report);
+            Map<String, Object> extra = new LinkedHashMap<>();
+            boolean epochEnd = trainer.state().cursor() >= task.train().size();
+            if (done >= planned || epochEnd && task.evaluatesEachEpoch()) {
+                String when = epochEnd ? "after epoch " + (m.epoch() + 1) + " (step " + done + ")"
+                        : "after step " + done;
+                Task.Evaluation ev = task.evaluate(trainer, when, listener::line);
+                if (ev != null) {
+                    lastEval = ev;
+                    evalSeconds += ev.seconds();
+                    evals.add(new RunResult.Eval(m.epoch() + 1, done, ev.metric(), ev.value()));
+                    extra.put(ev.metric(), ev.value());
+                }
+            }
+            extra.putAll(sync.lastStepMetrics());
+            try {
+                metrics.write(report, extra);
+                if (spec.checkpointEvery() > 0 && done % spec.checkpointEvery() == 0 && done < planned) {
+                    Checkpoint.save(checkpointDir, trainer.model().parameters(), trainer.optimizer(),
+                            trainer.state(), meta);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private RunResult summary(TrainResult result) throws IOException {
+            long steps = trainer.state().step();
+            boolean finished = steps >= planned;
+            double trainSeconds = result.seconds() - evalSeconds;
+            listener.line(String.format(Locale.ROOT, "%s after %d steps in %s: final window loss %.4f; checkpoint %s",
+                    finished ? "done" : "stopped", steps, clock(trainSeconds), result.finalLoss(), checkpointDir));
+            MemoryUsage memory = trainer.memoryUsage();
+            listener.line(memorySummary(memory));
+            Map<String, Object> results = new LinkedHashMap<>();
+            results.put("steps", steps);
+            results.put("planned_steps", planned);
+            results.put("final_loss", result.finalLoss());
+            results.put("train_seconds", trainSeconds);
+            results.put("skipped_windows", result.skippedWindows());
+            results.put("weights_bytes", memory.weightsBytes());
+            results.put("grads_bytes", memory.gradsBytes());
+            results.put("optimizer_bytes", memory.optimizerBytes());
+            results.put("arena_high_water_bytes", memory.arenaHighWaterBytes());
+            results.put("memory_total_bytes", memory.totalBytes());
+            results.put("heap_used_peak_bytes", peakHeap);
+            if (plan != null && spec.memoryBudget() > 0) {
+                results.put("planned_total_bytes", plan.totalBytes());
+                results.put("planned_activation_bytes", plan.activationBytes());
+            }
+            if (lastEval != null) {
+                results.putAll(lastEval.results());
+                results.put("eval_seconds", evalSeconds);
+            }
+            for (int i = 0; i < result.warnings().size(); i++) {
+                results.put("warning" + (i == 0 ? "" : "_" + (i + 1)), result.warnings().get(i));
+            }
+            Files.writeString(spec.out().resolve("results.json"), io.accrue.train.Json.write(results, 2) + "\n");
+            return new RunResult(spec, finished, steps, planned, results, settings(), List.copyOf(history),
+                    List.copyOf(evals), task.unit());
+        }
+
+        private String memorySummary(MemoryUsage m) {
+            String name = spec.train().optimizer().toString().toLowerCase(Locale.ROOT);
+            String opt = m.optimizerStateBytes().isEmpty() ? name + " state none"
+                    : name + " state " + m.optimizerStateBytes().size() + " × "
+                    + bytes(m.optimizerStateBytes().getFirst());
+            return "memory: weights " + bytes(m.weightsBytes()) + " + gradients " + bytes(m.gradsBytes()) + " + "
+                    + opt + " + activation arena high-water " + bytes(m.arenaHighWaterBytes()) + " = "
+                    + bytes(m.totalBytes()) + "; JVM heap used at most " + bytes(peakHeap) + " (sampled at step ends)";
+        }
+
+        /** The console's account of the configuration, before the first step. */
+        private List<String> describe() {
+            TrainConfig config = spec.train();
+            List<String> lines = new ArrayList<>();
+            lines.add("accrue train: " + task.description());
+            lines.add(task.modelLine(trainer.model()));
+            if (spec.memoryBudget() > 0) {
+                lines.add(String.format(Locale.ROOT, "memory plan for a budget of %s: micro-batch %d × accumulation "
+                                + "%d; predicted peak:%n%s%njava heap needed: -Xmx%dm (plan + %s of training data); "
+                                + "this JVM's maximum heap: %s", bytes(spec.memoryBudget()), plan.microBatch(),
+                        plan.accumulation(), plan.breakdown(), heapMiB(), bytes(task.dataBytes()),
+                        bytes(Runtime.getRuntime().maxMemory())));
+            }
+            lines.add("batch: " + batchLine());
+            lines.add(String.format(Locale.ROOT, "optimizer %s lr %.3g (%s, warmup %d, min %.3g), weight decay %s, "
+                            + "clip %s, %d threads, seed %d", config.optimizer().toString().toLowerCase(Locale.ROOT),
+                    config.lr(), config.schedule().toString().toLowerCase(Locale.ROOT), config.warmupSteps(planned),
+                    config.minLr(), config.weightDecay(), config.clipNorm(), config.threads(), config.seed()));
+            lines.add("output: " + spec.out() + (resumeFrom != null ? " (resuming at step "
+                    + resumeFrom.state().step() + ")" : ""));
+            return lines;
+        }
+
+        private String batchLine() {
+            TrainConfig config = spec.train();
+            String perStep = task.unitsPerExample() > 1 ? String.format(Locale.ROOT, ", %,d tokens per step",
+                    (long) config.effectiveBatch() * task.unitsPerExample()) : "";
+            String length = config.epochs() > 0 && config.maxSteps() == 0
+                    ? " (" + config.epochs() + (config.epochs() == 1 ? " epoch)" : " epochs)") : "";
+            return String.format(Locale.ROOT, "B=%d × K=%d = effective %d examples%s; %d steps%s",
+                    config.microBatch(), config.accumulationSteps(), config.effectiveBatch(), perStep, planned,
+                    length);
+        }
+
+        /** The settings as the report lists them. */
+        private Map<String, String> settings() {
+            TrainConfig config = spec.train();
+            Map<String, String> d = new LinkedHashMap<>();
+            d.put("task", task.description());
+            d.put("model", task.modelLine(trainer.model()));
+            d.put("parameters", String.format(Locale.ROOT, "%,d", trainer.model().parameters().size()));
+            d.put("micro-batch B", Integer.toString(config.microBatch()));
+            d.put("accumulation K", Integer.toString(config.accumulationSteps()));
+            d.put("effective batch N", Integer.toString(config.effectiveBatch()));
+            if (task.unitsPerExample() > 1) {
+                d.put("tokens per step", String.format(Locale.ROOT, "%,d",
+                        (long) config.effectiveBatch() * task.unitsPerExample()));
+            }
+            d.put("steps", Long.toString(planned));
+            if (spec.memoryBudget() > 0) {
+                d.put("memory plan", bytes(spec.memoryBudget()) + ": predicted peak " + bytes(plan.totalBytes())
+                        + ", activations " + bytes(plan.activationBytes()) + ", -Xmx" + heapMiB() + "m");
+            }
+            d.put("optimizer", config.optimizer() + " lr " + config.lr() + " wd " + config.weightDecay());
+            d.put("schedule", config.schedule() + " warmup " + config.warmupSteps(planned) + " min lr " + config.minLr());
+            d.put("clip", Double.toString(config.clipNorm()));
+            d.put("threads", Integer.toString(config.threads()));
+            d.put("seed", Long.toString(config.seed()));
+            if (resumeFrom != null) {
+                d.put("resumed from", resumeFrom.dir() + " at step " + resumeFrom.state().step());
+            }
+            return d;
+        }
+    }
+
+    /** Seconds as {@code m:ss}, or {@code h:mm:ss} from an hour. */
+    public static String clock(double seconds) {
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+                : String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
+    }
+
+    /** Bytes in binary units with one decimal: {@code 512 B}, {@code 1.5 KiB}, {@code 6.9 MiB}, {@code 1.2 GiB}. */
+    public static String bytes(long b) {
+        if (b < 1024) {
+            return b + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = b;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+}

@@ -1,0 +1,34 @@
+package io.accrue.run;
+
+import io.accrue.train.StepMetrics;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a {@link Run} did, for its front end's summary and report.
+ *
+ * @param spec     the spec as it ran (B and K from the plan under a budget)
+ * @param finished whether every planned step ran (false: stopped early)
+ * @param steps    optimizer steps done, resumed ones included
+ * @param planned  optimizer steps planned
+ * @param results  what {@code results.json} holds, in order
+ * @param settings the configuration as the report lists it: label → value
+ * @param history  every step of this process, in order
+ * @param evals    every evaluation, in order
+ * @param unit     the throughput unit: {@code tok} or {@code img}
+ */
+public record RunResult(RunSpec spec, boolean finished, long steps, long planned, Map<String, Object> results,
+                        Map<String, String> settings, List<StepMetrics> history, List<Eval> evals, String unit) {
+
+    /**
+     * One evaluation of the run.
+     *
+     * @param epoch  the epoch it followed (1-based)
+     * @param step   the optimizer step it followed (1-based)
+     * @param metric its name, e.g. {@code test_accuracy}
+     * @param value  its value
+     */
+    public record Eval(int epoch, long step, String metric, double value) {
+    }
+}

@@ -1,0 +1,351 @@
+package io.accrue.run;
+
+import io.accrue.data.AdditionTask;
+import io.accrue.data.FashionMnist;
+import io.accrue.models.GptConfig;
+import io.accrue.nn.NormKind;
+import io.accrue.train.Checkpoint;
+import io.accrue.train.TrainConfig;
+
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * A whole run as one validated, immutable value: what is learned, from which data, by which model, how it is
+ * trained, where it is written, and how often it is checkpointed and evaluated. Every front end maps its options
+ * onto one ({@link #builder}), {@link Run} executes it, and every checkpoint stores it as JSON ({@link RunSpecJson}),
+ * so a run can be continued, repeated or read by other tools.
+ *
+ * @param task            what is learned
+ * @param model           the model's name or JSON file as given ({@code adder}, {@code tiny}, {@code cnn}, …)
+ * @param gpt             a GPT task's shape with the data's vocabulary and context and the dropout; null for images
+ * @param norm            Fashion-MNIST's normalization after each convolution; null for the GPT tasks
+ * @param data            the text file, or the Fashion-MNIST directory; null for the addition task
+ * @param digits          digits per operand of the addition task (0 otherwise)
+ * @param trainSize       generated addition problems, or the first N training images (0: all, or not applicable)
+ * @param evalSize        held-out problems or the first N test images scored (0: no evaluation; {@link #ALL}: the
+ *                        whole test set)
+ * @param tokenizer       {@code addition} (digits, '+', '='), {@code bytes} (V 256) or null for images
+ * @param checkpointing   activation checkpointing (a GPT keeps each block's output and recomputes the block)
+ * @param memoryBudget    bytes the planner fits B and K into (0: B and K as configured)
+ * @param train           the training configuration
+ * @param out             the run directory
+ * @param checkpointEvery optimizer steps between checkpoints (0: only at the end)
+ */
+public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm, Path data, int digits, int trainSize,
+                      int evalSize, String tokenizer, boolean checkpointing, long memoryBudget, TrainConfig train,
+                      Path out, long checkpointEvery) {
+
+    /** {@link #evalSize}: every test example. */
+    public static final int ALL = -1;
+
+    /** The tokenizer of the addition task. */
+    public static final String ADDITION_TOKENIZER = "addition";
+    /** Byte-level text: each byte one token. */
+    public static final String BYTES_TOKENIZER = "bytes";
+
+    public RunSpec {
+        if (task == null) {
+            throw new IllegalArgumentException("task must be set: addition, text or fashion-mnist");
+        }
+        if (train == null) {
+            throw new IllegalArgumentException("train (the training configuration) must be set");
+        }
+        if (out == null) {
+            throw new IllegalArgumentException("out (the run directory) must be set");
+        }
+        if (checkpointEvery < 0) {
+            throw new IllegalArgumentException("--checkpoint-every must be ≥ 0, got " + checkpointEvery);
+        }
+        if (memoryBudget < 0) {
+            throw new IllegalArgumentException("--memory must be positive, got " + memoryBudget + " bytes");
+        }
+        if (evalSize < 0 && !(evalSize == ALL && task == TaskKind.FASHION_MNIST)) {
+            throw new IllegalArgumentException("--eval-size must be ≥ 0, got " + evalSize);
+        }
+        if (trainSize < 0) {
+            throw new IllegalArgumentException("--train-size must be a positive integer, got " + trainSize);
+        }
+        switch (task) {
+            case ADDITION -> {
+                require(gpt != null && norm == null && data == null, "the addition task generates its data and "
+                        + "trains a GPT (no --data, no --norm)");
+                require(digits > 0, "--digits must be a positive integer, got " + digits);
+                require(trainSize > 0, "--train-size must be a positive integer, got " + trainSize);
+                require(ADDITION_TOKENIZER.equals(tokenizer), "the addition task's tokenizer is 'addition', got "
+                        + tokenizer);
+            }
+            case TEXT -> {
+                require(gpt != null && norm == null && data != null, "--task text needs --data FILE.txt, the text "
+                        + "file to train on (and no --norm: a GPT uses LayerNorm)");
+                require(BYTES_TOKENIZER.equals(tokenizer), "the text task's tokenizer is 'bytes', got " + tokenizer);
+            }
+            case FASHION_MNIST -> {
+                require(gpt == null && norm != null && data != null && tokenizer == null,
+                        "fashion-mnist trains a CNN on images: a norm and a data directory, no GPT shape or tokenizer");
+                require(norm != NormKind.RMS, "--norm rms is not offered for images; use group, layer, batch or none");
+                require(!checkpointing && memoryBudget == 0, "--checkpointing and --memory apply to the GPT tasks "
+                        + "(addition, text), not fashion-mnist");
+            }
+        }
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    /** A builder with {@code task}'s defaults. */
+    public static Builder builder(TaskKind task) {
+        return new Builder(task);
+    }
+
+    /** This spec with {@code train} as its training configuration (e.g. B and K from a memory plan). */
+    public RunSpec withTrain(TrainConfig config) {
+        return new RunSpec(task, model, gpt, norm, data, digits, trainSize, evalSize, tokenizer, checkpointing,
+                memoryBudget, config, out, checkpointEvery);
+    }
+
+    /** This spec writing into {@code dir}. */
+    public RunSpec withOut(Path dir) {
+        return new RunSpec(task, model, gpt, norm, data, digits, trainSize, evalSize, tokenizer, checkpointing,
+                memoryBudget, train, dir, checkpointEvery);
+    }
+
+    /** The spec as pretty-printed JSON ({@link RunSpecJson}). */
+    public String toJson() {
+        return RunSpecJson.write(this);
+    }
+
+    /**
+     * The spec {@code json} describes, validated.
+     *
+     * @throws IllegalArgumentException naming the bad or unknown field
+     */
+    public static RunSpec fromJson(String json) {
+        return RunSpecJson.read(json);
+    }
+
+    /**
+     * The spec a checkpoint was saved with.
+     *
+     * @throws IllegalArgumentException when the checkpoint holds none (saved before run specs) or a bad one
+     */
+    public static RunSpec fromCheckpoint(Checkpoint cp) {
+        if (cp.run() == null) {
+            throw new IllegalArgumentException(cp.dir().resolve(Checkpoint.SIDECAR) + " holds no run description; "
+                    + "give the run's options with --resume");
+        }
+        try {
+            return RunSpecJson.fromMap(cp.run());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(cp.dir().resolve(Checkpoint.SIDECAR) + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The task this spec describes, with its data loaded and checked.
+     *
+     * @throws IllegalArgumentException one line naming a missing, unreadable or unusable data file
+     */
+    public Task<?> loadTask() {
+        return switch (task) {
+            case ADDITION -> new GptTask(TokenData.addition(digits, trainSize, train.seed()), model, gpt,
+                    checkpointing, evalSize, trainSize, memoryBudget > 0);
+            case TEXT -> new GptTask(TokenData.bytes(data, gpt.context()), model, gpt, checkpointing, 0, 0,
+                    memoryBudget > 0);
+            case FASHION_MNIST -> VisionTask.load(norm, data, trainSize == 0 ? null : trainSize,
+                    evalSize == ALL ? null : evalSize);
+        };
+    }
+
+    /**
+     * Builds a {@link RunSpec} from the options a user gives, each with the task's default when not given: the
+     * model ({@link TaskKind#defaultModel}), the data, the sizes, and the training configuration
+     * ({@link TaskKind#defaults} with {@link #train}'s settings applied on top).
+     */
+    public static final class Builder {
+        private final TaskKind task;
+        private String model;
+        private GptConfig shape;
+        private Path data;
+        private Integer context;
+        private Float dropout;
+        private Integer digits;
+        private Integer trainSize;
+        private Integer evalSize;
+        private NormKind norm;
+        private boolean checkpointing;
+        private long memoryBudget;
+        private Path out;
+        private long checkpointEvery;
+        private Consumer<TrainConfig.Builder> train = b -> { };
+
+        private Builder(TaskKind task) {
+            if (task == null) {
+                throw new IllegalArgumentException("task must be set: addition, text or fashion-mnist");
+            }
+            this.task = task;
+        }
+
+        /** A shape name or a JSON model file ({@link ModelShapes}); GPT tasks only. */
+        public Builder model(String v) {
+            model = v;
+            return this;
+        }
+
+        /** A GPT shape given directly (its vocabulary and context follow the data), named {@code custom}. */
+        public Builder shape(GptConfig v) {
+            shape = v;
+            return this;
+        }
+
+        public Builder data(Path v) {
+            data = v;
+            return this;
+        }
+
+        /** Sequence length T of the text task (default: the model's context). */
+        public Builder context(Integer v) {
+            context = v;
+            return this;
+        }
+
+        public Builder dropout(Float v) {
+            dropout = v;
+            return this;
+        }
+
+        public Builder digits(Integer v) {
+            digits = v;
+            return this;
+        }
+
+        public Builder trainSize(Integer v) {
+            trainSize = v;
+            return this;
+        }
+
+        public Builder evalSize(Integer v) {
+            evalSize = v;
+            return this;
+        }
+
+        public Builder norm(NormKind v) {
+            norm = v;
+            return this;
+        }
+
+        public Builder checkpointing(boolean v) {
+            checkpointing = v;
+            return this;
+        }
+
+        /** A memory budget in bytes: the planner picks the largest B that fits and K = N/B. */
+        public Builder memoryBudget(long v) {
+            memoryBudget = v;
+            return this;
+        }
+
+        public Builder out(Path v) {
+            out = v;
+            return this;
+        }
+
+        public Builder checkpointEvery(long v) {
+            checkpointEvery = v;
+            return this;
+        }
+
+        /** Settings applied to the task's default {@link TrainConfig.Builder}. */
+        public Builder train(Consumer<TrainConfig.Builder> settings) {
+            train = settings;
+            return this;
+        }
+
+        /**
+         * The validated spec; without {@link #out} the run directory is {@code runs/<task>-<yyyyMMdd-HHmmss>}.
+         *
+         * @throws IllegalArgumentException naming the option that does not apply or the bad value
+         */
+        public RunSpec build() {
+            String modelName = model != null ? model : shape != null ? "custom" : task.defaultModel();
+            TrainConfig.Builder tb = task.defaults(modelName);
+            train.accept(tb);
+            TrainConfig config = tb.build();
+            Path dir = out != null ? out : Path.of("runs", task.id() + "-"
+                    + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+            if (!task.gpt()) {
+                gptOnly("--model", model != null || shape != null);
+                gptOnly("--context", context != null);
+                gptOnly("--dropout", dropout != null);
+                gptOnly("--digits", digits != null);
+                gptOnly("--memory", memoryBudget != 0);
+                gptOnly("--checkpointing", checkpointing);
+                return new RunSpec(task, "cnn", null, norm != null ? norm : NormKind.GROUP,
+                        data != null ? data : FashionMnist.defaultDirectory(), 0,
+                        trainSize != null ? trainSize : task.defaultTrainSize(),
+                        evalSize != null ? evalSize : task.defaultEvalSize(), null, false, 0, config, dir,
+                        checkpointEvery);
+            }
+            if (norm != null) {
+                throw new IllegalArgumentException("--norm applies to --task fashion-mnist only; a GPT uses LayerNorm");
+            }
+            GptConfig shape = this.shape != null ? this.shape : ModelShapes.resolve(modelName);
+            float p = dropout != null ? dropout : shape.dropout();
+            if (task == TaskKind.ADDITION) {
+                if (data != null) {
+                    throw new IllegalArgumentException("--data applies to --task text or fashion-mnist; the addition "
+                            + "task generates its data (drop --task addition or --data)");
+                }
+                if (context != null) {
+                    throw new IllegalArgumentException("--context applies to --data only; the addition task sets its "
+                            + "own length");
+                }
+                int d = digits != null ? digits : 3;
+                positive("--digits", d);
+                int problems = trainSize != null ? trainSize : task.defaultTrainSize();
+                positive("--train-size", problems);
+                GptConfig gpt = shape.withVocab(AdditionTask.VOCABULARY.size())
+                        .withContext(new AdditionTask(d, 0).seq()).withDropout(p);
+                return new RunSpec(task, modelName, gpt, null, null, d, problems,
+                        evalSize != null ? evalSize : task.defaultEvalSize(), ADDITION_TOKENIZER, checkpointing,
+                        memoryBudget, config, dir, checkpointEvery);
+            }
+            if (data == null) {
+                throw new IllegalArgumentException("--task text needs --data FILE.txt, the text file to train on");
+            }
+            if (digits != null) {
+                throw new IllegalArgumentException("--digits applies to the addition task only");
+            }
+            int t = context != null ? context : shape.context();
+            positive("--context", t);
+            GptConfig gpt = shape.withVocab(256).withContext(t).withDropout(p);
+            return new RunSpec(task, modelName, gpt, null, data, 0, 0, 0, BYTES_TOKENIZER, checkpointing,
+                    memoryBudget, config, dir, checkpointEvery);
+        }
+
+        private void gptOnly(String option, boolean given) {
+            if (given) {
+                throw new IllegalArgumentException(option + " applies to the GPT tasks (addition, text), not "
+                        + task.id());
+            }
+        }
+
+        private static void positive(String option, long v) {
+            if (v <= 0) {
+                throw new IllegalArgumentException(option + " must be a positive integer, got " + v);
+            }
+        }
+    }
+
+    /** The task's name and the model, in one line. */
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "%s with %s", task.id(), gpt != null ? model + " " + gpt : "cnn " + norm);
+    }
+}
