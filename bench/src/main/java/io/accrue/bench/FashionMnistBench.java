@@ -7,7 +7,7 @@ import io.accrue.models.CnnConfig;
 import io.accrue.models.FeatureBatch;
 import io.accrue.nn.NormKind;
 import io.accrue.tensor.Compute;
-import io.accrue.train.Accuracy;
+import io.accrue.run.Accuracy;
 import io.accrue.train.StepMetrics;
 import io.accrue.train.TrainConfig;
 import io.accrue.train.Trainer;
