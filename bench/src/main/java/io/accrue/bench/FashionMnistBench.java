@@ -9,6 +9,7 @@ import io.accrue.nn.NormKind;
 import io.accrue.tensor.Compute;
 import io.accrue.run.Accuracy;
 import io.accrue.train.StepMetrics;
+import io.accrue.train.ScheduleKind;
 import io.accrue.train.TrainConfig;
 import io.accrue.train.Trainer;
 
@@ -82,7 +83,7 @@ public final class FashionMnistBench {
 
         Cnn model = task.model();
         TrainConfig.Builder cb = TrainConfig.builder().microBatch(b).accumulationSteps(k).threads(threads).lr(lr)
-                .seed(seed);
+                .seed(seed).weightDecay(0).schedule(ScheduleKind.CONSTANT).clipNorm(Double.POSITIVE_INFINITY);
         TrainConfig tc = (maxSteps > 0 ? cb.maxSteps(maxSteps) : cb.epochs(epochs)).build();
         int eff = b * k;
         long stepsPerEpoch = (train.size() + eff - 1) / eff;
@@ -146,7 +147,8 @@ public final class FashionMnistBench {
         for (int s = 0; s < 2; s++) {
             Cnn model = new Cnn(CnnConfig.fashionMnist(norm, seed));
             TrainConfig tc = TrainConfig.builder().microBatch(splits[s][0]).accumulationSteps(splits[s][1])
-                    .maxSteps(steps).threads(threads).lr(lr).seed(seed).build();
+                    .maxSteps(steps).threads(threads).lr(lr).seed(seed).weightDecay(0)
+                    .schedule(ScheduleKind.CONSTANT).clipNorm(Double.POSITIVE_INFINITY).build();
             try (Trainer<FeatureBatch> t = new Trainer<>(tc, model, data)) {
                 t.fit();
             }

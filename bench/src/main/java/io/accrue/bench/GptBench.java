@@ -2,7 +2,6 @@ package io.accrue.bench;
 
 import io.accrue.models.GptConfig;
 import io.accrue.train.StepMetrics;
-import io.accrue.train.Throughput;
 
 import java.util.Locale;
 

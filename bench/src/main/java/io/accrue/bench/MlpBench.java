@@ -7,7 +7,7 @@ import io.accrue.models.MlpConfig;
 import io.accrue.nn.NormKind;
 import io.accrue.tensor.KeyedRandom;
 import io.accrue.train.StepMetrics;
-import io.accrue.train.Throughput;
+import io.accrue.train.ScheduleKind;
 import io.accrue.train.TrainConfig;
 import io.accrue.train.Trainer;
 
@@ -55,7 +55,8 @@ public final class MlpBench {
         Mlp model = new Mlp(new MlpConfig(INPUTS, List.of(hidden, hidden), CLASSES, NormKind.NONE, 0, 0f, seed));
         int total = warmup + steps;
         TrainConfig tc = TrainConfig.builder().microBatch(b).accumulationSteps(k).epochs(0).maxSteps(total)
-                .threads(threads).lr(1e-3).weightDecay(0.01).shuffle(false).dropLast(true).seed(seed).build();
+                .threads(threads).lr(1e-3).weightDecay(0.01).shuffle(false).dropLast(true).seed(seed)
+                .schedule(ScheduleKind.CONSTANT).clipNorm(Double.POSITIVE_INFINITY).build();
         List<Double> times = new ArrayList<>();
         double[] loss = new double[1];
         try (Trainer<FeatureBatch> trainer = new Trainer<>(tc, model, data)) {

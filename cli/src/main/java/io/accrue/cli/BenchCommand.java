@@ -3,7 +3,7 @@ package io.accrue.cli;
 import io.accrue.run.ModelShapes;
 import io.accrue.models.GptConfig;
 import io.accrue.train.StepMetrics;
-import io.accrue.train.Throughput;
+import io.accrue.bench.Throughput;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

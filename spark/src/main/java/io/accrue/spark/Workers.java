@@ -55,7 +55,7 @@ final class Workers {
      * holds no optimizer state.
      */
     private static <I> Trainer<I> create(WorkerRecipe<I> recipe, int microBatch, int threads) {
-        TrainConfig config = TrainConfig.builder().microBatch(microBatch).maxSteps(1).shuffle(false)
+        TrainConfig config = TrainConfig.builder().microBatch(microBatch).accumulationSteps(1).maxSteps(1).shuffle(false)
                 .optimizer(OptimizerKind.SGD).momentum(0).threads(threads).build();
         return new Trainer<>(config, recipe.model(), recipe.data());
     }

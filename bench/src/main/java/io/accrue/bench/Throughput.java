@@ -1,10 +1,19 @@
-package io.accrue.train;
+package io.accrue.bench;
 
 import io.accrue.data.SequenceDataset;
 import io.accrue.models.Gpt;
 import io.accrue.models.GptConfig;
 import io.accrue.models.TokenBatch;
 import io.accrue.tensor.KeyedRandom;
+import io.accrue.train.Json;
+import io.accrue.train.MemoryPlan;
+import io.accrue.train.MemoryPlanner;
+import io.accrue.train.OptimizerKind;
+import io.accrue.train.ScheduleKind;
+import io.accrue.train.StepListener;
+import io.accrue.train.StepMetrics;
+import io.accrue.train.TrainConfig;
+import io.accrue.train.Trainer;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -109,7 +118,8 @@ public final class Throughput {
                 concurrent);
         TrainConfig tc = TrainConfig.builder().microBatch(b).accumulationSteps(k).maxSteps(total).threads(threads)
                 .concurrentMicroBatches(concurrent)
-                .lr(6e-4).betas(0.9, 0.95).weightDecay(0.1).shuffle(false).build();
+                .lr(6e-4).betas(0.9, 0.95).weightDecay(0.1).shuffle(false)
+                .schedule(ScheduleKind.CONSTANT).clipNorm(Double.POSITIVE_INFINITY).build();
         List<Double> times = new ArrayList<>();
         List<Long> allocated = new ArrayList<>();
         long[] arena = new long[1];
