@@ -20,6 +20,12 @@ public final class AddOp {
             b.requireShape("add: second operand (first is " + a + ")", a.shape());
         }
         Tensor y = tape.output(a.shape());
+        if (a.requiresGrad() || b.requiresGrad()) {
+            tape.record(() -> backward(tape, a, b, y));
+        }
+        if (tape.planning()) {
+            return y;
+        }
         float[] yd = y.data();
         float[] ad = a.data();
         float[] bd = b.data();
@@ -28,19 +34,21 @@ public final class AddOp {
         int bo = b.offset();
         tape.compute().parallel().forRange(y.size(), GRAIN,
                 (from, to) -> Elementwise.add(yd, yo + from, ad, ao + from, bd, bo + from, to - from));
-        if (a.requiresGrad() || b.requiresGrad()) {
-            tape.record(() -> backward(tape, a, b, y));
-        }
         return y;
     }
 
     private static void backward(Tape tape, Tensor a, Tensor b, Tensor y) {
         Tensor dy = tape.grad(y);
-        if (a.requiresGrad()) {
-            addInto(tape, tape.grad(a), dy);
+        Tensor da = a.requiresGrad() ? tape.grad(a) : null;
+        Tensor db = b.requiresGrad() ? tape.grad(b) : null;
+        if (tape.planning()) {
+            return;
         }
-        if (b.requiresGrad()) {
-            addInto(tape, tape.grad(b), dy);
+        if (da != null) {
+            addInto(tape, da, dy);
+        }
+        if (db != null) {
+            addInto(tape, db, dy);
         }
     }
 

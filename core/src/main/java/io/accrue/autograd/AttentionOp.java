@@ -40,15 +40,18 @@ public final class AttentionOp {
         int pairs = b * heads;
         int parts = Math.min(pairs, tape.compute().threads());
         Tensor tmp = tape.scratch(parts, s.forwardScratch()); // per part: Kᵀ and V of the pair in hand
+        if (qkv.requiresGrad()) {
+            tape.record(() -> backward(tape, s, y, qkv, att));
+        }
+        if (tape.planning()) {
+            return y;
+        }
         tape.compute().parallel().forParts(pairs, 1, (part, from, to) -> {
             int wo = tmp.offset() + part * s.forwardScratch();
             for (int pair = from; pair < to; pair++) {
                 forwardPair(s, pair / heads, pair % heads, y, qkv, att, tmp.data(), wo);
             }
         });
-        if (qkv.requiresGrad()) {
-            tape.record(() -> backward(tape, s, y, qkv, att));
-        }
         return y;
     }
 
@@ -139,6 +142,9 @@ public final class AttentionOp {
         int parts = Math.min(pairs, tape.compute().threads());
         int per = s.backwardScratch();
         Tensor tmp = tape.scratch(parts, per); // per part: Vᵀ, dS, K, Q and dY of the pair in hand
+        if (tape.planning()) {
+            return;
+        }
         tape.compute().parallel().forParts(pairs, 1, (part, from, to) -> {
             int wo = tmp.offset() + part * per;
             for (int pair = from; pair < to; pair++) {

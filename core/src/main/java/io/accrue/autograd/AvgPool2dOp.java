@@ -17,6 +17,12 @@ public final class AvgPool2dOp {
         Pool2d pool = Pool2d.of("avg pool", x, kernel, stride);
         Tensor y = tape.output(pool.outputShape()); // (N, C, Ho, Wo)
         float scale = 1f / (kernel * kernel);
+        if (x.requiresGrad()) {
+            tape.record(() -> backward(tape, x, y, pool, scale));
+        }
+        if (tape.planning()) {
+            return y;
+        }
         float[] xd = x.data();
         float[] yd = y.data();
         pool.forPlanes(tape, (from, to) -> {
@@ -30,9 +36,6 @@ public final class AvgPool2dOp {
                 }
             }
         });
-        if (x.requiresGrad()) {
-            tape.record(() -> backward(tape, x, y, pool, scale));
-        }
         return y;
     }
 
@@ -51,6 +54,9 @@ public final class AvgPool2dOp {
     private static void backward(Tape tape, Tensor x, Tensor y, Pool2d pool, float scale) {
         Tensor dy = tape.grad(y); // (N, C, Ho, Wo)
         Tensor dx = tape.grad(x); // (N, C, H, W)
+        if (tape.planning()) {
+            return;
+        }
         float[] dyd = dy.data();
         float[] dxd = dx.data();
         pool.forPlanes(tape, (from, to) -> {

@@ -42,6 +42,12 @@ public final class BatchNormOp {
         Tensor y = tape.output(x.shape()); // (N, C, S...)
         Tensor mean = tape.scratch(c); // (C)
         Tensor rstd = tape.scratch(c); // (C)
+        if (x.requiresGrad() || gamma.requiresGrad() || beta.requiresGrad()) {
+            tape.record(() -> backward(tape, training, x, gamma, beta, y, mean, rstd));
+        }
+        if (tape.planning()) {
+            return y;
+        }
         float[] runMean = stats.mean();
         float[] runVar = stats.var();
         // Channel ch is the set of N runs of S values at (ex·C + ch)·S: see Norms.
@@ -57,9 +63,6 @@ public final class BatchNormOp {
                 Norms.affine(y, x, gamma, beta, ch, 0, ch * s, n, s, c * s, mean.get(ch), rstd.get(ch));
             }
         });
-        if (x.requiresGrad() || gamma.requiresGrad() || beta.requiresGrad()) {
-            tape.record(() -> backward(tape, training, x, gamma, beta, y, mean, rstd));
-        }
         return y;
     }
 
@@ -73,6 +76,9 @@ public final class BatchNormOp {
         Tensor dx = x.requiresGrad() ? tape.grad(x) : null; // (N, C, S...)
         Tensor dgamma = gamma.requiresGrad() ? tape.grad(gamma) : null; // (C)
         Tensor dbeta = beta.requiresGrad() ? tape.grad(beta) : null; // (C)
+        if (tape.planning()) {
+            return;
+        }
         // Every output here (dx of a channel, dγ[c], dβ[c]) belongs to one channel: threads split the channels.
         tape.compute().parallel().forRange(c, Math.max(1, 4096 / count), (from, to) -> {
             for (int ch = from; ch < to; ch++) {

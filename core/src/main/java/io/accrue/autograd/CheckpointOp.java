@@ -25,11 +25,13 @@ public final class CheckpointOp {
      */
     public static Tensor forward(Tape tape, Tensor x, BiFunction<Tape, Tensor, Tensor> block) {
         Arena arena = tape.arena();
-        Tape inner = new Tape(tape.compute(), arena, false);
-        inner.setTraining(tape.training());
+        Tape inner = tape.region();
         Tensor y = tape.output(x.shape());
         Arena.Mark mark = arena.mark();
-        y.copyFrom(block.apply(inner, x));  // the inner tape's entries are dropped with it
+        Tensor out = block.apply(inner, x);  // the inner tape's entries are dropped with it
+        if (!tape.planning()) {
+            y.copyFrom(out);
+        }
         arena.release(mark);
         tape.record(() -> backward(tape, x, y, block));
         return y;
@@ -40,14 +42,16 @@ public final class CheckpointOp {
         Tensor dy = tape.grad(y);
         Tensor dx = x.requiresGrad() ? tape.grad(x) : null;  // allocated before the mark: it outlives the region
         Arena.Mark mark = arena.mark();
-        Tape inner = new Tape(tape.compute(), arena, false);
-        inner.setTraining(tape.training());
+        Tape inner = tape.region();
         Tensor input = new Tensor(x.data(), x.offset(), x.shape());
         if (dx != null) {
             input.setGrad(dx);
         }
         Tensor out = block.apply(inner, input);
-        inner.grad(out).copyFrom(dy);
+        Tensor dOut = inner.grad(out);
+        if (!tape.planning()) {
+            dOut.copyFrom(dy);
+        }
         inner.backward();
         arena.release(mark);
     }

@@ -63,6 +63,12 @@ public final class Conv2dOp {
         Geometry g = new Geometry(cin, h, wd, kh, kw, ho, wo, stride, padding);
         Tensor y = tape.output(n, cout, ho, wo);
         Tensor cols = tape.scratch(g.rows(), g.positions()); // (Cin·KH·KW, Ho·Wo), one example at a time
+        if (x.requiresGrad() || w.requiresGrad() || (b != null && b.requiresGrad())) {
+            tape.record(() -> backward(tape, g, x, w, b, y, cols));
+        }
+        if (tape.planning()) {
+            return y;
+        }
         int kk = g.rows();
         int pos = g.positions();
         float[] yd = y.data();
@@ -76,9 +82,6 @@ public final class Conv2dOp {
             gemm.multiply(yd, yo, pos, w.data(), w.offset(), kk, false, cols.data(), cols.offset(), pos, false,
                     cout, pos, kk);
         }
-        if (x.requiresGrad() || w.requiresGrad() || (b != null && b.requiresGrad())) {
-            tape.record(() -> backward(tape, g, x, w, b, y, cols));
-        }
         return y;
     }
 
@@ -87,6 +90,9 @@ public final class Conv2dOp {
         Tensor dw = w.requiresGrad() ? tape.grad(w) : null; // (Cout, Cin, KH, KW)
         Tensor db = b != null && b.requiresGrad() ? tape.grad(b) : null; // (Cout)
         Tensor dx = x.requiresGrad() ? tape.grad(x) : null; // (N, Cin, H, W)
+        if (tape.planning()) {
+            return;
+        }
         int n = x.dim(0);
         int cout = w.dim(0);
         int kk = g.rows();

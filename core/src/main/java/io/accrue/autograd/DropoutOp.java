@@ -31,6 +31,12 @@ public final class DropoutOp {
         }
         float scale = 1f / (1f - p);
         Tensor y = tape.output(x.shape()); // (rows, C)
+        if (x.requiresGrad()) {
+            tape.record(() -> backward(tape, x, y, p, scale, seed, layer, rowKeys));
+        }
+        if (tape.planning()) {
+            return y;
+        }
         float[] xd = x.data();
         float[] yd = y.data();
         int xo = x.offset();
@@ -44,9 +50,6 @@ public final class DropoutOp {
                 }
             }
         });
-        if (x.requiresGrad()) {
-            tape.record(() -> backward(tape, x, y, p, scale, seed, layer, rowKeys));
-        }
         return y;
     }
 
@@ -54,6 +57,9 @@ public final class DropoutOp {
                                  long[] rowKeys) {
         Tensor dy = tape.grad(y);
         Tensor dx = tape.grad(x);
+        if (tape.planning()) {
+            return;
+        }
         int rows = x.rows();
         int c = x.cols();
         float[] gy = dy.data();

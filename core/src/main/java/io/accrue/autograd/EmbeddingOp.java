@@ -32,6 +32,12 @@ public final class EmbeddingOp {
             }
         }
         Tensor y = tape.output(n, c); // (N, C)
+        if (table.requiresGrad()) {
+            tape.record(() -> backward(tape, ids, table, y));
+        }
+        if (tape.planning()) {
+            return y;
+        }
         float[] td = table.data();
         float[] yd = y.data();
         int to = table.offset();
@@ -41,15 +47,15 @@ public final class EmbeddingOp {
                 System.arraycopy(td, to + ids[r] * c, yd, yo + r * c, c);
             }
         });
-        if (table.requiresGrad()) {
-            tape.record(() -> backward(tape, ids, table, y));
-        }
         return y;
     }
 
     private static void backward(Tape tape, int[] ids, Tensor table, Tensor y) {
         Tensor dy = tape.grad(y); // (N, C)
         Tensor dt = tape.grad(table); // (V, C)
+        if (tape.planning()) {
+            return;
+        }
         int n = ids.length;
         int c = table.dim(1);
         float[] gy = dy.data();

@@ -18,6 +18,12 @@ public final class GeluOp {
 
     public static Tensor forward(Tape tape, Tensor x) {
         Tensor y = tape.output(x.shape());
+        if (x.requiresGrad()) {
+            tape.record(() -> backward(tape, x, y));
+        }
+        if (tape.planning()) {
+            return y;
+        }
         float[] yd = y.data();
         float[] xd = x.data();
         int yo = y.offset();
@@ -25,9 +31,6 @@ public final class GeluOp {
         tape.compute().parallel().forRange(y.size(), AddOp.GRAIN / 8, (from, to) -> {
             Elementwise.gelu(yd, yo + from, xd, xo + from, to - from);
         });
-        if (x.requiresGrad()) {
-            tape.record(() -> backward(tape, x, y));
-        }
         return y;
     }
 
@@ -36,6 +39,9 @@ public final class GeluOp {
         Tensor fresh = tape.freshGrad(x); // written, not added to: no zeroing pass
         Tensor dx = fresh != null ? fresh : tape.grad(x);
         boolean accumulate = fresh == null;
+        if (tape.planning()) {
+            return;
+        }
         float[] xd = x.data();
         float[] gy = dy.data();
         float[] gx = dx.data();

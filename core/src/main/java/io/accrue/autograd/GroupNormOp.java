@@ -33,6 +33,12 @@ public final class GroupNormOp {
         Tensor y = tape.output(x.shape()); // (N, C, S...)
         Tensor mean = tape.scratch(n * groups); // (N, G)
         Tensor rstd = tape.scratch(n * groups); // (N, G)
+        if (x.requiresGrad() || gamma.requiresGrad() || beta.requiresGrad()) {
+            tape.record(() -> backward(tape, x, groups, gamma, beta, y, mean, rstd));
+        }
+        if (tape.planning()) {
+            return y;
+        }
         // Group ng is one contiguous block of C/G runs of S values (one channel per run): see Norms.
         tape.compute().parallel().forRange(n * groups, Norms.grain(m), (from, to) -> {
             for (int ng = from; ng < to; ng++) {
@@ -40,9 +46,6 @@ public final class GroupNormOp {
                 Norms.affine(y, x, gamma, beta, (ng % groups) * cg, 1, ng * m, cg, s, s, mean.get(ng), rstd.get(ng));
             }
         });
-        if (x.requiresGrad() || gamma.requiresGrad() || beta.requiresGrad()) {
-            tape.record(() -> backward(tape, x, groups, gamma, beta, y, mean, rstd));
-        }
         return y;
     }
 
@@ -54,8 +57,13 @@ public final class GroupNormOp {
         int cg = c / groups;
         int m = cg * s;
         Tensor dy = tape.grad(y); // (N, C, S...)
-        if (x.requiresGrad()) {
-            Tensor dx = tape.grad(x); // (N, C, S...)
+        Tensor dx = x.requiresGrad() ? tape.grad(x) : null; // (N, C, S...)
+        Tensor dgamma = gamma.requiresGrad() ? tape.grad(gamma) : null; // (C)
+        Tensor dbeta = beta.requiresGrad() ? tape.grad(beta) : null; // (C)
+        if (tape.planning()) {
+            return;
+        }
+        if (dx != null) {
             tape.compute().parallel().forRange(n * groups, Norms.grain(m), (from, to) -> {
                 for (int ng = from; ng < to; ng++) {
                     Norms.inputGrad(dx, x, dy, gamma, (ng % groups) * cg, 1, ng * m, cg, s, s, mean.get(ng),
@@ -63,8 +71,6 @@ public final class GroupNormOp {
                 }
             });
         }
-        Tensor dgamma = gamma.requiresGrad() ? tape.grad(gamma) : null; // (C)
-        Tensor dbeta = beta.requiresGrad() ? tape.grad(beta) : null; // (C)
         if (dgamma != null || dbeta != null) {
             // Threads split the channels; channel ch is one chain over (example ascending, position ascending)
             // that starts from the buffer's value (law 3).

@@ -26,6 +26,12 @@ public final class LayerNormOp {
         Tensor y = tape.output(x.shape()); // (..., C)
         Tensor mean = tape.scratch(rows); // (rows)
         Tensor rstd = tape.scratch(rows); // (rows)
+        if (x.requiresGrad() || gamma.requiresGrad() || beta.requiresGrad()) {
+            tape.record(() -> backward(tape, x, gamma, beta, y, mean, rstd));
+        }
+        if (tape.planning()) {
+            return y;
+        }
         tape.compute().parallel().forRange(rows, Norms.grain(c), (from, to) -> {
             for (int r = from; r < to; r++) {
                 NormKernels.layerNormRow(y.data(), y.offset() + r * c, mean.data(), mean.offset() + r, rstd.data(),
@@ -33,9 +39,6 @@ public final class LayerNormOp {
                         beta.offset(), c, eps);
             }
         });
-        if (x.requiresGrad() || gamma.requiresGrad() || beta.requiresGrad()) {
-            tape.record(() -> backward(tape, x, gamma, beta, y, mean, rstd));
-        }
         return y;
     }
 
@@ -43,8 +46,13 @@ public final class LayerNormOp {
                                  Tensor rstd) {
         int c = x.cols();
         Tensor dy = tape.grad(y); // (..., C)
-        if (x.requiresGrad()) {
-            Tensor dx = tape.grad(x); // (..., C)
+        Tensor dx = x.requiresGrad() ? tape.grad(x) : null; // (..., C)
+        Tensor dgamma = gamma.requiresGrad() ? tape.grad(gamma) : null; // (C)
+        Tensor dbeta = beta.requiresGrad() ? tape.grad(beta) : null; // (C)
+        if (tape.planning()) {
+            return;
+        }
+        if (dx != null) {
             tape.compute().parallel().forRange(x.rows(), Norms.grain(c), (from, to) -> {
                 for (int r = from; r < to; r++) {
                     NormKernels.layerNormBackwardRow(dx.data(), dx.offset() + r * c, x.data(), x.offset() + r * c,
@@ -52,7 +60,6 @@ public final class LayerNormOp {
                 }
             });
         }
-        Norms.rowAffineGrads(tape, gamma.requiresGrad() ? tape.grad(gamma) : null,
-                beta.requiresGrad() ? tape.grad(beta) : null, x, dy, mean, rstd);
+        Norms.rowAffineGrads(tape, dgamma, dbeta, x, dy, mean, rstd);
     }
 }

@@ -31,11 +31,15 @@ public final class LinearOp {
         int[] yShape = x.shape();
         yShape[yShape.length - 1] = out;
         Tensor y = tape.output(yShape);
+        tape.record(() -> backward(tape, x, w, b, y));
+        if (tape.planning()) {
+            tape.dryRun().weightProduct(w, n, in, out, true); // the product below, by Wᵀ
+            return y;
+        }
         // Y = b (each row) + X·Wᵀ: the chains start from the bias, or from 0 without one.
         tape.compute().gemm().multiplyByWeight(y.data(), y.offset(), out, b == null ? null : b.data(),
                 b == null ? 0 : b.offset(), 0, x.data(), x.offset(), in, false, w.data(), w.offset(), in, true,
                 n, out, in);
-        tape.record(() -> backward(tape, x, w, b, y));
         return y;
     }
 
@@ -45,20 +49,26 @@ public final class LinearOp {
         int n = x.rows();
         int in = x.cols();
         int out = w.dim(0);
-        if (x.requiresGrad()) {
-            Tensor fresh = tape.freshGrad(x);
-            Tensor dx = fresh != null ? fresh : tape.grad(x);
+        Tensor fresh = x.requiresGrad() ? tape.freshGrad(x) : null;
+        Tensor dx = fresh != null ? fresh : x.requiresGrad() ? tape.grad(x) : null;
+        Tensor dw = w.requiresGrad() ? tape.grad(w) : null;
+        Tensor db = b != null && b.requiresGrad() ? tape.grad(b) : null;
+        if (tape.planning()) {
+            if (dx != null) {
+                tape.dryRun().weightProduct(w, n, out, in, false); // dX's product below, by W
+            }
+            return;
+        }
+        if (dx != null) {
             // dX = dY·W into a fresh gradient (chains from 0), else dX += dY·W
             gemm.multiplyByWeight(dx.data(), dx.offset(), in, fresh != null ? null : dx.data(), dx.offset(), in,
                     dy.data(), dy.offset(), out, false, w.data(), w.offset(), in, false, n, in, out);
         }
-        if (w.requiresGrad()) {
-            Tensor dw = tape.grad(w);
+        if (dw != null) {
             gemm.multiply(dw.data(), dw.offset(), in, dy.data(), dy.offset(), out, true, x.data(), x.offset(), in,
                     false, out, in, n);
         }
-        if (b != null && b.requiresGrad()) {
-            Tensor db = tape.grad(b);
+        if (db != null) {
             Kernels.addRowSums(tape.compute().parallel(), db, dy);
         }
     }

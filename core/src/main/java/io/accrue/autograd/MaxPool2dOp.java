@@ -17,6 +17,12 @@ public final class MaxPool2dOp {
     public static Tensor forward(Tape tape, Tensor x, int kernel, int stride) {
         Pool2d pool = Pool2d.of("max pool", x, kernel, stride);
         Tensor y = tape.output(pool.outputShape()); // (N, C, Ho, Wo)
+        if (x.requiresGrad()) {
+            tape.record(() -> backward(tape, x, y, pool));
+        }
+        if (tape.planning()) {
+            return y;
+        }
         float[] xd = x.data();
         float[] yd = y.data();
         pool.forPlanes(tape, (from, to) -> {
@@ -30,9 +36,6 @@ public final class MaxPool2dOp {
                 }
             }
         });
-        if (x.requiresGrad()) {
-            tape.record(() -> backward(tape, x, y, pool));
-        }
         return y;
     }
 
@@ -55,6 +58,9 @@ public final class MaxPool2dOp {
     private static void backward(Tape tape, Tensor x, Tensor y, Pool2d pool) {
         Tensor dy = tape.grad(y); // (N, C, Ho, Wo)
         Tensor dx = tape.grad(x); // (N, C, H, W)
+        if (tape.planning()) {
+            return;
+        }
         float[] xd = x.data();
         float[] dyd = dy.data();
         float[] dxd = dx.data();

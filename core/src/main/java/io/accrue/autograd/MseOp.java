@@ -24,6 +24,12 @@ public final class MseOp {
         int n = prediction.rows();
         int d = prediction.cols();
         Tensor rows = tape.scratch(n); // (N)
+        if (prediction.requiresGrad() || target.requiresGrad()) {
+            tape.record(() -> backward(tape, prediction, target));
+        }
+        if (tape.planning()) {
+            return new Loss(rows, (long) n * d);
+        }
         float[] pd = prediction.data();
         float[] td = target.data();
         float[] rd = rows.data();
@@ -40,9 +46,6 @@ public final class MseOp {
                 rd[ro + r] = (float) s;
             }
         });
-        if (prediction.requiresGrad() || target.requiresGrad()) {
-            tape.record(() -> backward(tape, prediction, target));
-        }
         return new Loss(rows, (long) n * d);
     }
 
@@ -51,21 +54,24 @@ public final class MseOp {
         float[] td = target.data();
         int po = prediction.offset();
         int to = target.offset();
-        if (prediction.requiresGrad()) {
-            Tensor g = tape.grad(prediction);
-            float[] gd = g.data();
-            int go = g.offset();
-            tape.compute().parallel().forRange(g.size(), AddOp.GRAIN, (from, end) -> {
+        Tensor dp = prediction.requiresGrad() ? tape.grad(prediction) : null;
+        Tensor dt = target.requiresGrad() ? tape.grad(target) : null;
+        if (tape.planning()) {
+            return;
+        }
+        if (dp != null) {
+            float[] gd = dp.data();
+            int go = dp.offset();
+            tape.compute().parallel().forRange(dp.size(), AddOp.GRAIN, (from, end) -> {
                 for (int i = from; i < end; i++) {
                     gd[go + i] += 2f * (pd[po + i] - td[to + i]);
                 }
             });
         }
-        if (target.requiresGrad()) {
-            Tensor g = tape.grad(target);
-            float[] gd = g.data();
-            int go = g.offset();
-            tape.compute().parallel().forRange(g.size(), AddOp.GRAIN, (from, end) -> {
+        if (dt != null) {
+            float[] gd = dt.data();
+            int go = dt.offset();
+            tape.compute().parallel().forRange(dt.size(), AddOp.GRAIN, (from, end) -> {
                 for (int i = from; i < end; i++) {
                     gd[go + i] -= 2f * (pd[po + i] - td[to + i]);
                 }

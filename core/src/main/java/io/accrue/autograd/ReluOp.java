@@ -13,6 +13,12 @@ public final class ReluOp {
 
     public static Tensor forward(Tape tape, Tensor x) {
         Tensor y = tape.output(x.shape());
+        if (x.requiresGrad()) {
+            tape.record(() -> backward(tape, x, y));
+        }
+        if (tape.planning()) {
+            return y;
+        }
         float[] yd = y.data();
         float[] xd = x.data();
         int yo = y.offset();
@@ -23,15 +29,15 @@ public final class ReluOp {
                 yd[yo + i] = v > 0f ? v : 0f;
             }
         });
-        if (x.requiresGrad()) {
-            tape.record(() -> backward(tape, x, y));
-        }
         return y;
     }
 
     private static void backward(Tape tape, Tensor x, Tensor y) {
         Tensor dy = tape.grad(y);
         Tensor dx = tape.grad(x);
+        if (tape.planning()) {
+            return;
+        }
         float[] xd = x.data();
         float[] gy = dy.data();
         float[] gx = dx.data();

@@ -21,14 +21,17 @@ public final class RmsNormOp {
         Norms.requireAffine("rms norm", "gamma", gamma, x, c);
         Tensor y = tape.output(x.shape()); // (..., C)
         Tensor rstd = tape.scratch(rows); // (rows)
+        if (x.requiresGrad() || gamma.requiresGrad()) {
+            tape.record(() -> backward(tape, x, gamma, y, rstd));
+        }
+        if (tape.planning()) {
+            return y;
+        }
         tape.compute().parallel().forRange(rows, Norms.grain(c), (from, to) -> {
             for (int r = from; r < to; r++) {
                 normalizeRow(y, rstd, x, gamma, r, eps);
             }
         });
-        if (x.requiresGrad() || gamma.requiresGrad()) {
-            tape.record(() -> backward(tape, x, gamma, y, rstd));
-        }
         return y;
     }
 
@@ -56,16 +59,20 @@ public final class RmsNormOp {
 
     private static void backward(Tape tape, Tensor x, Tensor gamma, Tensor y, Tensor rstd) {
         Tensor dy = tape.grad(y); // (..., C)
-        if (x.requiresGrad()) {
-            Tensor dx = tape.grad(x); // (..., C)
+        Tensor dx = x.requiresGrad() ? tape.grad(x) : null; // (..., C)
+        Tensor dgamma = gamma.requiresGrad() ? tape.grad(gamma) : null; // (C)
+        if (tape.planning()) {
+            return;
+        }
+        if (dx != null) {
             tape.compute().parallel().forRange(x.rows(), Norms.grain(x.cols()), (from, to) -> {
                 for (int r = from; r < to; r++) {
                     inputGradRow(dx, x, dy, gamma, r, rstd.get(r));
                 }
             });
         }
-        if (gamma.requiresGrad()) {
-            Norms.rowAffineGrads(tape, tape.grad(gamma), null, x, dy, null, rstd);
+        if (dgamma != null) {
+            Norms.rowAffineGrads(tape, dgamma, null, x, dy, null, rstd);
         }
     }
 

@@ -42,6 +42,12 @@ public final class SoftmaxCrossEntropyOp {
         }
         Tensor rows = tape.scratch(n); // (N) loss per row
         Tensor stats = tape.scratch(n, 2); // (N, 2) row max, Σ exp(l − max)
+        if (logits.requiresGrad() && count > 0) {
+            tape.record(() -> backward(tape, logits, targets, ignoreIndex, stats));
+        }
+        if (tape.planning()) {
+            return new Loss(rows, count);
+        }
         float[] ld = logits.data();
         float[] rd = rows.data();
         float[] sd = stats.data();
@@ -59,14 +65,14 @@ public final class SoftmaxCrossEntropyOp {
                 rd[ro + r] = t == ignoreIndex ? 0f : (float) (max + Math.log(sum) - ld[base + t]);
             }
         });
-        if (logits.requiresGrad() && count > 0) {
-            tape.record(() -> backward(tape, logits, targets, ignoreIndex, stats));
-        }
         return new Loss(rows, count);
     }
 
     private static void backward(Tape tape, Tensor logits, int[] targets, int ignoreIndex, Tensor stats) {
         Tensor dl = tape.grad(logits); // (N, V)
+        if (tape.planning()) {
+            return;
+        }
         int n = logits.rows();
         int v = logits.cols();
         float[] ld = logits.data();

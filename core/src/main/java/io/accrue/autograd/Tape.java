@@ -6,6 +6,7 @@ import io.accrue.tensor.Kernels;
 import io.accrue.tensor.Tensor;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -20,6 +21,9 @@ import java.util.List;
  * activations and scratch); only the gradient buffers are reused, which bounds them by the most gradients
  * alive at once (a few per block) instead of one per op output. Recycling changes no value: a reused buffer
  * is zeroed like a fresh one.
+ *
+ * <p>A tape made with a {@link DryRun} is {@link #planning()}: the same calls allocate the same sizes from a
+ * counting arena and record the same steps, and the ops skip their arithmetic.
  */
 public final class Tape {
 
@@ -36,6 +40,7 @@ public final class Tape {
     private final Compute compute;
     private final Arena arena;
     private final boolean recycleGradients;
+    private final DryRun dryRun; // null: not planning
     private final List<Entry> entries = new ArrayList<>();
     private final List<Tensor> outputs = new ArrayList<>();
     private final List<Tensor> spareGradients = new ArrayList<>();
@@ -52,9 +57,49 @@ public final class Tape {
      *                         ({@link CheckpointOp}): its gradients die with the region
      */
     public Tape(Compute compute, Arena arena, boolean recycleGradients) {
+        this(compute, arena, recycleGradients, null);
+    }
+
+    /**
+     * A planning tape: forward and backward allocate from {@code dryRun}'s counting arena and compute nothing.
+     * {@code compute} gives the thread count that sizes per-thread scratch; its team runs nothing.
+     */
+    public Tape(Compute compute, DryRun dryRun) {
+        this(compute, dryRun.arena(), true, dryRun);
+    }
+
+    private Tape(Compute compute, Arena arena, boolean recycleGradients, DryRun dryRun) {
+        if (arena.isCounting() != (dryRun != null)) {
+            throw new IllegalArgumentException("a counting arena belongs to a planning tape: new Tape(compute, "
+                    + "dryRun)");
+        }
         this.compute = compute;
         this.arena = arena;
         this.recycleGradients = recycleGradients;
+        this.dryRun = dryRun;
+    }
+
+    /**
+     * A tape on the same compute and arena, in the same mode, that does not recycle gradients: for a region of
+     * the arena that is released whole after its backward ({@link CheckpointOp}).
+     */
+    public Tape region() {
+        Tape t = new Tape(compute, arena, false, dryRun);
+        t.setTraining(training);
+        return t;
+    }
+
+    /**
+     * Whether this tape only plans ({@link DryRun}): ops allocate and record as in training, then return before
+     * their arithmetic; tensors have no storage.
+     */
+    public boolean planning() {
+        return dryRun != null;
+    }
+
+    /** The dry run this tape plans for, or null. */
+    DryRun dryRun() {
+        return dryRun;
     }
 
     public Compute compute() {
@@ -88,6 +133,19 @@ public final class Tape {
         return arena.allocate(shape);
     }
 
+    /** Scratch holding a copy of {@code values} (a micro-batch's input features), of the given shape. */
+    public Tensor input(float[] values, int... shape) {
+        if (values.length != Tensor.sizeOf(shape)) {
+            throw new IllegalArgumentException(values.length + " input values do not fill shape "
+                    + Arrays.toString(shape));
+        }
+        Tensor x = arena.allocate(shape);
+        if (!planning()) {
+            x.copyFrom(values);
+        }
+        return x;
+    }
+
     /**
      * The gradient of {@code t}: the parameter's view into the gradient buffer, or for an activation a zeroed
      * arena tensor created on first use.
@@ -99,7 +157,9 @@ public final class Tape {
                 g = grad(t.base()).reshape(t.shape());
             } else {
                 g = gradientBuffer(t.shape());
-                Kernels.zero(compute.parallel(), g.data(), g.offset(), g.size());
+                if (!planning()) {
+                    Kernels.zero(compute.parallel(), g.data(), g.offset(), g.size());
+                }
             }
             t.setGrad(g);
         }

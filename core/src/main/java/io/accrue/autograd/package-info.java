@@ -7,5 +7,9 @@
  * {@link io.accrue.tensor.ParameterStore}; activation gradients come from the tape's
  * {@link io.accrue.tensor.Arena}. Loss ops return the raw loss SUM and the COUNT of contributing
  * examples/tokens and seed backward with 1 per contribution (law 2: the trainer divides once per step).
+ *
+ * <p>A tape can also plan ({@link io.accrue.autograd.DryRun}): every op allocates and records as in training,
+ * then returns before its arithmetic, so a model's own forward and backward measure its arena's high-water mark
+ * on a counting arena.
  */
 package io.accrue.autograd;

@@ -25,7 +25,7 @@ import io.accrue.tensor.Tensor;
  */
 public final class Cnn implements Model<FeatureBatch> {
     private final CnnConfig config;
-    private final ParameterStore store = new ParameterStore();
+    private final ParameterStore store;
     private final Conv2d conv1;
     private final Conv2d conv2;
     private final Normalization norm1;
@@ -33,7 +33,20 @@ public final class Cnn implements Model<FeatureBatch> {
     private final Linear fc;
 
     public Cnn(CnnConfig config) {
+        this(config, new ParameterStore());
+    }
+
+    /**
+     * A Cnn with the parameter shapes and layout of {@code config} and no weights ({@link ParameterStore#shapesOnly}):
+     * for dry runs ({@code MemoryPlanner}); it cannot be trained.
+     */
+    public static Cnn shapesOnly(CnnConfig config) {
+        return new Cnn(config, ParameterStore.shapesOnly());
+    }
+
+    private Cnn(CnnConfig config, ParameterStore store) {
         this.config = config;
+        this.store = store;
         boolean bias = config.norm() == NormKind.NONE;
         conv1 = new Conv2d(store, "conv1", config.inChannels(), config.channels1(), 3, 1, 1, bias, config.seed());
         norm1 = norm(config, "norm1", config.channels1());
@@ -66,8 +79,8 @@ public final class Cnn implements Model<FeatureBatch> {
                     + config.inChannels() + "·" + config.height() + "·" + config.width() + " = " + config.inputs());
         }
         int b = batch.batch();
-        Tensor x = tape.scratch(b, config.inChannels(), config.height(), config.width()); // (B, Cin, H, W)
-        x.copyFrom(batch.features());
+        // (B, Cin, H, W)
+        Tensor x = tape.input(batch.features(), b, config.inChannels(), config.height(), config.width());
         x = block(tape, x, conv1, norm1); // (B, C1, H/2, W/2)
         x = block(tape, x, conv2, norm2); // (B, C2, H/4, W/4)
         x = x.reshape(b, x.size() / b); // flatten: a view sharing the gradient
@@ -86,6 +99,11 @@ public final class Cnn implements Model<FeatureBatch> {
     @Override
     public Loss loss(Tape tape, FeatureBatch batch) {
         return SoftmaxCrossEntropyOp.forward(tape, logits(tape, batch), batch.labels(), -1);
+    }
+
+    @Override
+    public FeatureBatch planningBatch(int microBatch) {
+        return FeatureBatch.zeros(microBatch, config.inputs());
     }
 
     @Override

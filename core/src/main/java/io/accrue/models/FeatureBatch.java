@@ -18,4 +18,13 @@ public record FeatureBatch(float[] features, int[] labels, long[] exampleIds, in
                     + labels.length + "/" + exampleIds.length);
         }
     }
+
+    /** B examples of D zero features, label 0, example ids 0..B−1 (a placeholder for dry runs). */
+    public static FeatureBatch zeros(int batch, int width) {
+        long[] ids = new long[batch];
+        for (int i = 0; i < batch; i++) {
+            ids[i] = i;
+        }
+        return new FeatureBatch(new float[batch * width], new int[batch], ids, batch, width);
+    }
 }

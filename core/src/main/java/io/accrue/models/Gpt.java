@@ -22,7 +22,10 @@ import java.util.List;
 /**
  * GPT-2 style decoder: token + position embeddings, L pre-LayerNorm blocks (causal self-attention, GELU MLP
  * 4×), final LayerNorm, and an LM head tied to the token embedding. Parameter names are Hugging Face GPT-2's
- * ({@code wte.weight}, {@code h.0.attn.c_attn.weight}, …); weights are stored (out, in).
+ * ({@code wte.weight}, {@code h.0.attn.c_attn.weight}, …); weights are (out, in) in memory. The four matrices of
+ * a block are GPT-2's {@code Conv1D} layers, which Hugging Face stores (in, out): they are declared
+ * {@link ParameterStore#storeTransposed stored transposed}, so a checkpoint loads into {@code GPT2LMHeadModel} as
+ * it is.
  *
  * <p>The head is a second use of {@code wte.weight}, so it gets its own gradient slot
  * ({@link ParameterStore#tie}) and the two sums over tokens never interleave (law 3).
@@ -34,7 +37,7 @@ public final class Gpt implements Model<TokenBatch> {
 
     private final GptConfig config;
     private final long seed;
-    private final ParameterStore store = new ParameterStore();
+    private final ParameterStore store;
     private final List<Block> blocks = new ArrayList<>();
     private final LayerNorm lnF;
     private final String tiedHead;
@@ -43,8 +46,21 @@ public final class Gpt implements Model<TokenBatch> {
     private boolean checkpointActivations;
 
     public Gpt(GptConfig config, long seed) {
+        this(config, seed, new ParameterStore());
+    }
+
+    /**
+     * A Gpt with the parameter shapes and layout of {@code config} and no weights ({@link ParameterStore#shapesOnly}):
+     * for dry runs ({@code MemoryPlanner}), at no cost in memory; it cannot be trained.
+     */
+    public static Gpt shapesOnly(GptConfig config) {
+        return new Gpt(config, 0, ParameterStore.shapesOnly());
+    }
+
+    private Gpt(GptConfig config, long seed, ParameterStore store) {
         this.config = config;
         this.seed = seed;
+        this.store = store;
         int c = config.width();
         double std = 0.02;
         double projStd = 0.02 / Math.sqrt(2.0 * config.layers());
@@ -54,16 +70,22 @@ public final class Gpt implements Model<TokenBatch> {
             String h = "h." + l;
             blocks.add(new Block(
                     new LayerNorm(store, h + ".ln_1", c),
-                    new Linear(store, h + ".attn.c_attn", c, 3 * c, true, Init.normal(seed, h + ".attn.c_attn", std)),
-                    new Linear(store, h + ".attn.c_proj", c, c, true, Init.normal(seed, h + ".attn.c_proj", projStd)),
+                    conv1d(h + ".attn.c_attn", c, 3 * c, std),
+                    conv1d(h + ".attn.c_proj", c, c, projStd),
                     new LayerNorm(store, h + ".ln_2", c),
-                    new Linear(store, h + ".mlp.c_fc", c, 4 * c, true, Init.normal(seed, h + ".mlp.c_fc", std)),
-                    new Linear(store, h + ".mlp.c_proj", 4 * c, c, true,
-                            Init.normal(seed, h + ".mlp.c_proj", projStd))));
+                    conv1d(h + ".mlp.c_fc", c, 4 * c, std),
+                    conv1d(h + ".mlp.c_proj", 4 * c, c, projStd)));
         }
         lnF = new LayerNorm(store, "ln_f", c);
         tiedHead = store.tie("wte.weight");
         store.allocate();
+    }
+
+    /** A linear layer GPT-2 implements as {@code Conv1D}: its weight is stored (in, out). */
+    private Linear conv1d(String name, int in, int out, double std) {
+        Linear l = new Linear(store, name, in, out, true, Init.normal(seed, name, std));
+        store.storeTransposed(name + ".weight");
+        return l;
     }
 
     public GptConfig config() {
@@ -127,6 +149,21 @@ public final class Gpt implements Model<TokenBatch> {
     @Override
     public boolean mixesExamples() {
         return false;
+    }
+
+    /** B sequences of the full context T. */
+    @Override
+    public TokenBatch planningBatch(int microBatch) {
+        return planningBatch(microBatch, config.context());
+    }
+
+    /** B sequences of {@code seq} tokens (T ≤ the context), token 0 everywhere, every position a target. */
+    public TokenBatch planningBatch(int microBatch, int seq) {
+        long[] ids = new long[microBatch];
+        for (int i = 0; i < microBatch; i++) {
+            ids[i] = i;
+        }
+        return new TokenBatch(new int[microBatch * seq], new int[microBatch * seq], ids, microBatch, seq);
     }
 
     /** Position ids 0..T−1 repeated B times, cached for the last (B, T). */

@@ -16,12 +16,25 @@ import java.util.List;
 /** Multi-layer perceptron classifier: (linear → norm → ReLU → dropout)* → linear → softmax cross-entropy. */
 public final class Mlp implements Model<FeatureBatch> {
     private final MlpConfig config;
-    private final ParameterStore store = new ParameterStore();
+    private final ParameterStore store;
     private final List<Linear> linears = new ArrayList<>();
     private final List<Normalization> norms = new ArrayList<>();
 
     public Mlp(MlpConfig config) {
+        this(config, new ParameterStore());
+    }
+
+    /**
+     * An Mlp with the parameter shapes and layout of {@code config} and no weights ({@link ParameterStore#shapesOnly}):
+     * for dry runs ({@code MemoryPlanner}); it cannot be trained.
+     */
+    public static Mlp shapesOnly(MlpConfig config) {
+        return new Mlp(config, ParameterStore.shapesOnly());
+    }
+
+    private Mlp(MlpConfig config, ParameterStore store) {
         this.config = config;
+        this.store = store;
         int width = config.inputs();
         for (int i = 0; i < config.hidden().size(); i++) {
             int h = config.hidden().get(i);
@@ -48,8 +61,7 @@ public final class Mlp implements Model<FeatureBatch> {
             throw new IllegalArgumentException("batch has " + batch.width() + " features, model expects "
                     + config.inputs());
         }
-        Tensor x = tape.scratch(batch.batch(), batch.width());
-        x.copyFrom(batch.features());
+        Tensor x = tape.input(batch.features(), batch.batch(), batch.width());
         for (int i = 0; i < norms.size(); i++) {
             x = linears.get(i).forward(tape, x);
             if (norms.get(i) != null) {
@@ -64,6 +76,11 @@ public final class Mlp implements Model<FeatureBatch> {
     @Override
     public Loss loss(Tape tape, FeatureBatch batch) {
         return SoftmaxCrossEntropyOp.forward(tape, logits(tape, batch), batch.labels(), -1);
+    }
+
+    @Override
+    public FeatureBatch planningBatch(int microBatch) {
+        return FeatureBatch.zeros(microBatch, config.inputs());
     }
 
     @Override

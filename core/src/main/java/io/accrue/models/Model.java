@@ -19,4 +19,11 @@ public interface Model<I> {
 
     /** Whether a layer shares statistics across the examples of a micro-batch (BatchNorm). */
     boolean mixesExamples();
+
+    /**
+     * A micro-batch of B examples shaped like a training one, for a dry run of {@link #loss}
+     * ({@link io.accrue.autograd.DryRun}): what is allocated depends on its shapes only, so its values are
+     * placeholders (zeros, every example counted).
+     */
+    I planningBatch(int microBatch);
 }

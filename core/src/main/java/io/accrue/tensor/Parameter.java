@@ -8,8 +8,11 @@ package io.accrue.tensor;
  * @param value       view into {@link ParameterStore#values()}
  * @param offset      start of this parameter in every flat buffer of the store
  * @param weightDecay whether decoupled weight decay applies (matrices yes; biases and norm gains no)
+ * @param storedTransposed whether files (checkpoints, exports) hold this 2-D parameter transposed, as the model
+ *                    declared ({@link ParameterStore#storeTransposed}): e.g. Hugging Face GPT-2's {@code Conv1D}
+ *                    weights are (in, out) where ours are (out, in)
  */
-public record Parameter(String name, Tensor value, int offset, boolean weightDecay) {
+public record Parameter(String name, Tensor value, int offset, boolean weightDecay, boolean storedTransposed) {
 
     /** The gradient view (same shape, same offset in the gradient buffer). */
     public Tensor grad() {

@@ -3,9 +3,11 @@ package io.accrue.tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * All parameters of a model in one contiguous float buffer, their gradients in a second of the same
@@ -19,6 +21,10 @@ import java.util.Map;
  * per micro-batch, so where the micro-batches are cut would change the bits. A {@link #tie tied use} therefore
  * gets its own gradient slot after the main layout; {@link #foldTiedGradients()} adds each slot into its
  * owner once per optimizer step, keeping every sum over examples a single ordered chain (law 3).
+ *
+ * <p>A {@link #shapesOnly()} store lays the parameters out the same way but creates no buffers and runs no
+ * initialiser: its views are {@link Tensor#unbacked unbacked}. A model built on one has its real parameter shapes
+ * and offsets at no cost in memory, for a dry run ({@code MemoryPlanner}); it cannot be trained.
  */
 public final class ParameterStore {
 
@@ -31,20 +37,43 @@ public final class ParameterStore {
     private record Declaration(String name, int[] shape, boolean weightDecay, Initializer init) {
     }
 
+    private final boolean shapesOnly;
     private final Map<String, Declaration> declared = new LinkedHashMap<>();
+    private final Set<String> storedTransposed = new HashSet<>();
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
     private final List<Parameter> parameters = new ArrayList<>();
     private final List<String> tiedOwners = new ArrayList<>();
     private float[] values;
     private float[] grads;
+    private boolean allocated;
     private int size;
+    private int gradSize;
+
+    /** A store whose {@link #allocate()} creates the flat buffers. */
+    public ParameterStore() {
+        this(false);
+    }
+
+    private ParameterStore(boolean shapesOnly) {
+        this.shapesOnly = shapesOnly;
+    }
+
+    /** A store whose {@link #allocate()} binds unbacked views: shapes and offsets, no buffers, no initialisers. */
+    public static ParameterStore shapesOnly() {
+        return new ParameterStore(true);
+    }
+
+    /** Whether this store has no buffers ({@link #shapesOnly()}). */
+    public boolean isShapesOnly() {
+        return shapesOnly;
+    }
 
     /**
      * Declares a parameter; {@code init} fills a fresh array of its size (called in declaration order at
      * {@link #allocate()}, so a seeded initialiser gives the same weights every time).
      */
     public void declare(String name, int[] shape, boolean weightDecay, Initializer init) {
-        if (values != null) {
+        if (allocated) {
             throw new IllegalStateException("parameter '" + name + "' declared after allocate()");
         }
         if (declared.containsKey(name)) {
@@ -52,6 +81,25 @@ public final class ParameterStore {
         }
         Tensor.sizeOf(shape);
         declared.put(name, new Declaration(name, shape.clone(), weightDecay, init));
+    }
+
+    /**
+     * Declares that files hold the declared 2-D parameter {@code name} transposed ({@link Parameter#storedTransposed}):
+     * the model's layout for export, e.g. GPT-2's {@code Conv1D} weights, which Hugging Face stores (in, out).
+     */
+    public void storeTransposed(String name) {
+        Declaration d = declared.get(name);
+        if (d == null) {
+            throw new IllegalArgumentException("cannot store unknown parameter '" + name + "' transposed");
+        }
+        if (d.shape.length != 2) {
+            throw new IllegalArgumentException("parameter '" + name + "' of shape " + Arrays.toString(d.shape)
+                    + " is not 2-D and cannot be stored transposed");
+        }
+        if (allocated) {
+            throw new IllegalStateException("parameter '" + name + "' given a stored layout after allocate()");
+        }
+        storedTransposed.add(name);
     }
 
     /**
@@ -66,9 +114,9 @@ public final class ParameterStore {
         return owner + "#tied" + (tiedOwners.size() - 1);
     }
 
-    /** Creates the flat buffers, runs the initialisers and binds all views. */
+    /** Creates the flat buffers, runs the initialisers and binds all views (shapes only: binds unbacked views). */
     public ParameterStore allocate() {
-        if (values != null) {
+        if (allocated) {
             throw new IllegalStateException("allocate() called twice");
         }
         long total = 0;
@@ -84,32 +132,51 @@ public final class ParameterStore {
                     + "at most 2^31-9");
         }
         size = (int) total;
-        values = new float[size];
-        grads = new float[(int) (total + tiedTotal)];
+        gradSize = (int) (total + tiedTotal);
+        if (!shapesOnly) {
+            values = new float[size];
+            grads = new float[gradSize];
+        }
+        allocated = true;
         int offset = 0;
         for (Declaration d : declared.values()) {
             int n = Tensor.sizeOf(d.shape);
-            d.init.fill(values, offset, n);
-            Tensor v = new Tensor(values, offset, d.shape);
-            v.setGrad(new Tensor(grads, offset, d.shape));
-            Parameter p = new Parameter(d.name, v, offset, d.weightDecay);
+            if (!shapesOnly) {
+                d.init.fill(values, offset, n);
+            }
+            Tensor v = view(values, offset, d.shape);
+            v.setGrad(view(grads, offset, d.shape));
+            Parameter p = new Parameter(d.name, v, offset, d.weightDecay, storedTransposed.contains(d.name));
             parameters.add(p);
             byName.put(d.name, p);
             offset += n;
         }
         for (int i = 0; i < tiedOwners.size(); i++) {
             Parameter owner = byName.get(tiedOwners.get(i));
-            Tensor v = new Tensor(values, owner.offset(), owner.value().shape());
-            v.setGrad(new Tensor(grads, offset, owner.value().shape()));
-            byName.put(owner.name() + "#tied" + i, new Parameter(owner.name() + "#tied" + i, v, offset, false));
+            Tensor v = view(values, owner.offset(), owner.value().shape());
+            v.setGrad(view(grads, offset, owner.value().shape()));
+            byName.put(owner.name() + "#tied" + i, new Parameter(owner.name() + "#tied" + i, v, offset, false,
+                    owner.storedTransposed()));
             offset += owner.size();
         }
         return this;
     }
 
+    /** A view into {@code buffer}, or an unbacked one at the same offset for a shapes-only store. */
+    private Tensor view(float[] buffer, int offset, int[] shape) {
+        return shapesOnly ? Tensor.unbacked(offset, shape) : new Tensor(buffer, offset, shape);
+    }
+
     private void requireAllocated() {
-        if (values == null) {
+        if (!allocated) {
             throw new IllegalStateException("parameters are not allocated yet: call allocate()");
+        }
+    }
+
+    private void requireBuffers() {
+        requireAllocated();
+        if (shapesOnly) {
+            throw new IllegalStateException("a shapes-only parameter store has no buffers (it serves dry runs)");
         }
     }
 
@@ -140,9 +207,15 @@ public final class ParameterStore {
         return size;
     }
 
+    /** The length of the gradient buffer: {@link #size()} plus the tied-use slots. */
+    public int gradSize() {
+        requireAllocated();
+        return gradSize;
+    }
+
     /** The flat value buffer, all parameters in layout order. */
     public float[] values() {
-        requireAllocated();
+        requireBuffers();
         return values;
     }
 
@@ -151,7 +224,7 @@ public final class ParameterStore {
      * slots.
      */
     public float[] grads() {
-        requireAllocated();
+        requireBuffers();
         return grads;
     }
 
@@ -168,7 +241,7 @@ public final class ParameterStore {
 
     /** Adds each tied-use slot into its owner's gradient, in declaration order, and zeroes the slot. */
     public void foldTiedGradients() {
-        requireAllocated();
+        requireBuffers();
         int slot = size;
         for (String ownerName : tiedOwners) {
             Parameter owner = byName.get(ownerName);

@@ -10,6 +10,9 @@ import java.util.Arrays;
  * backward only ever adds ({@code +=}) into it.
  */
 public final class Tensor {
+    /** The storage of {@link #unbacked} tensors: none. */
+    private static final float[] NO_STORAGE = new float[0];
+
     private final float[] data;
     private final int offset;
     private final int[] shape;
@@ -24,12 +27,26 @@ public final class Tensor {
         }
         this.shape = shape.clone();
         this.size = sizeOf(this.shape);
-        if (offset < 0 || (long) offset + size > data.length) {
+        if (offset < 0 || data != NO_STORAGE && (long) offset + size > data.length) {
             throw new IllegalArgumentException("view at offset " + offset + " of shape " + Arrays.toString(shape)
                     + " does not fit in storage of " + data.length + " floats");
         }
         this.data = data;
         this.offset = offset;
+    }
+
+    /**
+     * A view with a shape and an offset but no storage: a dry run's tensors ({@link Arena#counting}, a shapes-only
+     * {@link ParameterStore}) have sizes, never elements. Reading or writing an element throws; views and
+     * reshapes of it are unbacked too.
+     */
+    public static Tensor unbacked(int offset, int... shape) {
+        return new Tensor(NO_STORAGE, offset, shape);
+    }
+
+    /** Whether this view has storage (false for {@link #unbacked} tensors). */
+    public boolean backed() {
+        return data != NO_STORAGE;
     }
 
     /** A fresh zeroed tensor on the heap, for tests, weights initialisation and small state. */

@@ -9,6 +9,8 @@
  * and each optimizer state in further buffers of the same layout. Law 3: every sum over examples is one
  * ordered fused-multiply-add chain per output that starts from the value already in the output; threads
  * split outputs, never the reduction. Law 4: activations come from an {@link io.accrue.tensor.Arena} that is
- * reset after each micro-batch.
+ * reset after each micro-batch; a {@link io.accrue.tensor.Arena#counting counting} arena and a
+ * {@link io.accrue.tensor.ParameterStore#shapesOnly shapes-only} store hand out
+ * {@link io.accrue.tensor.Tensor#unbacked unbacked} views, for dry runs that plan memory.
  */
 package io.accrue.tensor;

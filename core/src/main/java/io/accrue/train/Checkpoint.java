@@ -28,11 +28,12 @@ import java.util.regex.Pattern;
  * {@code optimizer-<step>.safetensors}, and the sidecar {@code checkpoint.json} (format, step, epoch, data cursor,
  * optimizer name and step count, each file's SHA-256 and size, and free-form string metadata such as the config).
  *
- * <p>Weights are named as in Hugging Face GPT-2 ({@code wte.weight}, {@code h.0.attn.c_attn.weight}, …). Our
- * linear weights are (out, in) like {@code torch.nn.Linear}, but GPT-2's {@code Conv1D} layers ({@code c_attn},
- * {@code c_proj}, {@code c_fc}) store (in, out): those are transposed on write and on read (see
- * {@link #storedTransposed}), so the file loads into {@code GPT2LMHeadModel} as it is. The optimizer file holds
- * each state buffer flat, in the parameter layout, as {@code <optimizer>.<i>}.
+ * <p>Weights are stored under the model's parameter names (a Gpt's are Hugging Face GPT-2's: {@code wte.weight},
+ * {@code h.0.attn.c_attn.weight}, …) in the layout the model declared for each: our linear weights are (out, in)
+ * like {@code torch.nn.Linear}, and a parameter the model declared {@link Parameter#storedTransposed stored
+ * transposed} (GPT-2's {@code Conv1D} weights, which Hugging Face stores (in, out)) is transposed on write and on
+ * read, so a Gpt's file loads into {@code GPT2LMHeadModel} as it is. The optimizer file holds each state buffer
+ * flat, in the parameter layout, as {@code <optimizer>.<i>}.
  *
  * <p>Saving is atomic: each file is written to a temporary name, forced to disk and renamed; the sidecar is
  * renamed last, so until then the previous sidecar and the files it names are intact; files no longer named are
@@ -42,8 +43,6 @@ public final class Checkpoint {
     /** The sidecar's file name. */
     public static final String SIDECAR = "checkpoint.json";
     private static final String FORMAT = "accrue-checkpoint";
-    private static final Pattern CONV1D =
-            Pattern.compile("h\\.\\d+\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)\\.weight");
     private static final Pattern OWN_FILE = Pattern.compile("(model|optimizer)-\\d+\\.safetensors(\\.tmp)?");
 
     private final Path dir;
@@ -65,11 +64,6 @@ public final class Checkpoint {
         this.modelFile = modelFile;
         this.optimizerFile = optimizerFile;
         this.metadata = metadata;
-    }
-
-    /** Whether parameter {@code name} is a GPT-2 Conv1D weight, stored (in, out) in the file. */
-    public static boolean storedTransposed(String name) {
-        return CONV1D.matcher(name).matches();
     }
 
     /** Whether {@code dir} holds a checkpoint sidecar. */
@@ -108,7 +102,7 @@ public final class Checkpoint {
         List<SafeTensors.Entry> weights = new ArrayList<>();
         for (Parameter p : store.parameters()) {
             weights.add(new SafeTensors.Entry(p.name(), p.value().shape(), store.values(), p.offset(),
-                    storedTransposed(p.name())));
+                    p.storedTransposed()));
         }
         Map<String, String> modelMeta = new LinkedHashMap<>();
         modelMeta.put("format", "pt");
@@ -345,7 +339,7 @@ public final class Checkpoint {
                         + "' (a checkpoint of a different model?)");
             }
             SafeTensors.read(modelFile, h, s, new SafeTensors.Entry(p.name(), p.value().shape(), store.values(),
-                    p.offset(), storedTransposed(p.name())));
+                    p.offset(), p.storedTransposed()));
         }
     }
 

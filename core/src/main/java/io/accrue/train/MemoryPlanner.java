@@ -1,27 +1,37 @@
 package io.accrue.train;
 
-import io.accrue.autograd.AttentionOp;
-
+import io.accrue.autograd.DryRun;
+import io.accrue.autograd.Tape;
+import io.accrue.models.Gpt;
 import io.accrue.models.GptConfig;
-import io.accrue.tensor.Gemm;
+import io.accrue.models.Model;
+import io.accrue.tensor.Compute;
+import io.accrue.tensor.ParameterStore;
 
-import java.util.HashMap;
-import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
- * Predicts peak memory before anything is allocated, and picks the largest micro-batch that fits a budget.
+ * Predicts peak memory before training starts, and picks the largest micro-batch that fits a budget.
  *
- * <p>Everything but the runtime overhead is computed, not sampled: the flat buffers have closed sizes (law 1)
- * and the arena's high-water mark is the sum of what one micro-batch's forward and backward allocate, since
- * nothing is freed before the reset (law 4): every op output, the ops' saved statistics and scratch, and the
- * activation gradients' buffers, which the tape recycles. {@link #gptArenaFloats} mirrors the allocations of
- * {@link io.accrue.models.Gpt}'s ops; a test checks it against the arena's measured high-water mark exactly.
+ * <p>The flat buffers have closed sizes (law 1), read off the model's parameter store: the weights, the gradients
+ * (tied-use slots included) and the optimizer's state. The activation arena's high-water mark (law 4) is not a
+ * formula: it comes from a <em>dry run</em> of one micro-batch — the model's own {@link Model#loss} and the tape's
+ * backward on a planning tape ({@link DryRun}), whose counting arena keeps a real arena's books without storage and
+ * whose ops allocate as in training and skip their arithmetic. Every op output, saved statistic and scratch buffer,
+ * the activation gradients the tape recycles, and the regions activation checkpointing recomputes and releases are
+ * counted by the code that will allocate them, so the prediction is the arena's measured high-water mark exactly,
+ * for any model. The same dry run learns which weights Gemm would hold packed for a window of K &gt; 1
+ * micro-batches: the products by a weight report themselves ({@link DryRun#heldWeightFloats()}).
+ *
+ * <p>A dry run allocates next to nothing and takes milliseconds; built with {@code shapesOnly} (e.g.
+ * {@link Gpt#shapesOnly}), the model it runs on has its parameters' shapes and offsets but no buffers, so even
+ * gpt2-medium is planned without its 1.4 GB of weights. Only the JVM's own overhead is a measurement
+ * ({@link #NON_HEAP_BYTES}, {@link #YOUNG_BYTES}).
  */
 public final class MemoryPlanner {
     /**
-     * JVM memory outside the heap and the young generation (code, metaspace, stacks, GC), measured on JDK 25. 116 MiB
-     * since the launcher aligns objects to 64 bytes: with 108, gpt2 at micro-batch 1 measured 3,971 MB against a
-     * prediction of 3,965 (bench/memory.sh, 2026-12-04).
+     * JVM memory outside the heap and the young generation (code, metaspace, stacks, GC), measured on JDK 25 with
+     * the launcher's 64-byte object alignment (bench/memory.sh; the measurements are in bench/PERF-NOTES.md).
      */
     static final long NON_HEAP_BYTES = 116L << 20;
     /** The young generation the launcher sets (-Xmn32m, scripts/jdk.sh): per-micro-batch garbage stays in it. */
@@ -31,124 +41,24 @@ public final class MemoryPlanner {
     }
 
     /**
-     * Floats the activation arena holds at its high-water mark for one micro-batch of B sequences of T tokens
-     * (N = B·T rows).
-     *
-     * <p>Without checkpointing every op output is kept, plus saved statistics and scratch, plus the activation
-     * gradients' buffers: the tape recycles a gradient once its producer's backward has run
-     * ({@link io.accrue.autograd.Tape}), so only as many buffers of each size exist as are ever alive at once,
-     * which {@link GradientBuffers} counts by replaying the backward. With {@code checkpointing}
-     * ({@link io.accrue.models.Gpt#checkpointActivations}) only each block's output is kept; the peak comes while
-     * the first block is recomputed and differentiated, inside a region whose gradients are not recycled (the
-     * whole region is released), on top of the kept tensors and the head's gradient buffers.
+     * The activation arena's high-water mark, in floats, of {@code model}'s forward and backward on {@code batch}
+     * with {@code threads} threads (per-thread scratch depends on them): what a trainer's arena measures after
+     * the micro-batch, when its first chunk holds at least that much.
      */
-    public static long gptArenaFloats(GptConfig cfg, int b, int t, int threads, boolean checkpointing) {
-        long n = (long) b * t;
-        long c = cfg.width();
-        long layers = cfg.layers();
-        int heads = cfg.heads();
-        long hs = c / heads;
-        long parts = Math.min((long) b * heads, threads);
-        boolean dropout = cfg.dropout() > 0;
-        long embeddings = 3 * n * c + (dropout ? n * c : 0);       // wte, wpe, their sum (+ dropout)
-        long block = 18 * n * c + (dropout ? 2 * n * c : 0);      // ln, qkv, att, proj, add, ln, fc, gelu, proj, add
-        long head = n * c + n * cfg.vocab();                       // ln_f, logits
-        long blockForwardScratch = 2 * n + (long) b * heads * t * t                           // ln_1, probs,
-                + parts * AttentionOp.forwardScratchFloats(t, (int) hs) + 2 * n;              // Kᵀ and V, ln_2
-        long blockBackwardScratch = parts * AttentionOp.backwardScratchFloats(t, (int) hs);  // Vᵀ, dS, K, Q, dY
-        long headScratch = 2 * n + 3 * n;                                                     // ln_f; loss rows, (max, Σexp)
-        GradientBuffers grads = new GradientBuffers();
-        grads.head(n * c, n * cfg.vocab());
-        if (!checkpointing) {
-            for (long l = 0; l < layers; l++) {
-                grads.block(n * c, dropout);
-            }
-            grads.embeddings(n * c, dropout);
-            return embeddings + layers * (block + blockForwardScratch + blockBackwardScratch) + head + headScratch
-                    + grads.floats();
-        }
-        grads.take(n * c);  // the first recomputed block's input gradient, allocated before its region
-        long kept = embeddings + layers * n * c + head + headScratch;
-        long region = 2 * block + blockForwardScratch + blockBackwardScratch;
-        return kept + grads.floats() + region;
+    public static <I> long arenaFloats(Model<I> model, I batch, int threads) {
+        return dryRun(model, batch, threads).arena().highWaterFloats();
     }
 
-    /**
-     * The tape's gradient recycling replayed over a Gpt's backward, op by op: each op takes its inputs' gradients
-     * (new ones) and then recycles its output's. Buffers are reused only at the same size, so the arena holds,
-     * per size, the most gradients of that size alive at once.
-     */
-    static final class GradientBuffers {
-        private final Map<Long, long[]> liveAndMost = new HashMap<>();
-
-        void take(long size) {
-            long[] lm = liveAndMost.computeIfAbsent(size, s -> new long[2]);
-            lm[0]++;
-            lm[1] = Math.max(lm[1], lm[0]);
+    /** One micro-batch's forward and backward on a planning tape, in training mode. */
+    private static <I> DryRun dryRun(Model<I> model, I batch, int threads) {
+        DryRun run = new DryRun();
+        try (Compute compute = new Compute(threads)) {
+            Tape tape = new Tape(compute, run);
+            model.loss(tape, batch);
+            tape.backward();
+            tape.reset();
         }
-
-        void recycle(long size) {
-            liveAndMost.get(size)[0]--;
-        }
-
-        /** Loss (dlogits), the tied head (d ln_f out) and ln_f (d of the last block's output). */
-        void head(long nc, long nv) {
-            take(nv);
-            take(nc);
-            recycle(nv);
-            take(nc);
-            recycle(nc);
-        }
-
-        /** One block, top down; d of its input is taken by the first residual add and kept for the next block. */
-        void block(long nc, boolean dropout) {
-            residualAdd(nc, dropout);                   // x + mlp: d x, d mlp
-            step(nc, 4 * nc);                           // mlp proj: d gelu out
-            step(4 * nc, 4 * nc);                       // gelu: d fc out
-            step(4 * nc, nc);                           // fc: d ln_2 out
-            recycle(nc);                                // ln_2 adds into d x
-            residualAdd(nc, dropout);                   // x + attn: d x, d attn
-            step(nc, nc);                               // attn proj: d attention out
-            step(nc, 3 * nc);                           // attention: d qkv
-            step(3 * nc, nc);                           // qkv: d ln_1 out
-            recycle(nc);                                // ln_1 adds into d x
-        }
-
-        /** Dropout of the sum (if any), the sum of the two embeddings, the embeddings (no input gradient). */
-        void embeddings(long nc, boolean dropout) {
-            if (dropout) {
-                step(nc, nc);
-            }
-            take(nc);
-            take(nc);
-            recycle(nc);
-            recycle(nc);
-            recycle(nc);
-        }
-
-        /** The residual add (two new input gradients, its output's recycled), then the branch's dropout. */
-        private void residualAdd(long nc, boolean dropout) {
-            take(nc);
-            take(nc);
-            recycle(nc);
-            if (dropout) {
-                step(nc, nc);
-            }
-        }
-
-        /** An op with one differentiated input: takes its gradient, recycles its output's. */
-        private void step(long output, long input) {
-            take(input);
-            recycle(output);
-        }
-
-        long floats() {
-            long f = 0;
-            for (Map.Entry<Long, long[]> e : liveAndMost.entrySet()) {
-                f += e.getKey() * e.getValue()[1];
-            }
-            return f;
-        }
+        return run;
     }
 
     /** Floats of the optimizer's state for {@code params} parameters. */
@@ -160,47 +70,34 @@ public final class MemoryPlanner {
     }
 
     /**
-     * Floats of the packed weights held for a window ({@link io.accrue.tensor.Gemm#multiplyByWeight}) when K > 1:
-     * for every {@code Linear} and the tied head, W for the backward's dY·W and Wᵀ for the forward's X·Wᵀ, each
-     * where {@link io.accrue.tensor.Gemm#heldWeightFloats(int, int, int, boolean)} holds it at B·T rows.
+     * The predicted peak of training {@code model} at micro-batch B = {@code b} and accumulation K = {@code k},
+     * with {@code concurrent} micro-batches run at once ({@link TrainConfig#concurrentMicroBatches}; 1: one at a
+     * time on {@code threads} threads). The arena comes from a dry run on {@code batches.apply(b)}; with
+     * {@code concurrent} &gt; 1 each micro-batch has an arena of its own, sized for the one thread it runs on. K
+     * changes the peak only through the weights held packed for a window when K &gt; 1, counted with the weights.
+     *
+     * @param batches a representative micro-batch of B examples for each B, e.g. {@link Model#planningBatch}
      */
-    static long gptHeldWeightFloats(GptConfig cfg, int b, int k, int t) {
-        if (k == 1) {
-            return 0;
+    public static <I> MemoryPlan plan(Model<I> model, IntFunction<I> batches, int b, int k, OptimizerKind opt,
+                                      double momentum, int threads, int concurrent) {
+        if (b <= 0 || k <= 0 || threads <= 0 || concurrent <= 0) {
+            throw new IllegalArgumentException("a plan needs positive B, K, threads and concurrent micro-batches, "
+                    + "got B=" + b + " K=" + k + " threads=" + threads + " concurrent=" + concurrent);
         }
-        int rows = b * t;
-        int c = cfg.width();
-        long block = linearHeldFloats(rows, 3 * c, c) + linearHeldFloats(rows, c, c)
-                + linearHeldFloats(rows, 4 * c, c) + linearHeldFloats(rows, c, 4 * c);
-        return cfg.layers() * block + linearHeldFloats(rows, cfg.vocab(), c);
-    }
-
-    /** A linear layer's W (out, in) held at {@code rows} rows: for dX (k = out, n = in) and the forward (k = in). */
-    private static long linearHeldFloats(int rows, int out, int in) {
-        return Gemm.heldWeightFloats(rows, out, in, false) + Gemm.heldWeightFloats(rows, in, out, true);
-    }
-
-    /**
-     * The predicted peak of training {@code cfg} at micro-batch b and accumulation k: k changes it only through
-     * the weights held for small micro-batches ({@link #gptHeldWeightFloats}, counted with the weights).
-     */
-    public static MemoryPlan plan(GptConfig cfg, int b, int k, int t, OptimizerKind opt, double momentum, int threads,
-                                  boolean checkpointing) {
-        return plan(cfg, b, k, t, opt, momentum, threads, checkpointing, 1);
-    }
-
-    /**
-     * {@link #plan} for {@code concurrent} micro-batches run at once ({@link TrainConfig#concurrentMicroBatches}):
-     * each has an arena of its own, sized for the one thread it runs on.
-     */
-    public static MemoryPlan plan(GptConfig cfg, int b, int k, int t, OptimizerKind opt, double momentum, int threads,
-                                  boolean checkpointing, int concurrent) {
-        long params = cfg.parameterCount();
-        long tied = (long) cfg.vocab() * cfg.width();
-        long arena = concurrent > 1 ? concurrent * gptArenaFloats(cfg, b, t, 1, checkpointing)
-                : gptArenaFloats(cfg, b, t, threads, checkpointing);
-        return new MemoryPlan(b, k, 4 * (params + gptHeldWeightFloats(cfg, b, k, t)), 4 * (params + tied),
+        I batch = batches.apply(b);
+        DryRun run = dryRun(model, batch, concurrent > 1 ? 1 : threads);
+        long arena = concurrent * run.arena().highWaterFloats();
+        long held = k > 1 ? run.heldWeightFloats() : 0;
+        ParameterStore store = model.parameters();
+        long params = store.size();
+        return new MemoryPlan(b, k, 4 * (params + held), 4L * store.gradSize(),
                 4 * optimizerFloats(opt, momentum, params), 4 * arena, YOUNG_BYTES + NON_HEAP_BYTES, concurrent);
+    }
+
+    /** {@link #plan(Model, IntFunction, int, int, OptimizerKind, double, int, int)} on the model's planning batch. */
+    public static <I> MemoryPlan plan(Model<I> model, int b, int k, OptimizerKind opt, double momentum, int threads,
+                                      int concurrent) {
+        return plan(model, model::planningBatch, b, k, opt, momentum, threads, concurrent);
     }
 
     /**
@@ -209,32 +106,76 @@ public final class MemoryPlanner {
      *
      * @throws IllegalArgumentException when not even B = 1 fits, with the breakdown and what would help
      */
-    public static MemoryPlan fit(GptConfig cfg, long budgetBytes, int effectiveBatch, int t, OptimizerKind opt,
-                                 double momentum, int threads, boolean checkpointing) {
-        return fit(cfg, budgetBytes, effectiveBatch, t, opt, momentum, threads, checkpointing, 1);
+    public static <I> MemoryPlan fit(Model<I> model, IntFunction<I> batches, long budgetBytes, int effectiveBatch,
+                                     OptimizerKind opt, double momentum, int threads, int concurrent) {
+        return fit(model, batches, budgetBytes, effectiveBatch, opt, momentum, threads, concurrent,
+                "a smaller model, or SGD instead of AdamW");
     }
 
-    /** {@link #fit} for {@code concurrent} micro-batches run at once, each with an arena of its own. */
-    public static MemoryPlan fit(GptConfig cfg, long budgetBytes, int effectiveBatch, int t, OptimizerKind opt,
-                                 double momentum, int threads, boolean checkpointing, int concurrent) {
+    /** {@link #fit(Model, IntFunction, long, int, OptimizerKind, double, int, int)} on the model's planning batch. */
+    public static <I> MemoryPlan fit(Model<I> model, long budgetBytes, int effectiveBatch, OptimizerKind opt,
+                                     double momentum, int threads, int concurrent) {
+        return fit(model, model::planningBatch, budgetBytes, effectiveBatch, opt, momentum, threads, concurrent);
+    }
+
+    private static <I> MemoryPlan fit(Model<I> model, IntFunction<I> batches, long budgetBytes, int effectiveBatch,
+                                      OptimizerKind opt, double momentum, int threads, int concurrent, String advice) {
         if (effectiveBatch <= 0) {
             throw new IllegalArgumentException("effectiveBatch must be positive, got " + effectiveBatch);
         }
-        for (int b = effectiveBatch; b >= 1; b--) {
+        for (int b = effectiveBatch; b > 1; b--) {
             if (effectiveBatch % b == 0) {
-                MemoryPlan p = plan(cfg, b, effectiveBatch / b, t, opt, momentum, threads, checkpointing, concurrent);
+                MemoryPlan p;
+                try {
+                    p = plan(model, batches, b, effectiveBatch / b, opt, momentum, threads, concurrent);
+                } catch (IllegalArgumentException tooLarge) {
+                    continue; // e.g. a tensor beyond one array's 2^31−1 floats: this B cannot run at all
+                }
                 if (p.totalBytes() <= budgetBytes) {
                     return p;
                 }
             }
         }
-        MemoryPlan one = plan(cfg, 1, effectiveBatch, t, opt, momentum, threads, checkpointing, concurrent);
+        MemoryPlan one = plan(model, batches, 1, effectiveBatch, opt, momentum, threads, concurrent);
+        if (one.totalBytes() <= budgetBytes) {
+            return one;
+        }
         throw new IllegalArgumentException("a memory budget of " + MemoryPlan.mb(budgetBytes).strip()
                 + " cannot hold even micro-batch 1, which needs " + MemoryPlan.mb(one.totalBytes()).strip()
                 + " (weights " + MemoryPlan.mb(one.weightsBytes()).strip() + ", gradients "
                 + MemoryPlan.mb(one.gradsBytes()).strip() + ", optimizer " + MemoryPlan.mb(one.optimizerBytes()).strip()
                 + ", activations " + MemoryPlan.mb(one.activationBytes()).strip() + ", runtime "
-                + MemoryPlan.mb(one.runtimeBytes()).strip() + "); use a smaller model, fewer layers, a shorter "
-                + "sequence, SGD instead of AdamW" + (checkpointing ? "" : ", or activation checkpointing"));
+                + MemoryPlan.mb(one.runtimeBytes()).strip() + "); use " + advice);
+    }
+
+    /**
+     * The plan of a {@link Gpt} of shape {@code cfg} on sequences of T = {@code t} tokens (T ≤ its context), one
+     * micro-batch at a time: a dry run on {@link Gpt#shapesOnly} (no weights are allocated).
+     */
+    public static MemoryPlan plan(GptConfig cfg, int b, int k, int t, OptimizerKind opt, double momentum, int threads,
+                                  boolean checkpointing) {
+        return plan(cfg, b, k, t, opt, momentum, threads, checkpointing, 1);
+    }
+
+    /** {@link #plan(GptConfig, int, int, int, OptimizerKind, double, int, boolean)} for concurrent micro-batches. */
+    public static MemoryPlan plan(GptConfig cfg, int b, int k, int t, OptimizerKind opt, double momentum, int threads,
+                                  boolean checkpointing, int concurrent) {
+        Gpt gpt = Gpt.shapesOnly(cfg).checkpointActivations(checkpointing);
+        return plan(gpt, bb -> gpt.planningBatch(bb, t), b, k, opt, momentum, threads, concurrent);
+    }
+
+    /** {@link #fit(Model, IntFunction, long, int, OptimizerKind, double, int, int)} for a Gpt of shape {@code cfg}. */
+    public static MemoryPlan fit(GptConfig cfg, long budgetBytes, int effectiveBatch, int t, OptimizerKind opt,
+                                 double momentum, int threads, boolean checkpointing) {
+        return fit(cfg, budgetBytes, effectiveBatch, t, opt, momentum, threads, checkpointing, 1);
+    }
+
+    /** {@link #fit(GptConfig, long, int, int, OptimizerKind, double, int, boolean)} for concurrent micro-batches. */
+    public static MemoryPlan fit(GptConfig cfg, long budgetBytes, int effectiveBatch, int t, OptimizerKind opt,
+                                 double momentum, int threads, boolean checkpointing, int concurrent) {
+        Gpt gpt = Gpt.shapesOnly(cfg).checkpointActivations(checkpointing);
+        return fit(gpt, b -> gpt.planningBatch(b, t), budgetBytes, effectiveBatch, opt, momentum, threads,
+                concurrent, "a smaller model, fewer layers, a shorter sequence, SGD instead of AdamW"
+                        + (checkpointing ? "" : ", or activation checkpointing"));
     }
 }

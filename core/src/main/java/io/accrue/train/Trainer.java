@@ -62,7 +62,8 @@ public final class Trainer<I> implements AutoCloseable {
     /**
      * A trainer whose activation arena starts with {@code arenaFloats} (the {@link MemoryPlanner}'s prediction),
      * so it never grows in chunks and its footprint is exactly what was planned. With concurrent micro-batches
-     * each gets an arena of {@code arenaFloats} / their number.
+     * each gets an arena of {@code arenaFloats} / their number. An arena beyond one array's
+     * {@link Arena#MAX_CHUNK} floats starts with that chunk and grows by more, as the planner's dry run counted.
      */
     public Trainer(TrainConfig config, Model<I> model, Dataset<I> data, long arenaFloats) {
         this.config = config;
@@ -84,10 +85,11 @@ public final class Trainer<I> implements AutoCloseable {
             throw new IllegalArgumentException("concurrentMicroBatches " + concurrent + " needs a model without "
                     + "BatchNorm, whose running statistics every micro-batch updates in turn; use 1");
         }
-        this.tape = new Tape(compute, new Arena(arenaFloats / concurrent));
+        long laneFloats = Math.min(arenaFloats / concurrent, Arena.MAX_CHUNK);
+        this.tape = new Tape(compute, new Arena(laneFloats));
         for (int i = 0; concurrent > 1 && i < concurrent; i++) {
             Compute lane = compute.lane();
-            lanes.add(new Tape(lane, i == 0 ? tape.arena() : new Arena(arenaFloats / concurrent)));
+            lanes.add(new Tape(lane, i == 0 ? tape.arena() : new Arena(laneFloats)));
         }
         ParameterStore store = model.parameters();
         this.optimizer = switch (config.optimizer()) {

@@ -2,6 +2,9 @@ package io.accrue.train;
 
 import io.accrue.models.Gpt;
 import io.accrue.models.GptConfig;
+import io.accrue.models.Mlp;
+import io.accrue.models.MlpConfig;
+import io.accrue.nn.NormKind;
 import io.accrue.optim.AdamW;
 import io.accrue.tensor.Parallel;
 import io.accrue.tensor.Parameter;
@@ -17,13 +20,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The safetensors layout byte by byte, Conv1D transposition, and a save/load round trip. */
+/** The safetensors layout byte by byte, the layout each parameter declares, and a save/load round trip. */
 class CheckpointTest {
     @TempDir
     Path tmp;
@@ -54,7 +59,7 @@ class CheckpointTest {
             List<?> shape = (List<?>) t.get("shape");
             List<?> offs = (List<?>) t.get("data_offsets");
             int[] s = p.value().shape();
-            boolean conv1d = Checkpoint.storedTransposed(p.name());
+            boolean conv1d = p.storedTransposed();
             if (conv1d) {
                 assertEquals(List.of((long) s[1], (long) s[0]), shape, p.name() + " stored (in, out)");
             } else {
@@ -75,6 +80,33 @@ class CheckpointTest {
         assertEquals(List.of(8L, 24L), ((Map<?, ?>) json.get("h.0.attn.c_attn.weight")).get("shape"),
                 "GPT-2 Conv1D c_attn is (C, 3C)");
         assertEquals(List.of(5L, 8L), ((Map<?, ?>) json.get("wte.weight")).get("shape"));
+    }
+
+    /**
+     * A Gpt declares GPT-2's {@code Conv1D} weights (the four matrices of each block) stored transposed, and nothing
+     * else: the names and layouts Hugging Face's GPT2LMHeadModel loads, so files are what they were when a name
+     * pattern in Checkpoint decided it.
+     */
+    @Test
+    void gptDeclaresExactlyGpt2sConv1dWeightsStoredTransposed() {
+        Pattern conv1d = Pattern.compile("h\\.\\d+\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)\\.weight");
+        GptConfig cfg = new GptConfig(3, 2, 8, 4, 5, 0f);
+        for (ParameterStore store : List.of(new Gpt(cfg, 1).parameters(), Gpt.shapesOnly(cfg).parameters())) {
+            long transposed = 0;
+            for (Parameter p : store.parameters()) {
+                assertEquals(conv1d.matcher(p.name()).matches(), p.storedTransposed(), p.name());
+                transposed += p.storedTransposed() ? 1 : 0;
+            }
+            assertEquals(4 * 3, transposed);
+        }
+        for (Parameter p : new Mlp(new MlpConfig(4, List.of(8), 3, NormKind.NONE, 1, 0f, 1)).parameters().parameters()) {
+            assertFalse(p.storedTransposed(), p.name() + ": an Mlp's weights are stored as they are");
+        }
+        ParameterStore store = new ParameterStore();
+        store.declare("bias", new int[] {3}, false, (a, o, n) -> { });
+        var e = assertThrows(IllegalArgumentException.class, () -> store.storeTransposed("bias"));
+        assertTrue(e.getMessage().contains("not 2-D"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> store.storeTransposed("missing"));
     }
 
     @Test
