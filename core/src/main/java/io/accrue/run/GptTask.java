@@ -58,14 +58,19 @@ record GptTask(TokenData data, String modelName, GptConfig gpt, boolean checkpoi
     }
 
     @Override
+    public Model<TokenBatch> shapes() {
+        return Gpt.shapesOnly(gpt).checkpointActivations(checkpointing);
+    }
+
+    /** The generic plan, with advice that names the GPT's own levers (layers, sequence, checkpointing). */
+    @Override
     public MemoryPlan plan(TrainConfig config, long budgetBytes) {
         double momentum = config.optimizer() == OptimizerKind.SGD ? config.momentum() : 0;
         if (budgetBytes > 0) {
             return MemoryPlanner.fit(gpt, budgetBytes, config.effectiveBatch(), data.seq(), config.optimizer(),
                     momentum, config.threads(), checkpointing, config.concurrentMicroBatches());
         }
-        return MemoryPlanner.plan(gpt, config.microBatch(), config.accumulationSteps(), data.seq(),
-                config.optimizer(), momentum, config.threads(), checkpointing, config.concurrentMicroBatches());
+        return Task.super.plan(config, budgetBytes);
     }
 
     @Override

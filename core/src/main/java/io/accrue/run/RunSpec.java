@@ -87,8 +87,8 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
                 require(gpt == null && norm != null && data != null && tokenizer == null,
                         "fashion-mnist trains a CNN on images: a norm and a data directory, no GPT shape or tokenizer");
                 require(norm != NormKind.RMS, "--norm rms is not offered for images; use group, layer, batch or none");
-                require(!checkpointing && memoryBudget == 0, "--checkpointing and --memory apply to the GPT tasks "
-                        + "(addition, text), not fashion-mnist");
+                require(!checkpointing, "--checkpointing applies to the GPT tasks (addition, text), not "
+                        + "fashion-mnist");
             }
         }
     }
@@ -284,12 +284,11 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
                 gptOnly("--context", context != null);
                 gptOnly("--dropout", dropout != null);
                 gptOnly("--digits", digits != null);
-                gptOnly("--memory", memoryBudget != 0);
                 gptOnly("--checkpointing", checkpointing);
                 return new RunSpec(task, "cnn", null, norm != null ? norm : NormKind.GROUP,
                         data != null ? data : FashionMnist.defaultDirectory(), 0,
                         trainSize != null ? trainSize : task.defaultTrainSize(),
-                        evalSize != null ? evalSize : task.defaultEvalSize(), null, false, 0, config, dir,
+                        evalSize != null ? evalSize : task.defaultEvalSize(), null, false, memoryBudget, config, dir,
                         checkpointEvery);
             }
             if (norm != null) {

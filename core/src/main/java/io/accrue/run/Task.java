@@ -3,6 +3,8 @@ package io.accrue.run;
 import io.accrue.data.Dataset;
 import io.accrue.models.Model;
 import io.accrue.train.MemoryPlan;
+import io.accrue.train.MemoryPlanner;
+import io.accrue.train.OptimizerKind;
 import io.accrue.train.TrainConfig;
 import io.accrue.train.Trainer;
 
@@ -34,13 +36,23 @@ public interface Task<I> {
 
     /**
      * The memory plan for {@code config}'s B and K, or with a {@code budgetBytes} &gt; 0 for the largest B dividing its
-     * effective batch that fits, before the model is built; null if this task's model cannot be planned.
+     * effective batch that fits: a dry run of the model's own forward and backward on {@link #shapes}, before the
+     * model is built.
      *
      * @throws IllegalArgumentException when not even micro-batch 1 fits the budget
      */
     default MemoryPlan plan(TrainConfig config, long budgetBytes) {
-        return null;
+        double momentum = config.optimizer() == OptimizerKind.SGD ? config.momentum() : 0;
+        if (budgetBytes > 0) {
+            return MemoryPlanner.fit(shapes(), budgetBytes, config.effectiveBatch(), config.optimizer(), momentum,
+                    config.threads(), config.concurrentMicroBatches());
+        }
+        return MemoryPlanner.plan(shapes(), config.microBatch(), config.accumulationSteps(), config.optimizer(),
+                momentum, config.threads(), config.concurrentMicroBatches());
     }
+
+    /** The model's layout without its weights, for the planner's dry run ({@link MemoryPlanner}). */
+    Model<I> shapes();
 
     /** An estimate of the heap the training data occupies, for the heap a plan needs. */
     default long dataBytes() {

@@ -24,8 +24,10 @@ import java.util.function.Consumer;
  * @param dir   the directory holding the four IDX files
  * @param train the training images (all 60,000, or the first {@code --train-size})
  * @param test  the test images (all 10,000, or the first {@code --eval-size}); null: no evaluation
+ * @param loadBytes the heap that loading both splits takes at its peak: each pixel as a byte and as a float
  */
-record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset test) implements Task<FeatureBatch> {
+record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset test, long loadBytes)
+        implements Task<FeatureBatch> {
     /** Images per evaluation batch. */
     static final int EVAL_BATCH = 250;
 
@@ -44,7 +46,8 @@ record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset 
         }
         FeatureDataset train = first(s.train(), trainSize, "--train-size");
         FeatureDataset test = testSize != null && testSize == 0 ? null : first(s.test(), testSize, "--eval-size");
-        return new VisionTask(norm, dir, train, test);
+        long pixels = (long) (s.train().size() + s.test().size()) * s.train().width();
+        return new VisionTask(norm, dir, train, test, pixels * (Float.BYTES + 1));
     }
 
     private static FeatureDataset first(FeatureDataset d, Integer n, String option) {
@@ -86,6 +89,16 @@ record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset 
     @Override
     public Model<FeatureBatch> model(long seed) {
         return new Cnn(config(seed));
+    }
+
+    @Override
+    public Model<FeatureBatch> shapes() {
+        return Cnn.shapesOnly(config(0));
+    }
+
+    @Override
+    public long dataBytes() {
+        return loadBytes;
     }
 
     @Override
