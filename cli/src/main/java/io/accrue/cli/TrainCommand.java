@@ -205,10 +205,6 @@ final class TrainCommand implements Callable<Integer> {
         progress = TrainOptions.parseEnum(Progress.Mode.class, "--progress", progressOption, "plain, bar or auto");
         NormKind normKind = norm == null ? null
                 : TrainOptions.parseEnum(NormKind.class, "--norm", norm, "group, layer, batch or none");
-        if (task == TaskKind.FASHION_MNIST && checkpoint != null && normKind == NormKind.BATCH) {
-            throw new UsageException("--resume: checkpoints do not hold BatchNorm's running statistics, so a "
-                    + "--norm batch run cannot be resumed exactly; train it in one go or use --norm group");
-        }
         if (stopAfter != null) {
             TrainOptions.positive("--stop-after", stopAfter);
         }

@@ -132,12 +132,27 @@ class CliVisionTest {
     @Test
     void gptOptionsAreRefusedForTheVisionTask() throws IOException {
         Path data = dataset(8, 4);
-        CliRun r = CliRun.of("train", "--task", "fashion-mnist", "--data", data.toString(), "--memory", "1g");
+        CliRun r = CliRun.of("train", "--task", "fashion-mnist", "--data", data.toString(), "--checkpointing");
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("--memory applies to the GPT tasks"), r.err());
+        assertTrue(r.err().contains("--checkpointing applies to the GPT tasks"), r.err());
         CliRun n = CliRun.of("train", "--norm", "group");
         assertEquals(2, n.code(), n.err());
         assertTrue(n.err().contains("--norm applies to --task fashion-mnist only"), n.err());
+    }
+
+    @Test
+    void aMemoryBudgetIsPlannedForTheCnnByItsDryRun() throws IOException {
+        Path data = dataset(64, 10);
+        Path out = tmp.resolve("planned");
+        CliRun r = CliRun.of("train", "--task", "fashion-mnist", "--data", data.toString(), "--memory", "400m",
+                "-n", "16", "--steps", "2", "--threads", "1", "--progress", "plain", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("micro-batch 16 × accumulation 1; predicted peak:"), r.out());
+        assertTrue(Files.readString(out.resolve("results.json")).contains("\"planned_activation_bytes\": "));
+        CliRun tight = CliRun.of("train", "--task", "fashion-mnist", "--data", data.toString(), "--memory", "10m",
+                "--out", tmp.resolve("tight").toString());
+        assertEquals(2, tight.code(), tight.err());
+        assertTrue(tight.err().contains("cannot hold even micro-batch 1"), tight.err());
     }
 
     @Test

@@ -89,6 +89,10 @@ public final class Run<I> {
                     + examples + " training examples; use --micro-batch ≤ " + examples + " or more data");
         }
         if (resumeFrom != null) {
+            if (spec.norm() == io.accrue.nn.NormKind.BATCH) {
+                throw new IllegalArgumentException("--resume: checkpoints do not hold BatchNorm's running statistics, "
+                        + "so a --norm batch run cannot be resumed exactly; train it in one go or use --norm group");
+            }
             checkCompatible(resumeFrom, task);
         }
         return new Run<>(planned, task, plan, resumeFrom);
