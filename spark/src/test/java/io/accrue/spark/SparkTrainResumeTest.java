@@ -1,15 +1,21 @@
 package io.accrue.spark;
 
 import io.accrue.models.Gpt;
+import io.accrue.run.Run;
+import io.accrue.run.RunListener;
 import io.accrue.run.RunSpec;
 import io.accrue.run.TaskKind;
 import io.accrue.train.Checkpoint;
+import io.accrue.train.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,6 +55,24 @@ class SparkTrainResumeTest {
         assertEquals(2, Checkpoint.load(dir.resolve("crashed/checkpoint")).state().step());
         assertEquals(0, run(concat(cluster, "--resume", dir.resolve("crashed").toString())));
         assertArrayEquals(weights(dir.resolve("straight")), weights(dir.resolve("crashed")));
+    }
+
+    @Test
+    void sparkWritesTheRunLayersMetricsSchemaPlusItsSynchronization(@TempDir Path dir) throws IOException {
+        Path spec = spec(dir);
+        assertEquals(0, run("--master", "local[2]", "--workers", "2", "--spec", spec.toString(), "--out",
+                dir.resolve("spark").toString()));
+        RunSpec local = RunSpec.fromJson(Files.readString(spec)).withOut(dir.resolve("local"));
+        Run.prepare(local, null).execute(RunListener.NONE);
+        List<String> sparkLines = Files.readAllLines(dir.resolve("spark/metrics.jsonl"));
+        List<String> localLines = Files.readAllLines(dir.resolve("local/metrics.jsonl"));
+        assertEquals(localLines.size(), sparkLines.size());
+        Map<?, ?> s = (Map<?, ?>) Json.parse(sparkLines.getFirst());
+        Map<?, ?> l = (Map<?, ?>) Json.parse(localLines.getFirst());
+        List<Object> expected = new ArrayList<>(l.keySet());
+        expected.addAll(List.of("sync_ms", "workers"));
+        assertEquals(expected, new ArrayList<>(s.keySet()));
+        assertEquals(2L, s.get("workers"));
     }
 
     @Test
