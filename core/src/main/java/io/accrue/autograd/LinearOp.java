@@ -1,8 +1,9 @@
 package io.accrue.autograd;
 
-import io.accrue.tensor.Gemm;
-import io.accrue.tensor.Kernels;
 import io.accrue.tensor.Tensor;
+import io.accrue.tensor.elementwise.Elementwise;
+import io.accrue.tensor.gemm.Gemm;
+import io.accrue.tensor.gemm.Matrix;
 
 /**
  * {@code Y = X·Wᵀ + b}: X (N, in), W (out, in), b (out) or null, Y (N, out).
@@ -32,9 +33,8 @@ public final class LinearOp {
         yShape[yShape.length - 1] = out;
         Tensor y = tape.output(yShape);
         // Y = b (each row) + X·Wᵀ: the chains start from the bias, or from 0 without one.
-        tape.compute().gemm().multiplyByWeight(y.data(), y.offset(), out, b == null ? null : b.data(),
-                b == null ? 0 : b.offset(), 0, x.data(), x.offset(), in, false, w.data(), w.offset(), in, true,
-                n, out, in);
+        tape.compute().gemm().multiplyByWeight(Matrix.of(y), b == null ? null : Matrix.repeatedRow(b, n),
+                Matrix.of(x), Matrix.of(w).t());
         tape.record(() -> backward(tape, x, w, b, y));
         return y;
     }
@@ -42,24 +42,20 @@ public final class LinearOp {
     private static void backward(Tape tape, Tensor x, Tensor w, Tensor b, Tensor y) {
         Gemm gemm = tape.compute().gemm();
         Tensor dy = tape.grad(y);
-        int n = x.rows();
-        int in = x.cols();
-        int out = w.dim(0);
         if (x.requiresGrad()) {
             Tensor fresh = tape.freshGrad(x);
             Tensor dx = fresh != null ? fresh : tape.grad(x);
             // dX = dY·W into a fresh gradient (chains from 0), else dX += dY·W
-            gemm.multiplyByWeight(dx.data(), dx.offset(), in, fresh != null ? null : dx.data(), dx.offset(), in,
-                    dy.data(), dy.offset(), out, false, w.data(), w.offset(), in, false, n, in, out);
+            Matrix dxm = Matrix.of(dx);
+            gemm.multiplyByWeight(dxm, fresh != null ? null : dxm, Matrix.of(dy), Matrix.of(w));
         }
         if (w.requiresGrad()) {
             Tensor dw = tape.grad(w);
-            gemm.multiply(dw.data(), dw.offset(), in, dy.data(), dy.offset(), out, true, x.data(), x.offset(), in,
-                    false, out, in, n);
+            gemm.multiply(Matrix.of(dw), Matrix.of(dy).t(), Matrix.of(x));
         }
         if (b != null && b.requiresGrad()) {
             Tensor db = tape.grad(b);
-            Kernels.addRowSums(tape.compute().parallel(), db, dy);
+            Elementwise.addRowSums(tape.compute().parallel(), db, dy);
         }
     }
 }

@@ -2,8 +2,8 @@ package io.accrue.autograd;
 
 import io.accrue.tensor.Arena;
 import io.accrue.tensor.Compute;
-import io.accrue.tensor.Kernels;
 import io.accrue.tensor.Tensor;
+import io.accrue.tensor.elementwise.Elementwise;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +23,7 @@ import java.util.List;
  */
 public final class Tape {
 
-    /** The backward half of a recorded op: adds into the gradients of the op's inputs. */
+    /** The backward half of a recorded op: adds into (or, for a fresh gradient, writes) its inputs' gradients. */
     @FunctionalInterface
     public interface Backward {
         void run();
@@ -99,7 +99,7 @@ public final class Tape {
                 g = grad(t.base()).reshape(t.shape());
             } else {
                 g = gradientBuffer(t.shape());
-                Kernels.zero(compute.parallel(), g.data(), g.offset(), g.size());
+                Elementwise.zero(compute.parallel(), g.data(), g.offset(), g.size());
             }
             t.setGrad(g);
         }

@@ -3,7 +3,7 @@ package io.accrue.train;
 import io.accrue.autograd.AttentionOp;
 
 import io.accrue.models.GptConfig;
-import io.accrue.tensor.Gemm;
+import io.accrue.tensor.gemm.Gemm;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -160,9 +160,9 @@ public final class MemoryPlanner {
     }
 
     /**
-     * Floats of the packed weights held for a window ({@link io.accrue.tensor.Gemm#multiplyByWeight}) when K > 1:
+     * Floats of the packed weights held for a window ({@link io.accrue.tensor.gemm.Gemm#multiplyByWeight}) when K > 1:
      * for every {@code Linear} and the tied head, W for the backward's dY·W and Wᵀ for the forward's X·Wᵀ, each
-     * where {@link io.accrue.tensor.Gemm#heldWeightFloats(int, int, int, boolean)} holds it at B·T rows.
+     * where {@link io.accrue.tensor.gemm.Gemm#heldWeightFloats(int, int, int, boolean)} holds it at B·T rows.
      */
     static long gptHeldWeightFloats(GptConfig cfg, int b, int k, int t) {
         if (k == 1) {
