@@ -14,7 +14,11 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Packages depend only on packages below them in LAYOUT.md's data-flow order. */
+/**
+ * Packages depend only on packages below them in LAYOUT.md's data-flow order. A sub-package belongs to the layer of
+ * its first element: the kernel families {@code io.accrue.tensor.gemm}, {@code .attention}, {@code .norm},
+ * {@code .elementwise} and {@code .optimizer} are the tensor layer.
+ */
 class LayeringTest {
     private static final List<String> ORDER = List.of("tensor", "autograd", "nn", "models", "optim", "data", "train", "run");
     private static final Pattern IMPORT = Pattern.compile("^import (?:static )?io\\.accrue\\.(\\w+)\\.", Pattern.MULTILINE);

@@ -1,6 +1,7 @@
 package io.accrue.bench;
 
-import io.accrue.tensor.Elementwise;
+import io.accrue.tensor.elementwise.Elementwise;
+import io.accrue.tensor.elementwise.Exp;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
@@ -25,6 +26,7 @@ public class CrossEntropyJmh extends KernelBench {
     private float[] max;
     private float[] sum;
     private float[] dlogits;
+    private Elementwise kernels;
 
     @Setup
     public void setup() {
@@ -37,6 +39,7 @@ public class CrossEntropyJmh extends KernelBench {
         max = new float[rows];
         sum = new float[rows];
         dlogits = new float[rows * v];
+        kernels = new Elementwise(1);
         forward();
     }
 
@@ -45,7 +48,7 @@ public class CrossEntropyJmh extends KernelBench {
         for (int r = 0; r < rows; r++) {
             int base = r * v;
             float m = Elementwise.max(logits, base, v);
-            double s = Elementwise.expSum(logits, base, v, m);
+            double s = kernels.expSum(0, logits, base, v, m);
             max[r] = m;
             sum[r] = (float) s;
             loss[r] = (float) (m + Math.log(s) - logits[base + targets[r]]);
@@ -59,8 +62,8 @@ public class CrossEntropyJmh extends KernelBench {
             int base = r * v;
             int t = base + targets[r];
             float target = dlogits[t];
-            Elementwise.softmaxAdd(dlogits, base, logits, base, v, max[r], sum[r]);
-            dlogits[t] = target + (Elementwise.exp(logits[t] - max[r]) / sum[r] - 1f);
+            kernels.softmaxAdd(0, dlogits, base, logits, base, v, max[r], sum[r]);
+            dlogits[t] = target + (Exp.exp(logits[t] - max[r]) / sum[r] - 1f);
         }
         return dlogits;
     }

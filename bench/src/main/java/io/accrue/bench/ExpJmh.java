@@ -1,15 +1,16 @@
 package io.accrue.bench;
 
-import io.accrue.tensor.Elementwise;
+import io.accrue.tensor.elementwise.Elementwise;
+import io.accrue.tensor.elementwise.Exp;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 
 /**
- * The deterministic exp of {@link Elementwise} over {@code exp} elements in [−10, 10]: {@code scalar} calls
- * {@link Elementwise#exp(float)} per element (what the scalar paths use, left to the JIT), {@code expSum} is
- * {@link Elementwise#expSum} (the Vector API exp, the sum widened to double in column order, as softmax
- * cross-entropy uses it). The package-private vector exp itself has no public entry point of its own.
+ * The deterministic exp ({@link Exp}) over {@code exp} elements in [−10, 10]: {@code scalar} calls
+ * {@link Exp#exp(float)} per element (what the scalar paths use, left to the JIT), {@code expSum} is
+ * {@link Elementwise#expSum} (the Vector API exp, {@code VectorExp}, the sum widened to double in column order, as
+ * softmax cross-entropy uses it).
  */
 public class ExpJmh extends KernelBench {
     /** Number of elements. */
@@ -18,23 +19,25 @@ public class ExpJmh extends KernelBench {
 
     private float[] x;
     private float[] y;
+    private Elementwise kernels;
 
     @Setup
     public void setup() {
         x = uniform(exp, -10, 10);
         y = new float[exp];
+        kernels = new Elementwise(1);
     }
 
     @Benchmark
     public float[] scalar() {
         for (int i = 0; i < exp; i++) {
-            y[i] = Elementwise.exp(x[i]);
+            y[i] = Exp.exp(x[i]);
         }
         return y;
     }
 
     @Benchmark
     public double expSum() {
-        return Elementwise.expSum(x, 0, exp, 0f);
+        return kernels.expSum(0, x, 0, exp, 0f);
     }
 }

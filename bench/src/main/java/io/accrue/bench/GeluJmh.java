@@ -1,6 +1,6 @@
 package io.accrue.bench;
 
-import io.accrue.tensor.Elementwise;
+import io.accrue.tensor.elementwise.Elementwise;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
@@ -19,6 +19,7 @@ public class GeluJmh extends KernelBench {
     private float[] dy;
     private float[] y;
     private float[] dx;
+    private Elementwise kernels;
 
     @Setup
     public void setup() {
@@ -26,6 +27,7 @@ public class GeluJmh extends KernelBench {
         dy = uniform(gelu, -1, 1);
         y = new float[gelu];
         dx = new float[gelu];
+        kernels = new Elementwise(1);
     }
 
     @Benchmark
@@ -36,7 +38,7 @@ public class GeluJmh extends KernelBench {
 
     @Benchmark
     public float[] backward() {
-        Elementwise.geluBackward(dx, 0, true, dy, 0, x, 0, gelu);
+        kernels.geluBackward(0, dx, 0, true, dy, 0, x, 0, gelu);
         return dx;
     }
 }

@@ -1,7 +1,8 @@
 package io.accrue.bench;
 
-import io.accrue.tensor.Gemm;
 import io.accrue.tensor.Parallel;
+import io.accrue.tensor.gemm.Gemm;
+import io.accrue.tensor.gemm.Matrix;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -181,18 +182,24 @@ public final class GemmBench {
         return switch (cs.form()) {
             case "forward" -> {
                 float[] y = new float[tokens * out]; // (N, out)
-                yield new Operands(y, () -> gemm.multiply(y, 0, out, x, 0, in, false, w, 0, in, true, tokens, out,
-                        in));
+                Matrix c = Matrix.of(y, 0, tokens, out);
+                Matrix a = Matrix.of(x, 0, tokens, in);
+                Matrix b = Matrix.of(w, 0, out, in).t();
+                yield new Operands(y, () -> gemm.multiply(c, a, b));
             }
             case "dx" -> {
                 float[] dx = new float[tokens * in]; // (N, in)
-                yield new Operands(dx, () -> gemm.multiply(dx, 0, in, dy, 0, out, false, w, 0, in, false, tokens, in,
-                        out));
+                Matrix c = Matrix.of(dx, 0, tokens, in);
+                Matrix a = Matrix.of(dy, 0, tokens, out);
+                Matrix b = Matrix.of(w, 0, out, in);
+                yield new Operands(dx, () -> gemm.multiply(c, a, b));
             }
             case "dw" -> {
                 float[] dw = new float[out * in]; // (out, in)
-                yield new Operands(dw, () -> gemm.multiply(dw, 0, in, dy, 0, out, true, x, 0, in, false, out, in,
-                        tokens));
+                Matrix c = Matrix.of(dw, 0, out, in);
+                Matrix a = Matrix.of(dy, 0, tokens, out).t();
+                Matrix b = Matrix.of(x, 0, tokens, in);
+                yield new Operands(dw, () -> gemm.multiply(c, a, b));
             }
             default -> throw new IllegalArgumentException("form must be forward, dx or dw, got " + cs.form());
         };

@@ -1,6 +1,6 @@
 package io.accrue.bench;
 
-import io.accrue.tensor.Gemm;
+import io.accrue.tensor.gemm.Gemm;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;

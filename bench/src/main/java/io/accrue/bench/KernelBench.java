@@ -1,8 +1,8 @@
 package io.accrue.bench;
 
 import io.accrue.tensor.Compute;
-import io.accrue.tensor.Gemm;
 import io.accrue.tensor.Parallel;
+import io.accrue.tensor.gemm.Gemm;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;

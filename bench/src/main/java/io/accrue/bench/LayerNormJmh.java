@@ -1,6 +1,6 @@
 package io.accrue.bench;
 
-import io.accrue.tensor.NormKernels;
+import io.accrue.tensor.norm.NormKernels;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;

@@ -1,6 +1,6 @@
 package io.accrue.bench;
 
-import io.accrue.tensor.Elementwise;
+import io.accrue.tensor.elementwise.Elementwise;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;

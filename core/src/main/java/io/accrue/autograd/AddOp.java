@@ -1,7 +1,7 @@
 package io.accrue.autograd;
 
-import io.accrue.tensor.Elementwise;
 import io.accrue.tensor.Tensor;
+import io.accrue.tensor.elementwise.Elementwise;
 
 /**
  * Elementwise sum of two tensors of the same shape (residual connections): {@code y = a + b}.

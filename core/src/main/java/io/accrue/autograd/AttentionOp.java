@@ -1,7 +1,7 @@
 package io.accrue.autograd;
 
-import io.accrue.tensor.AttentionKernels;
 import io.accrue.tensor.Tensor;
+import io.accrue.tensor.attention.AttentionKernels;
 
 /**
  * Causal multi-head self-attention as in GPT-2: qkv (B, T, 3C) splits along the last dimension into q, k, v
@@ -46,10 +46,11 @@ public final class AttentionOp {
         if (tape.planning()) {
             return y;
         }
+        AttentionKernels kernels = tape.compute().attention();
         tape.compute().parallel().forParts(pairs, 1, (part, from, to) -> {
             int wo = tmp.offset() + part * s.forwardScratch();
             for (int pair = from; pair < to; pair++) {
-                forwardPair(s, pair / heads, pair % heads, y, qkv, att, tmp.data(), wo);
+                forwardPair(s, pair / heads, pair % heads, y, qkv, att, tmp.data(), wo, kernels, part);
             }
         });
         return y;
@@ -68,8 +69,8 @@ public final class AttentionOp {
     }
 
     /**
-     * Row length of a transposed head (Kᵀ, Vᵀ): T plus one cache line. At T = 256 its rows were 1 KB apart, so a
-     * column of the transpose hit the same few L1 sets; the transpose took 45 µs per head instead of 15.
+     * Row length of a transposed head (Kᵀ, Vᵀ): T plus one cache line. At a power-of-two T (256: rows 1 KB apart) a
+     * column of the transpose would fall into the same few L1 sets.
      */
     private static int transposedLd(int t) {
         return t + 16;
@@ -79,8 +80,8 @@ public final class AttentionOp {
      * Columns of row t of P and dS (T×T) that are written, the rest never being written or read: up to the next
      * multiple of {@link AttentionKernels#NR} past the diagonal. S's causal columns reach no further, the products
      * that read P and dS read at most {@link AttentionKernels#MR} − 1 zeros past it (their row blocks), and softmax's
-     * ragged tail vector fits. Zeroing whole rows of T wrote 128 KB of zeros per (example, head) at T = 256 into P,
-     * which is stored for the backward and so is new memory for every head: 15 µs of the head's 57 µs softmax.
+     * ragged tail vector fits. Zeroing whole rows of T would write T² zeros per (example, head) into P, which is
+     * stored for the backward and so is new memory for every head.
      */
     private static int rowWidth(int t, int tLen) {
         return Math.min(tLen, (t + AttentionKernels.NR) / AttentionKernels.NR * AttentionKernels.NR);
@@ -101,7 +102,8 @@ public final class AttentionOp {
         }
     }
 
-    private static void forwardPair(Shape s, int b, int h, Tensor y, Tensor qkv, Tensor att, float[] w, int wo) {
+    private static void forwardPair(Shape s, int b, int h, Tensor y, Tensor qkv, Tensor att, float[] w, int wo,
+                                    AttentionKernels kernels, int part) {
         int tLen = s.t();
         int c = s.c();
         int hs = s.hs();
@@ -117,7 +119,7 @@ public final class AttentionOp {
         int ld = transposedLd(tLen);
         int kto = wo; // Kᵀ (HS, T)
         int vco = wo + hs * ld; // V (T, HS)
-        AttentionKernels.transpose(w, kto, ld, in, ko, c3, tLen, hs);
+        kernels.transpose(part, w, kto, ld, in, ko, c3, tLen, hs);
         // The products' B operands are read row after row for every block of output rows: copied together, a
         // head's rows are one stream instead of T rows 3C apart.
         AttentionKernels.copy(w, vco, hs, in, vo, c3, tLen, hs);
@@ -145,16 +147,18 @@ public final class AttentionOp {
         if (tape.planning()) {
             return;
         }
+        AttentionKernels kernels = tape.compute().attention();
         tape.compute().parallel().forParts(pairs, 1, (part, from, to) -> {
             int wo = tmp.offset() + part * per;
             for (int pair = from; pair < to; pair++) {
-                backwardPair(s, pair / s.heads(), pair % s.heads(), dy, dqkv, accumulate, qkv, att, tmp.data(), wo);
+                backwardPair(s, pair / s.heads(), pair % s.heads(), dy, dqkv, accumulate, qkv, att, tmp.data(), wo,
+                        kernels, part);
             }
         });
     }
 
     private static void backwardPair(Shape s, int b, int h, Tensor dy, Tensor dqkv, boolean accumulate,
-                                     Tensor qkv, Tensor att, float[] w, int wo) {
+                                     Tensor qkv, Tensor att, float[] w, int wo, AttentionKernels kernels, int part) {
         int tLen = s.t();
         int c = s.c();
         int hs = s.hs();
@@ -179,7 +183,7 @@ public final class AttentionOp {
         int kco = dso + tLen * tLen; // K, Q and dY (T, HS) each
         int qco = kco + tLen * hs;
         int gyco = qco + tLen * hs;
-        AttentionKernels.transpose(w, vto, ld, in, vo, c3, tLen, hs);
+        kernels.transpose(part, w, vto, ld, in, vo, c3, tLen, hs);
         AttentionKernels.copy(w, kco, hs, in, ko, c3, tLen, hs);
         AttentionKernels.copy(w, qco, hs, in, qo, c3, tLen, hs);
         AttentionKernels.copy(w, gyco, hs, gy, gyo, c, tLen, hs);

@@ -1,7 +1,8 @@
 package io.accrue.autograd;
 
-import io.accrue.tensor.Gemm;
 import io.accrue.tensor.Tensor;
+import io.accrue.tensor.gemm.Gemm;
+import io.accrue.tensor.gemm.Matrix;
 
 import java.util.Arrays;
 
@@ -79,8 +80,7 @@ public final class Conv2dOp {
                 Arrays.fill(yd, yo + o * pos, yo + (o + 1) * pos, b == null ? 0f : b.get(o));
             }
             im2col(tape, g, x.data(), x.offset() + ex * cin * h * wd, cols.data(), cols.offset());
-            gemm.multiply(yd, yo, pos, w.data(), w.offset(), kk, false, cols.data(), cols.offset(), pos, false,
-                    cout, pos, kk);
+            gemm.multiply(Matrix.of(yd, yo, cout, pos), Matrix.of(w, cout, kk), Matrix.of(cols));
         }
         return y;
     }
@@ -107,7 +107,7 @@ public final class Conv2dOp {
             if (dw != null) {
                 im2col(tape, g, x.data(), x.offset() + ex * plane, cd, co);
                 // dW(Cout, KK) += dY[n](Cout, pos) · cols(KK, pos)ᵀ: one chain along positions per weight element.
-                gemm.multiply(dw.data(), dw.offset(), kk, dyd, dyo, pos, false, cd, co, pos, true, cout, kk, pos);
+                gemm.multiply(Matrix.of(dw, cout, kk), Matrix.of(dyd, dyo, cout, pos), Matrix.of(cd, co, kk, pos).t());
             }
             if (db != null) {
                 float[] dbd = db.data();
@@ -124,7 +124,7 @@ public final class Conv2dOp {
             if (dx != null) {
                 // dcols(KK, pos) = Wᵀ(KK, Cout) · dY[n](Cout, pos), then scattered back onto the image.
                 Arrays.fill(cd, co, co + kk * pos, 0f);
-                gemm.multiply(cd, co, pos, w.data(), w.offset(), kk, true, dyd, dyo, pos, false, kk, pos, cout);
+                gemm.multiply(Matrix.of(cd, co, kk, pos), Matrix.of(w, cout, kk).t(), Matrix.of(dyd, dyo, cout, pos));
                 col2im(tape, g, cd, co, dx.data(), dx.offset() + ex * plane);
             }
         }

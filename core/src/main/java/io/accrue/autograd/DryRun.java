@@ -1,7 +1,7 @@
 package io.accrue.autograd;
 
 import io.accrue.tensor.Arena;
-import io.accrue.tensor.Gemm;
+import io.accrue.tensor.gemm.Gemm;
 import io.accrue.tensor.Tensor;
 
 import java.util.HashMap;

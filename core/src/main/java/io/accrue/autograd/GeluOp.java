@@ -1,7 +1,7 @@
 package io.accrue.autograd;
 
-import io.accrue.tensor.Elementwise;
 import io.accrue.tensor.Tensor;
+import io.accrue.tensor.elementwise.Elementwise;
 
 /**
  * GELU in GPT-2's tanh approximation, elementwise:
@@ -48,8 +48,9 @@ public final class GeluOp {
         int xo = x.offset();
         int gyo = dy.offset();
         int gxo = dx.offset();
-        tape.compute().parallel().forRange(x.size(), AddOp.GRAIN / 8, (from, to) -> {
-            Elementwise.geluBackward(gx, gxo + from, accumulate, gy, gyo + from, xd, xo + from, to - from);
+        Elementwise kernels = tape.compute().elementwise();
+        tape.compute().parallel().forParts(x.size(), AddOp.GRAIN / 8, (part, from, to) -> {
+            kernels.geluBackward(part, gx, gxo + from, accumulate, gy, gyo + from, xd, xo + from, to - from);
         });
     }
 }

@@ -1,7 +1,7 @@
 package io.accrue.autograd;
 
-import io.accrue.tensor.NormKernels;
 import io.accrue.tensor.Tensor;
+import io.accrue.tensor.norm.NormKernels;
 
 /**
  * Layer norm over the last dimension: {@code y = (x − mean)·rstd·γ + β} with, per row, {@code mean = Σx/C},

@@ -1,8 +1,9 @@
 package io.accrue.autograd;
 
-import io.accrue.tensor.Gemm;
-import io.accrue.tensor.Kernels;
 import io.accrue.tensor.Tensor;
+import io.accrue.tensor.elementwise.Elementwise;
+import io.accrue.tensor.gemm.Gemm;
+import io.accrue.tensor.gemm.Matrix;
 
 /**
  * {@code Y = X·Wᵀ + b}: X (N, in), W (out, in), b (out) or null, Y (N, out).
@@ -37,9 +38,8 @@ public final class LinearOp {
             return y;
         }
         // Y = b (each row) + X·Wᵀ: the chains start from the bias, or from 0 without one.
-        tape.compute().gemm().multiplyByWeight(y.data(), y.offset(), out, b == null ? null : b.data(),
-                b == null ? 0 : b.offset(), 0, x.data(), x.offset(), in, false, w.data(), w.offset(), in, true,
-                n, out, in);
+        tape.compute().gemm().multiplyByWeight(Matrix.of(y), b == null ? null : Matrix.repeatedRow(b, n),
+                Matrix.of(x), Matrix.of(w).t());
         return y;
     }
 
@@ -61,15 +61,14 @@ public final class LinearOp {
         }
         if (dx != null) {
             // dX = dY·W into a fresh gradient (chains from 0), else dX += dY·W
-            gemm.multiplyByWeight(dx.data(), dx.offset(), in, fresh != null ? null : dx.data(), dx.offset(), in,
-                    dy.data(), dy.offset(), out, false, w.data(), w.offset(), in, false, n, in, out);
+            Matrix dxm = Matrix.of(dx);
+            gemm.multiplyByWeight(dxm, fresh != null ? null : dxm, Matrix.of(dy), Matrix.of(w));
         }
         if (dw != null) {
-            gemm.multiply(dw.data(), dw.offset(), in, dy.data(), dy.offset(), out, true, x.data(), x.offset(), in,
-                    false, out, in, n);
+            gemm.multiply(Matrix.of(dw), Matrix.of(dy).t(), Matrix.of(x));
         }
         if (db != null) {
-            Kernels.addRowSums(tape.compute().parallel(), db, dy);
+            Elementwise.addRowSums(tape.compute().parallel(), db, dy);
         }
     }
 }

@@ -1,7 +1,7 @@
 package io.accrue.autograd;
 
-import io.accrue.tensor.NormKernels;
 import io.accrue.tensor.Tensor;
+import io.accrue.tensor.norm.NormKernels;
 
 /**
  * What the norm ops share: the γ/β shape check, the thread grain of a row loop, the γ/β gradients of the row norms

@@ -1,7 +1,8 @@
 package io.accrue.autograd;
 
-import io.accrue.tensor.Elementwise;
 import io.accrue.tensor.Tensor;
+import io.accrue.tensor.elementwise.Elementwise;
+import io.accrue.tensor.elementwise.Exp;
 
 /**
  * Softmax cross-entropy per row, the tape's root: {@code loss_r = logsumexp(logits[r]) − logits[r][t_r]}
@@ -12,7 +13,7 @@ import io.accrue.tensor.Tensor;
  * {@code dlogits[r] += softmax(logits[r]) − onehot(t_r)} for counted rows only; the trainer divides by the
  * count once per step. Per row, the max is subtracted and {@code Σ exp(l − max)} is accumulated in double in
  * ascending column order ({@link Elementwise#expSum}): with V up to ~50k terms a float sum would lose ~log2(V)
- * bits. Each term is the deterministic float {@link Elementwise#exp} (a few ulp), vectorized; backward recomputes
+ * bits. Each term is the deterministic float {@link Exp#exp} (a few ulp), vectorized; backward recomputes
  * the same terms and divides by the stored float sum, so a probability is within a few ulp of the exact one, and
  * each row has the same bits in any batch and on any path. {@code targets} is read again by backward: do not
  * modify it before then.
@@ -54,11 +55,12 @@ public final class SoftmaxCrossEntropyOp {
         int lo = logits.offset();
         int ro = rows.offset();
         int so = stats.offset();
-        tape.compute().parallel().forRange(n, Math.max(1, AddOp.GRAIN / 8 / v), (from, to) -> {
+        Elementwise kernels = tape.compute().elementwise();
+        tape.compute().parallel().forParts(n, Math.max(1, AddOp.GRAIN / 8 / v), (part, from, to) -> {
             for (int r = from; r < to; r++) {
                 int base = lo + r * v;
                 float max = Elementwise.max(ld, base, v);
-                double sum = Elementwise.expSum(ld, base, v, max);
+                double sum = kernels.expSum(part, ld, base, v, max);
                 sd[so + 2 * r] = max;
                 sd[so + 2 * r + 1] = (float) sum;
                 int t = targets[r];
@@ -81,7 +83,8 @@ public final class SoftmaxCrossEntropyOp {
         int lo = logits.offset();
         int go = dl.offset();
         int so = stats.offset();
-        tape.compute().parallel().forRange(n, Math.max(1, AddOp.GRAIN / 8 / v), (from, to) -> {
+        Elementwise kernels = tape.compute().elementwise();
+        tape.compute().parallel().forParts(n, Math.max(1, AddOp.GRAIN / 8 / v), (part, from, to) -> {
             for (int r = from; r < to; r++) {
                 int t = targets[r];
                 if (t == ignoreIndex) {
@@ -93,8 +96,8 @@ public final class SoftmaxCrossEntropyOp {
                 float sum = sd[so + 2 * r + 1];
                 // dlogits[r] += softmax − onehot(t): the target's column gets (prob − 1) added in one rounding.
                 float target = gd[gbase + t];
-                Elementwise.softmaxAdd(gd, gbase, ld, base, v, max, sum);
-                gd[gbase + t] = target + (Elementwise.exp(ld[base + t] - max) / sum - 1f);
+                kernels.softmaxAdd(part, gd, gbase, ld, base, v, max, sum);
+                gd[gbase + t] = target + (Exp.exp(ld[base + t] - max) / sum - 1f);
             }
         });
     }

@@ -2,8 +2,8 @@ package io.accrue.autograd;
 
 import io.accrue.tensor.Arena;
 import io.accrue.tensor.Compute;
-import io.accrue.tensor.Kernels;
 import io.accrue.tensor.Tensor;
+import io.accrue.tensor.elementwise.Elementwise;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,7 +27,7 @@ import java.util.List;
  */
 public final class Tape {
 
-    /** The backward half of a recorded op: adds into the gradients of the op's inputs. */
+    /** The backward half of a recorded op: adds into (or, for a fresh gradient, writes) its inputs' gradients. */
     @FunctionalInterface
     public interface Backward {
         void run();
@@ -158,7 +158,7 @@ public final class Tape {
             } else {
                 g = gradientBuffer(t.shape());
                 if (!planning()) {
-                    Kernels.zero(compute.parallel(), g.data(), g.offset(), g.size());
+                    Elementwise.zero(compute.parallel(), g.data(), g.offset(), g.size());
                 }
             }
             t.setGrad(g);

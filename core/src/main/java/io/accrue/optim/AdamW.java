@@ -1,6 +1,6 @@
 package io.accrue.optim;
 
-import io.accrue.tensor.Elementwise;
+import io.accrue.tensor.optimizer.OptimizerKernels;
 import io.accrue.tensor.Parallel;
 import io.accrue.tensor.ParameterStore;
 
@@ -66,7 +66,7 @@ public final class AdamW implements Optimizer {
         float[] w = store.values();
         float[] grad = store.grads();
         parallel.forRange(store.size(), GRAIN, (from, to) -> runs.forEach(from, to, (lo, hi, decay) ->
-                Elementwise.adamW(w, m, v, grad, lo, hi, decay ? decayFactor : 1f, b1, c1, b2, c2, bc2Sqrt, e,
+                OptimizerKernels.adamW(w, m, v, grad, lo, hi, decay ? decayFactor : 1f, b1, c1, b2, c2, bc2Sqrt, e,
                         stepSize)));
         steps = t;
     }

@@ -8,20 +8,19 @@ import com.sun.management.HotSpotDiagnosticMXBean;
  * Where a {@code float[]}'s elements start a 64-byte cache line, when the JVM makes that the same for every array.
  *
  * <p>Why: a 512-bit load that straddles two lines costs two L1 accesses. The GEMM micro-kernel loads two such vectors
- * of its packed B panel per k step; with the panel on line boundaries GemmBench ran 5–15% faster (1 thread,
- * 1024³ and {@code small}'s shapes). Java does not expose an array's address, and the collector moves arrays, but
- * with {@code -XX:ObjectAlignmentInBytes=64} (the launcher's setting) every object starts on a line, so element
- * {@code i} is on one iff {@code base + 4·i} is a multiple of 64, where {@code base} is the array header's size.
- * Under any other alignment {@link #FLOAT_OFFSET} is 0: buffers then start anywhere, which is slower and no less
- * exact — where a buffer starts never changes a bit.
+ * of its packed B panel per k step, so its panels start on a line boundary where one is known. Java does not expose
+ * an array's address, and the collector moves arrays, but with {@code -XX:ObjectAlignmentInBytes=64} (the
+ * launcher's setting) every object starts on a line, so element {@code i} is on one iff {@code base + 4·i} is a
+ * multiple of 64, where {@code base} is the array header's size. Under any other alignment {@link #FLOAT_OFFSET}
+ * is 0: buffers then start anywhere, which is slower and no less exact — where a buffer starts never changes a bit.
  */
-final class CacheLines {
+public final class CacheLines {
     static final int BYTES = 64;
     /**
      * The first index of a {@code float[]} on a line boundary, or 0 when objects are not line-aligned (or the
      * header's size is not known).
      */
-    static final int FLOAT_OFFSET = floatOffset();
+    public static final int FLOAT_OFFSET = floatOffset();
 
     private CacheLines() {
     }

@@ -14,9 +14,9 @@ import java.util.concurrent.locks.LockSupport;
  * are daemons that park between calls. One instance per trainer, passed explicitly — no global pool.
  *
  * <p>Parts are cut in proportion to how fast each thread has recently been on the same loop (the body's class,
- * one per call site): a shared machine's cores do not run at one speed — on this project's 2-vCPU machine one
- * core ran a GEMM 35% slower than the other for stretches of hundreds of calls, and equal parts left each
- * thread idle about 9% of the time. Since outputs are independent, where the cut falls changes no bit.
+ * one per call site): a shared machine's cores do not run at one speed — one core can run a GEMM markedly slower
+ * than the other for stretches of hundreds of calls — and equal parts would leave the faster threads idle. Since
+ * outputs are independent, where the cut falls changes no bit.
  */
 public final class Parallel implements AutoCloseable {
 

@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import io.accrue.tensor.elementwise.Elementwise;
+
 /**
  * All parameters of a model in one contiguous float buffer, their gradients in a second of the same
  * layout (law 1).
@@ -236,7 +238,7 @@ public final class ParameterStore {
     /** {@link #zeroGrad()} on the team: one memory pass over all gradient slots, shared among the threads. */
     public void zeroGrad(Parallel parallel) {
         float[] g = grads();
-        Kernels.zero(parallel, g, 0, g.length);
+        Elementwise.zero(parallel, g, 0, g.length);
     }
 
     /** Adds each tied-use slot into its owner's gradient, in declaration order, and zeroes the slot. */

@@ -11,7 +11,7 @@ import java.util.List;
  * prediction is compared with this.
  *
  * @param weightsBytes        4 × {@link ParameterStore#values()}.length, plus the packed weights (W and Wᵀ)
- *                            held for a window of small micro-batches ({@link io.accrue.tensor.Gemm#heldWeightFloats()})
+ *                            held for a window of small micro-batches ({@link io.accrue.tensor.gemm.Gemm#heldWeightFloats()})
  * @param gradsBytes          4 × {@link ParameterStore#grads()}.length
  * @param optimizerStateBytes 4 × the length of each {@link Optimizer#state()} buffer, in its order (AdamW: m, v)
  * @param arenaHighWaterBytes 4 × the most floats the activation arena held at once

@@ -13,7 +13,7 @@ import io.accrue.optim.LrSchedule;
 import io.accrue.optim.Optimizer;
 import io.accrue.optim.Sgd;
 import io.accrue.tensor.Arena;
-import io.accrue.tensor.Gemm;
+import io.accrue.tensor.gemm.Gemm;
 import io.accrue.tensor.Compute;
 import io.accrue.tensor.ParameterStore;
 import io.accrue.tensor.Tensor;

@@ -1,4 +1,6 @@
-package io.accrue.tensor;
+package io.accrue.tensor.norm;
+
+import io.accrue.tensor.VectorApi;
 
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +23,7 @@ class NormKernelsTest {
 
     @Test
     void vectorRowsMatchTheScalarOracleBitForBit() {
-        assertTrue(Gemm.VECTOR_AVAILABLE, "tests run with jdk.incubator.vector");
+        assertTrue(VectorApi.AVAILABLE, "tests run with jdk.incubator.vector");
         Random rnd = new Random(11);
         for (int c : WIDTHS) {
             int off = 3;

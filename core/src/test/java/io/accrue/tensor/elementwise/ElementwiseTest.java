@@ -1,5 +1,6 @@
-package io.accrue.tensor;
+package io.accrue.tensor.elementwise;
 
+import io.accrue.tensor.attention.AttentionKernels;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -8,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The deterministic exp and GELU: accuracy against double references, vector bits equal scalar bits. */
 class ElementwiseTest {
+    /** The kernels with scratch, for one thread part. */
+    private static final Elementwise KERNELS = new Elementwise(1);
 
     /** Distance in units in the last place between a float and the float nearest to a double reference. */
     static long ulps(float got, double want) {
@@ -27,14 +30,14 @@ class ElementwiseTest {
     void expIsWithinTwoUlpsOverItsRange() {
         long worst = 0;
         for (float x : grid(-87f, 88f, 400_001)) {
-            worst = Math.max(worst, ulps(Elementwise.exp(x), Math.exp(x)));
+            worst = Math.max(worst, ulps(Exp.exp(x), Math.exp(x)));
         }
         assertTrue(worst <= 2, "max ulp error of exp: " + worst);
-        assertEquals(1f, Elementwise.exp(0f));
-        assertTrue(Float.isNaN(Elementwise.exp(Float.NaN)));
-        assertEquals(0f, Elementwise.exp(-1000f), "underflows to 0, never to a subnormal");
+        assertEquals(1f, Exp.exp(0f));
+        assertTrue(Float.isNaN(Exp.exp(Float.NaN)));
+        assertEquals(0f, Exp.exp(-1000f), "underflows to 0, never to a subnormal");
         for (float x : grid(-110f, -87.3f, 10_001)) {
-            float e = Elementwise.exp(x);
+            float e = Exp.exp(x);
             assertTrue(e == 0f || e >= Float.MIN_NORMAL, "exp(" + x + ") = " + e + " is subnormal");
         }
     }
@@ -107,42 +110,15 @@ class ElementwiseTest {
             float[] dy = grid(-1f, 2f, n);
             float[] gf = grid(3f, -3f, n);
             float[] gs = gf.clone();
-            Elementwise.geluBackward(gf, 0, true, dy, 0, x, off, n);
+            KERNELS.geluBackward(0, gf, 0, true, dy, 0, x, off, n);
             Elementwise.geluBackwardScalar(gs, 0, true, dy, 0, x, off, n);
             assertArrayEquals(ElementwiseTestBits.of(gs), ElementwiseTestBits.of(gf));
             float[] zeros = new float[n];
             Elementwise.geluBackwardScalar(zeros, 0, true, dy, 0, x, off, n);
             float[] stale = grid(5f, -5f, n);
-            Elementwise.geluBackward(stale, 0, false, dy, 0, x, off, n);
+            KERNELS.geluBackward(0, stale, 0, false, dy, 0, x, off, n);
             assertArrayEquals(ElementwiseTestBits.of(zeros), ElementwiseTestBits.of(stale),
                     "not accumulating: the bits of accumulating onto +0, whatever dx held");
-        }
-    }
-
-    /** The AdamW update: vector bits equal the scalar oracle's, for ragged ranges and extreme gradients. */
-    @Test
-    void vectorAdamWEqualsScalarBits() {
-        int n = 1003;
-        float[] g = grid(-3f, 5f, n);
-        g[7] = 1e-30f;
-        g[8] = 3e18f;
-        g[9] = -0f;
-        float[] w0 = grid(1f, -2f, n);
-        float[] m0 = grid(-0.1f, 0.2f, n);
-        float[] v0 = grid(0f, 0.5f, n);
-        for (int[] range : new int[][] {{0, n}, {3, 500}, {1, 9}}) {
-            float[][] fast = {w0.clone(), m0.clone(), v0.clone()};
-            float[][] slow = {w0.clone(), m0.clone(), v0.clone()};
-            for (int step = 0; step < 3; step++) { // the moments feed back
-                Elementwise.adamW(fast[0], fast[1], fast[2], g, range[0], range[1], 0.9999f, 0.9f, 0.1f, 0.95f,
-                        0.05f, 0.2236068f, 1e-8f, 6e-4f);
-                Elementwise.adamWScalar(slow[0], slow[1], slow[2], g, range[0], range[1], 0.9999f, 0.9f, 0.1f,
-                        0.95f, 0.05f, 0.2236068f, 1e-8f, 6e-4f);
-            }
-            for (int b = 0; b < 3; b++) {
-                assertArrayEquals(ElementwiseTestBits.of(slow[b]), ElementwiseTestBits.of(fast[b]),
-                        "buffer " + b + " over " + range[0] + ".." + range[1]);
-            }
         }
     }
 
@@ -209,7 +185,7 @@ class ElementwiseTest {
                         "max n=" + n);
                 double sum = Elementwise.expSumScalar(x, off, n, max);
                 assertEquals(Double.doubleToRawLongBits(sum),
-                        Double.doubleToRawLongBits(Elementwise.expSum(x, off, n, max)), "expSum n=" + n);
+                        Double.doubleToRawLongBits(KERNELS.expSum(0, x, off, n, max)), "expSum n=" + n);
                 double exact = 0;
                 for (int j = 0; j < n; j++) {
                     exact += Math.exp((double) x[off + j] - max);
@@ -222,7 +198,7 @@ class ElementwiseTest {
                 }
                 float[] g2 = g1.clone();
                 Elementwise.softmaxAddScalar(g1, 1, x, off, n, max, (float) sum);
-                Elementwise.softmaxAdd(g2, 1, x, off, n, max, (float) sum);
+                KERNELS.softmaxAdd(0, g2, 1, x, off, n, max, (float) sum);
                 assertArrayEquals(g1, g2, "softmaxAdd n=" + n);
             }
         }
@@ -239,8 +215,8 @@ class ElementwiseTest {
         x[18] = -40f;
         float[] add = new float[19];
         float[] addScalar = new float[19];
-        double sum = Elementwise.expSum(x, 0, 19, 0f);
-        Elementwise.softmaxAdd(add, 0, x, 0, 19, 0f, (float) sum);
+        double sum = KERNELS.expSum(0, x, 0, 19, 0f);
+        KERNELS.softmaxAdd(0, add, 0, x, 0, 19, 0f, (float) sum);
         Elementwise.softmaxAddScalar(addScalar, 0, x, 0, 19, 0f, (float) sum);
         float[] row = x.clone();
         float[] rowScalar = x.clone();

@@ -1,17 +1,26 @@
-package io.accrue.tensor;
+package io.accrue.tensor.gemm;
 
 /**
  * The scalar oracle for {@link Gemm}: {@code C(m×n) += op(A)(m×k) · op(B)(k×n)}, one {@link Math#fma} chain
  * per output, starting from the value in C and running along k in ascending order (law 3).
  *
- * <p>{@code op(A)[i][p]} is {@code a[aOff + i*lda + p]}, or {@code a[aOff + p*lda + i]} when {@code transA};
- * likewise for B. Every fast kernel must give exactly these bits.
+ * <p>{@code op(A)[i][p]} is {@code a[aOff + i*lda + p]}, or {@code a[aOff + p*lda + i]} when {@code transA}
+ * (a transposed {@link Matrix}); likewise for B. Every fast kernel must give exactly these bits.
  */
 public final class GemmReference {
     private GemmReference() {
     }
 
-    public static void multiply(float[] c, int cOff, int ldc,
+    /** {@code C += A·B} for {@link Matrix} views, as {@link Gemm#multiply} takes them (C not transposed). */
+    public static void multiply(Matrix c, Matrix a, Matrix b) {
+        if (c.transposed() || a.rows() != c.rows() || b.cols() != c.cols() || a.cols() != b.rows()) {
+            throw new IllegalArgumentException("shapes do not multiply: C " + c + " += A " + a + " · B " + b);
+        }
+        multiply(c.data(), c.offset(), c.ld(), a.data(), a.offset(), a.ld(), a.transposed(), b.data(), b.offset(),
+                b.ld(), b.transposed(), c.rows(), c.cols(), a.cols());
+    }
+
+    static void multiply(float[] c, int cOff, int ldc,
                                 float[] a, int aOff, int lda, boolean transA,
                                 float[] b, int bOff, int ldb, boolean transB,
                                 int m, int n, int k) {

@@ -1,4 +1,4 @@
-package io.accrue.tensor;
+package io.accrue.tensor.gemm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,6 +11,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+
+import io.accrue.tensor.Parallel;
+import io.accrue.tensor.Tensor;
+import io.accrue.tensor.Teams;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -99,7 +103,8 @@ class GemmTest {
                         m, n, k);
                 for (Parallel p : List.of(one, two, three)) {
                     float[] c = c0.clone();
-                    new Gemm(p).multiply(c, 0, n, a, 0, transA ? m : k, transA, b, 0, transB ? k : n, transB, m, n, k);
+                    multiply(new Gemm(p), c, 0, n, a, 0, transA ? m : k, transA, b, 0, transB ? k : n, transB, m, n,
+                            k);
                     assertBits(expected, c, "threads=" + p.threads() + " " + m + "x" + n + "x" + k + " form " + form);
                 }
             }
@@ -114,7 +119,7 @@ class GemmTest {
     void sameBitsForUnevenCuts() {
         double[][] speeds = {{1, 5}, {5, 1}, {3, 1, 0.5}, {0.3, 0.3, 4}};
         for (double[] speed : speeds) {
-            try (Parallel p = new Parallel(speed.length, speed)) {
+            try (Parallel p = Teams.withSpeeds(speed)) {
                 for (int form = 0; form < 4; form++) {
                     check(new Gemm(p), 203, 129, 300, (form & 1) != 0, (form & 2) != 0, form);
                     check(new Gemm(p), 9, 700, 50, (form & 1) != 0, (form & 2) != 0, form);
@@ -146,7 +151,7 @@ class GemmTest {
         GemmReference.multiply(expected, 3, ldc, a, 2, lda, false, b, 4, ldb, true, m, n, k);
         for (Parallel p : List.of(one, two, three)) {
             float[] c = c0.clone();
-            new Gemm(p).multiply(c, 3, ldc, a, 2, lda, false, b, 4, ldb, true, m, n, k);
+            multiply(new Gemm(p), c, 3, ldc, a, 2, lda, false, b, 4, ldb, true, m, n, k);
             assertBits(expected, c, "transposed path, threads=" + p.threads());
         }
     }
@@ -165,7 +170,7 @@ class GemmTest {
         float[] dw0 = random(random, out * in);  // (out, in), already holding earlier gradients
         float[] whole = dw0.clone();
         Gemm gemm = new Gemm(two);
-        gemm.multiply(whole, 0, in, dy, 0, out, true, x, 0, in, false, out, in, rows);
+        multiply(gemm, whole, 0, in, dy, 0, out, true, x, 0, in, false, out, in, rows);
         float[] oracle = dw0.clone();
         GemmReference.multiply(oracle, 0, in, dy, 0, out, true, x, 0, in, false, out, in, rows);
         assertBits(oracle, whole, "whole batch vs oracle");
@@ -175,7 +180,7 @@ class GemmTest {
                 Gemm g = new Gemm(p);
                 for (int r0 = 0; r0 < rows; r0 += chunk) {
                     int r = Math.min(chunk, rows - r0);
-                    g.multiply(dw, 0, in, dy, r0 * out, out, true, x, r0 * in, in, false, out, in, r);
+                    multiply(g, dw, 0, in, dy, r0 * out, out, true, x, r0 * in, in, false, out, in, r);
                 }
                 assertBits(whole, dw, "rows " + rows + " in chunks of " + chunk + ", threads " + p.threads());
             }
@@ -205,7 +210,7 @@ class GemmTest {
             float[] expected = c.clone();
             GemmReference.multiply(expected, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
             float[] before = c.clone();
-            gemm.multiply(c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
+            multiply(gemm, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
             assertBits(expected, c, "view form " + form);
             for (int i = 0; i < c.length; i++) {
                 int rel = i - cOff;
@@ -357,7 +362,7 @@ class GemmTest {
                             float[] c = new float[m * n];
                             Arrays.fill(c, Float.NaN);
                             gemm.holdWeights(hold);
-                            gemm.multiplyByWeight(c, 0, n, from, 3, Math.max(initLd, 0), a, 0, k, false, w, 5,
+                            multiplyByWeight(gemm, c, 0, n, from, 3, Math.max(initLd, 0), a, 0, k, false, w, 5,
                                     transB ? k : n, transB, m, n, k);
                             gemm.holdWeights(false);
                             assertBits(expected, c, m + "x" + n + "x" + k + " transB=" + transB + " initLd=" + initLd
@@ -369,9 +374,60 @@ class GemmTest {
             }
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new Gemm(one).multiplyByWeight(new float[20], 0, 5, new float[20], 0, 3, new float[8], 0, 2,
+                () -> multiplyByWeight(new Gemm(one), new float[20], 0, 5, new float[20], 0, 3, new float[8], 0, 2,
                         false, new float[10], 0, 5, false, 4, 5, 2));
         assertEquals("initial values' leading dimension 3 is below n=5 (0 repeats one row)", e.getMessage());
+    }
+
+    /**
+     * The views ops build from tensors: {@code Matrix.of(t)} is t's (rows, cols), {@code t()} its transpose on the
+     * same storage, {@code repeatedRow} a bias; a linear layer's three products through them give the oracle's bits.
+     * Shapes that do not multiply are refused with the views named.
+     */
+    @Test
+    void matrixViewsOfTensorsGiveTheOracleBitsAndShapesAreChecked() {
+        int n = 13;
+        int in = 37;
+        int out = 29;
+        SplittableRandom random = new SplittableRandom(3);
+        Tensor x = Tensor.of(random(random, 2 * n * in), 2, n, in); // (B, T, in): N = B·T rows
+        Tensor w = Tensor.of(random(random, out * in), out, in);
+        Tensor bias = Tensor.of(random(random, out), out);
+        Tensor dy = Tensor.of(random(random, 2 * n * out), 2 * n, out);
+        Gemm gemm = new Gemm(two);
+        // Y = b + X·Wᵀ
+        float[] y = new float[2 * n * out];
+        gemm.multiplyByWeight(Matrix.of(y, 0, 2 * n, out), Matrix.repeatedRow(bias, 2 * n), Matrix.of(x),
+                Matrix.of(w).t());
+        float[] expected = new float[2 * n * out];
+        for (int r = 0; r < 2 * n; r++) {
+            System.arraycopy(bias.data(), 0, expected, r * out, out);
+        }
+        GemmReference.multiply(expected, 0, out, x.data(), 0, in, false, w.data(), 0, in, true, 2 * n, out, in);
+        assertBits(expected, y, "forward");
+        // dW += dYᵀ·X
+        float[] dw = random(random, out * in);
+        float[] dwExpected = dw.clone();
+        gemm.multiply(Matrix.of(new Tensor(dw, 0, out, in)), Matrix.of(dy).t(), Matrix.of(x));
+        GemmReference.multiply(Matrix.of(dwExpected, 0, out, in), Matrix.of(dy).t(), Matrix.of(x));
+        assertBits(dwExpected, dw, "weight gradient");
+        // dX += dY·W
+        float[] dx = random(random, 2 * n * in);
+        float[] dxExpected = dx.clone();
+        gemm.multiplyByWeight(Matrix.of(dx, 0, 2 * n, in), Matrix.of(dy), Matrix.of(w));
+        GemmReference.multiply(dxExpected, 0, in, dy.data(), 0, out, false, w.data(), 0, in, false, 2 * n, in, out);
+        assertBits(dxExpected, dx, "input gradient");
+
+        Matrix wt = Matrix.of(w).t();
+        assertEquals(new Matrix(w.data(), 0, in, in, out, true), wt);
+        assertEquals(Matrix.of(w), wt.t());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> gemm.multiply(Matrix.of(dy), Matrix.of(x), Matrix.of(w)));
+        assertEquals("shapes do not multiply: C Matrix[26×29, offset=0, ld=29] += A Matrix[26×37, offset=0, ld=37]"
+                + " · B Matrix[29×37, offset=0, ld=37]", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> gemm.multiply(Matrix.of(dy).t(), Matrix.of(w),
+                Matrix.of(x).t()), "C must not be transposed");
+        assertThrows(IllegalArgumentException.class, () -> Matrix.of(w, out, in + 1));
     }
 
     private static void checkHeld(Gemm gemm, float[] a, float[] buffer, int m, int n, int k, boolean transB,
@@ -380,7 +436,7 @@ class GemmTest {
         float[] expected = new float[m * n];
         GemmReference.multiply(expected, 0, n, a, 0, k, false, buffer, 5, ldb, transB, m, n, k);
         float[] c = new float[m * n];
-        gemm.multiplyByWeight(c, 0, n, a, 0, k, false, buffer, 5, ldb, transB, m, n, k);
+        multiplyByWeight(gemm, c, 0, n, a, 0, k, false, buffer, 5, ldb, transB, m, n, k);
         assertBits(expected, c, what);
     }
 
@@ -393,8 +449,32 @@ class GemmTest {
         float[] c = random(random, m * n);
         float[] expected = c.clone();
         GemmReference.multiply(expected, 0, n, a, 0, lda, transA, b, 0, ldb, transB, m, n, k);
-        gemm.multiply(c, 0, n, a, 0, lda, transA, b, 0, ldb, transB, m, n, k);
+        multiply(gemm, c, 0, n, a, 0, lda, transA, b, 0, ldb, transB, m, n, k);
         assertBits(expected, c, m + "x" + n + "x" + k + " transA=" + transA + " transB=" + transB);
+    }
+
+    /** {@code C += op(A)·op(B)} through {@link Gemm#multiply}, operands as {@link Matrix} views of flat arrays. */
+    private static void multiply(Gemm gemm, float[] c, int cOff, int ldc, float[] a, int aOff, int lda, boolean transA,
+                                 float[] b, int bOff, int ldb, boolean transB, int m, int n, int k) {
+        gemm.multiply(new Matrix(c, cOff, ldc, m, n, false), new Matrix(a, aOff, lda, m, k, transA),
+                new Matrix(b, bOff, ldb, k, n, transB));
+    }
+
+    /** {@link Gemm#multiplyByWeight(Matrix, Matrix, Matrix)}: {@code C += A·op(W)}. */
+    private static void multiplyByWeight(Gemm gemm, float[] c, int cOff, int ldc, float[] a, int aOff, int lda,
+                                         boolean transA, float[] b, int bOff, int ldb, boolean transB, int m, int n,
+                                         int k) {
+        gemm.multiplyByWeight(new Matrix(c, cOff, ldc, m, n, false), new Matrix(a, aOff, lda, m, k, transA),
+                new Matrix(b, bOff, ldb, k, n, transB));
+    }
+
+    /** {@link Gemm#multiplyByWeight(Matrix, Matrix, Matrix, Matrix)}: {@code C = I + A·op(W)}, I null for zeros. */
+    private static void multiplyByWeight(Gemm gemm, float[] c, int cOff, int ldc, float[] init, int initOff,
+                                         int initLd, float[] a, int aOff, int lda, boolean transA, float[] b, int bOff,
+                                         int ldb, boolean transB, int m, int n, int k) {
+        gemm.multiplyByWeight(new Matrix(c, cOff, ldc, m, n, false),
+                init == null ? null : new Matrix(init, initOff, initLd, m, n, false),
+                new Matrix(a, aOff, lda, m, k, transA), new Matrix(b, bOff, ldb, k, n, transB));
     }
 
     /** Values of varied magnitude and sign, so that a fused and an unfused multiply-add differ often. */

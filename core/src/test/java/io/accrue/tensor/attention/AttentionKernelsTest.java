@@ -1,4 +1,4 @@
-package io.accrue.tensor;
+package io.accrue.tensor.attention;
 
 import org.junit.jupiter.api.Test;
 
@@ -121,6 +121,7 @@ class AttentionKernelsTest {
     /** Every element lands in place: few rows (element by element), and whole groups of 16 with a ragged tail. */
     @Test
     void transposeMovesEveryElement() {
+        AttentionKernels kernels = new AttentionKernels(2);
         for (int[] s : new int[][] {{3, 4, 10, 3}, {37, 5, 11, 40}, {256, 64, 1152, 272}}) {
             int rows = s[0];
             int cols = s[1];
@@ -129,7 +130,7 @@ class AttentionKernelsTest {
             float[] src = random(9, 2 + rows * ldSrc);
             float[] dst = new float[1 + cols * ldDst];
             java.util.Arrays.fill(dst, Float.NaN);
-            AttentionKernels.transpose(dst, 1, ldDst, src, 2, ldSrc, rows, cols);
+            kernels.transpose(1, dst, 1, ldDst, src, 2, ldSrc, rows, cols);
             for (int i = 0; i < rows; i++) {
                 for (int j = 0; j < cols; j++) {
                     assertEquals(src[2 + i * ldSrc + j], dst[1 + j * ldDst + i],

@@ -1,7 +1,10 @@
-package io.accrue.tensor;
+package io.accrue.tensor.gemm;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+
+import io.accrue.tensor.Parallel;
+import io.accrue.tensor.attention.AttentionKernels;
 
 /**
  * Run by {@link GemmTest} in a child JVM, where the kernel's set-up is decided once per process: without
@@ -49,7 +52,8 @@ final class GemmProbe {
         int lda = transA ? m : k;
         int ldb = transB ? k : n;
         GemmReference.multiply(expected, 0, n, a, 0, lda, transA, b, 0, ldb, transB, m, n, k);
-        gemm.multiply(c, 0, n, a, 0, lda, transA, b, 0, ldb, transB, m, n, k);
+        gemm.multiply(Matrix.of(c, 0, m, n), new Matrix(a, 0, lda, m, k, transA),
+                new Matrix(b, 0, ldb, k, n, transB));
         return Arrays.equals(c, expected);
     }
 

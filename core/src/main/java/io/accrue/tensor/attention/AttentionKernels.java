@@ -1,17 +1,27 @@
-package io.accrue.tensor;
+package io.accrue.tensor.attention;
+
+import io.accrue.tensor.Parallel;
+import io.accrue.tensor.VectorApi;
+import io.accrue.tensor.elementwise.Exp;
 
 /**
- * Small-matrix kernels of causal self-attention for one (example, head) pair: a register-blocked product with
- * causal bands, a transpose, and the softmax rows forward and backward. Outputs first, then inputs (STYLE 5).
+ * The dispatcher and scalar oracles of the attention family: small-matrix kernels of causal self-attention for one
+ * (example, head) pair — a register-blocked product with causal bands, a transpose, and the softmax rows forward
+ * and backward. Outputs first, then inputs (STYLE 5).
  *
  * <p>Every output has one fixed evaluation order that depends only on its own indices and the sizes, never on
  * the batch or the thread count. {@link #multiply} computes each output as one fma chain along p, ascending,
  * from the value in C (or from +0). Row sums (softmax denominator, the softmax-backward dot) keep 8 lane
  * partials over the chunks of 8 columns, combine them as {@code ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7))}, then add
  * the tail columns in ascending order; only IEEE-exact lanewise operations are used, so interpreted and
- * compiled code, and the Vector API path and the scalar code here, give the same bits. The scalar methods
- * named {@code *Scalar} are the oracle; the public methods run the Vector API kernels when
+ * compiled code, and the Vector API path ({@link VectorAttention}) and the scalar code here, give the same bits. The
+ * scalar methods named {@code *Scalar} are the oracle; the public methods run the Vector API kernels when
  * {@code jdk.incubator.vector} is present and the scalar ones otherwise.
+ *
+ * <p>The kernels are static but {@link #transpose}, whose vector body (AVX-512) gathers through an index map: it is
+ * a method of an instance that owns one map per thread part, allocated once — a {@link io.accrue.tensor.Compute}
+ * holds one for its team — and the caller passes the index of the part it runs in ({@link Parallel.PartRange}; 0
+ * on a caller's own thread). Like the team, an instance serves one caller at a time.
  */
 public final class AttentionKernels {
     /** Rows of a register block: output rows are handled in blocks [i0, i0 + MR) with i0 a multiple of MR. */
@@ -33,9 +43,22 @@ public final class AttentionKernels {
     /** A is upper triangular (A(i, p) = 0 for p &lt; i): row block [i0, i0 + MR) runs p in [i0, k). */
     public static final int UPPER = 3;
 
-    private static final boolean VECTOR = Gemm.VECTOR_AVAILABLE;
+    private static final boolean VECTOR = VectorApi.AVAILABLE;
+    /** The most lanes of a float vector (512 bits): the length of a gather index map. */
+    private static final int MAX_LANES = 16;
 
-    private AttentionKernels() {
+    /** Per thread part, the gathers' index map of {@link #transpose}. */
+    private final int[][] gatherRows;
+
+    /** The index maps of a team of {@code parts} thread parts, allocated here once (none without the Vector API). */
+    public AttentionKernels(int parts) {
+        if (parts < 1) {
+            throw new IllegalArgumentException("parts must be at least 1, got " + parts);
+        }
+        gatherRows = new int[parts][];
+        for (int p = 0; p < parts && VECTOR; p++) {
+            gatherRows[p] = new int[MAX_LANES];
+        }
     }
 
     /**
@@ -50,7 +73,7 @@ public final class AttentionKernels {
                                 float[] b, int bOff, int ldb,
                                 int m, int n, int k, int band) {
         if (VECTOR) {
-            VectorKernels.multiply(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band);
+            VectorAttention.multiply(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band);
         } else {
             multiplyScalar(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band);
         }
@@ -96,10 +119,14 @@ public final class AttentionKernels {
         }
     }
 
-    /** {@code dst[j·ldDst + i] = src[sOff + i·ldSrc + j]} for i in [0, rows), j in [0, cols). */
-    public static void transpose(float[] dst, int dOff, int ldDst, float[] src, int sOff, int ldSrc, int rows,
-                                 int cols) {
-        int done = VECTOR ? VectorKernels.transposeRows(dst, dOff, ldDst, src, sOff, ldSrc, rows, cols) : 0;
+    /**
+     * {@code dst[dOff + j·ldDst + i] = src[sOff + i·ldSrc + j]} for i in [0, rows), j in [0, cols), in thread part
+     * {@code part}'s index map.
+     */
+    public void transpose(int part, float[] dst, int dOff, int ldDst, float[] src, int sOff, int ldSrc, int rows,
+                          int cols) {
+        int done = VECTOR
+                ? VectorAttention.transposeRows(dst, dOff, ldDst, src, sOff, ldSrc, rows, cols, gatherRows[part]) : 0;
         transposeScalar(dst, dOff + done, ldDst, src, sOff + done * ldSrc, ldSrc, rows - done, cols);
     }
 
@@ -116,12 +143,12 @@ public final class AttentionKernels {
 
     /**
      * One causal softmax row in place: {@code s[j] ← s[j]·scale}, then {@code p[j] = e[j]·(1/Σe)} with
-     * {@code e[j] = exp(s[j] − max)} ({@link Elementwise#exp}), {@link Elementwise#flushNegligible flushed}, for j
+     * {@code e[j] = exp(s[j] − max)} ({@link Exp#exp}), {@link Exp#flushNegligible flushed}, for j
      * in [0, len); {@code s[j] = 0} for j in [len, width).
      */
     public static void softmaxRow(float[] s, int off, int len, int width, float scale) {
         if (VECTOR) {
-            VectorKernels.softmaxRow(s, off, len, width, scale);
+            VectorAttention.softmaxRow(s, off, len, width, scale);
         } else {
             softmaxRowScalar(s, off, len, width, scale);
         }
@@ -138,19 +165,19 @@ public final class AttentionKernels {
         float[] part = new float[LANES];
         int bound = len - len % LANES;
         for (int j = 0; j < bound; j++) {
-            float e = Elementwise.exp(s[off + j] - max);
+            float e = Exp.exp(s[off + j] - max);
             s[off + j] = e;
             part[j % LANES] += e;
         }
         float sum = combine(part);
         for (int j = bound; j < len; j++) {
-            float e = Elementwise.exp(s[off + j] - max);
+            float e = Exp.exp(s[off + j] - max);
             s[off + j] = e;
             sum += e;
         }
         float inv = 1f / sum;
         for (int j = 0; j < len; j++) {
-            s[off + j] = Elementwise.flushNegligible(s[off + j] * inv);
+            s[off + j] = Exp.flushNegligible(s[off + j] * inv);
         }
         for (int j = len; j < width; j++) {
             s[off + j] = 0f;
@@ -164,7 +191,7 @@ public final class AttentionKernels {
     public static void softmaxBackwardRow(float[] g, int gOff, float[] p, int pOff, int len, int width,
                                           float scale) {
         if (VECTOR) {
-            VectorKernels.softmaxBackwardRow(g, gOff, p, pOff, len, width, scale);
+            VectorAttention.softmaxBackwardRow(g, gOff, p, pOff, len, width, scale);
         } else {
             softmaxBackwardRowScalar(g, gOff, p, pOff, len, width, scale);
         }

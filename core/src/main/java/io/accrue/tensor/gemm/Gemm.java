@@ -1,13 +1,18 @@
-package io.accrue.tensor;
+package io.accrue.tensor.gemm;
+
+import io.accrue.tensor.Parallel;
+import io.accrue.tensor.VectorApi;
 
 /**
- * General matrix multiply-accumulate {@code C(m×n) += op(A)(m×k) · op(B)(k×n)} on a {@link Parallel} team.
+ * General matrix multiply-accumulate {@code C(m×n) += A(m×k) · B(k×n)} on a {@link Parallel} team: the dispatcher of
+ * the GEMM family. Operands are {@link Matrix} views, each possibly transposed (its storage holds the transpose).
  *
  * <p>The three forms training needs, with W of shape (out, in):
  * <ul>
- *   <li>forward {@code Y += X·Wᵀ} (Y pre-filled with the bias): {@code transA=false, transB=true};</li>
- *   <li>input gradient {@code dX += dY·W}: {@code transA=false, transB=false};</li>
- *   <li>weight gradient {@code dW += dYᵀ·X}: {@code transA=true, transB=false} — a sum over rows (examples),
+ *   <li>forward {@code Y = b + X·Wᵀ}: {@code multiplyByWeight(Y, bias, X, W.t())}, the chains starting from the
+ *       bias ({@link Matrix#repeatedRow});</li>
+ *   <li>input gradient {@code dX += dY·W}: {@code multiplyByWeight(dX, dY, W)};</li>
+ *   <li>weight gradient {@code dW += dYᵀ·X}: {@code multiply(dW, dY.t(), X)} — a sum over rows (examples),
  *       which therefore continues across calls exactly: cutting the rows into micro-batches changes no bit.</li>
  * </ul>
  * Each output is one FMA chain along k from the value already in C (law 3); threads split outputs only (blocks of
@@ -15,13 +20,12 @@ package io.accrue.tensor;
  * oracle, and the fast path gives exactly its bits.
  *
  * <p>The fast path is {@link VectorGemm} ({@code jdk.incubator.vector}, enabled with
- * {@code --add-modules jdk.incubator.vector}); without the module, Gemm warns once on stderr and runs the scalar
- * oracle. An instance owns packing buffers, one set per thread part, grown on demand and reused: it serves one
- * caller at a time.
+ * {@code --add-modules jdk.incubator.vector}); without the module ({@link VectorApi}) Gemm runs the scalar oracle.
+ * An instance owns packing buffers, one set per thread part, grown on demand and reused: it serves one caller at a
+ * time.
  */
 public final class Gemm {
-    /** Whether {@code jdk.incubator.vector} can be loaded in this run; decided once. */
-    static final boolean VECTOR_AVAILABLE = vectorAvailable();
+    private static final boolean VECTOR_AVAILABLE = VectorApi.AVAILABLE;
 
     /** Below this many multiply-adds a call runs on the calling thread alone (waking the team costs more). */
     private static final long PARALLEL_MIN_WORK = 1L << 18;
@@ -43,10 +47,6 @@ public final class Gemm {
     public static final int HOLD_MAX_ROWS = 512;
     /**
      * Fewest floats of a weight worth holding: below a few thousand, packing is as quick as finding the held copy.
-     * Holding `small`'s weights (147K–590K floats) at micro-batch 1 made it 10–25% faster and the MLP's (≥ 800K)
-     * at 8 rows 6% faster. Holding `tiny`'s (16K–65K) once made it 12% slower, but that was measured while the
-     * packing code's vectors could be boxed (round 9). Without boxing it made `tiny` 1×8 4–7% faster, with `small`
-     * 1×32 and the MLP 8×8 unchanged (3 alternated pairs each, 2026-12-04).
      */
     public static final long HOLD_MIN_FLOATS = 1L << 12;
 
@@ -67,11 +67,11 @@ public final class Gemm {
     }
 
     /**
-     * A Gemm on {@code parallel} that holds weights in the same packed panels as {@code other}: the micro-batches
-     * a trainer runs concurrently share one packed copy of each weight. Either may release them.
+     * A Gemm on {@code parallel} that holds weights in the same packed panels as this one: the micro-batches a
+     * trainer runs concurrently share one packed copy of each weight. Either may release them.
      */
-    Gemm(Parallel parallel, Gemm other) {
-        this(parallel, other.vector != null ? new VectorGemm(parallel.threads(), other.vector) : null);
+    public Gemm lane(Parallel parallel) {
+        return new Gemm(parallel, vector != null ? new VectorGemm(parallel.threads(), vector) : null);
     }
 
     private Gemm(Parallel parallel, VectorGemm vector) {
@@ -96,17 +96,11 @@ public final class Gemm {
         return vector != null ? VectorGemm.vectorBits() : 0;
     }
 
-    /**
-     * {@code C += op(A)·op(B)} where {@code op(A)[i][p]} is {@code a[aOff + i*lda + p]}, or
-     * {@code a[aOff + p*lda + i]} when {@code transA}; likewise B with (p, j); C[i][j] is
-     * {@code c[cOff + i*ldc + j]}. Sizes: op(A) is m×k, op(B) k×n, C m×n.
-     */
-    public void multiply(float[] c, int cOff, int ldc,
-                         float[] a, int aOff, int lda, boolean transA,
-                         float[] b, int bOff, int ldb, boolean transB,
-                         int m, int n, int k) {
-        checkSizes(ldc, lda, transA, ldb, transB, m, n, k);
-        product(c, cOff, ldc, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
+    /** {@code C += A·B}: C is m×n (not transposed), A m×k, B k×n. */
+    public void multiply(Matrix c, Matrix a, Matrix b) {
+        checkShapes(c, a, b);
+        product(c.data(), c.offset(), c.ld(), c.data(), c.offset(), c.ld(), a.data(), a.offset(), a.ld(),
+                a.transposed(), b.data(), b.offset(), b.ld(), b.transposed(), c.rows(), c.cols(), a.cols());
     }
 
     /** {@code C = I + op(A)·op(B)} with I as the initialising {@code multiplyByWeight} takes it; sizes checked. */
@@ -144,34 +138,50 @@ public final class Gemm {
     }
 
     /**
-     * {@link #multiply} where B is a weight: while weights are {@link #holdWeights held}, op(B) is packed once
-     * and every later product with it reads the packed copy (the same values, so the same bits). A small
-     * micro-batch's forward (X·Wᵀ) and backward (dY·W) would pack each weight for few rows, K times per window;
-     * this packs Wᵀ and W once each.
+     * {@link #multiply} where W is a weight: while weights are {@link #holdWeights held}, W is packed once and every
+     * later product with it reads the packed copy (the same values, so the same bits). A small micro-batch's
+     * forward (X·Wᵀ) and backward (dY·W) would pack each weight for few rows, K times per window; this packs Wᵀ and
+     * W once each.
      */
-    public void multiplyByWeight(float[] c, int cOff, int ldc,
-                                 float[] a, int aOff, int lda, boolean transA,
-                                 float[] b, int bOff, int ldb, boolean transB,
-                                 int m, int n, int k) {
-        multiplyByWeight(c, cOff, ldc, c, cOff, ldc, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
+    public void multiplyByWeight(Matrix c, Matrix a, Matrix w) {
+        multiplyByWeight(c, c, a, w);
     }
 
     /**
-     * {@code C = I + op(A)·op(B)}, B a weight as in the accumulating {@code multiplyByWeight} above, where
-     * {@code I[i][j] = init[initOff + i·initLd + j]}: a matrix, one row repeated ({@code initLd = 0}: a bias), or
-     * zeros ({@code init = null}); C's values before the call are not read. The same bits as setting C to I and
-     * then accumulating — each output's chain starts from I's value instead of loading it from C — without that
-     * extra pass over C, and without C's old lines read from memory for the first k-block.
+     * {@code C = I + A·W}, W a weight as in the accumulating {@code multiplyByWeight} above, I the initial values
+     * {@code init}: a matrix addressed like C (C itself: accumulate), one row repeated ({@link Matrix#repeatedRow}: a
+     * bias), or zeros ({@code init = null}); C's values before the call are not read unless I is C. The same bits as
+     * setting C to I and then accumulating — each output's chain starts from I's value instead of loading it from
+     * C — without that extra pass over C, and without C's old lines read from memory for the first k-block.
      */
-    public void multiplyByWeight(float[] c, int cOff, int ldc, float[] init, int initOff, int initLd,
-                                 float[] a, int aOff, int lda, boolean transA,
-                                 float[] b, int bOff, int ldb, boolean transB,
-                                 int m, int n, int k) {
-        checkSizes(ldc, lda, transA, ldb, transB, m, n, k);
-        if (init != null && initLd != 0 && initLd < n) {
-            throw new IllegalArgumentException("initial values' leading dimension " + initLd + " is below n=" + n
-                    + " (0 repeats one row)");
+    public void multiplyByWeight(Matrix c, Matrix init, Matrix a, Matrix w) {
+        checkShapes(c, a, w);
+        int m = c.rows();
+        int n = c.cols();
+        int k = a.cols();
+        float[] initData = null;
+        int initOff = 0;
+        int initLd = 0;
+        if (init != null) {
+            if (init.transposed() || init.rows() != m || init.cols() != n) {
+                throw new IllegalArgumentException("initial values " + init + " do not match C " + c);
+            }
+            initData = init.data();
+            initOff = init.offset();
+            initLd = init.ld();
+            if (initLd != 0 && initLd < n) {
+                throw new IllegalArgumentException("initial values' leading dimension " + initLd + " is below n="
+                        + n + " (0 repeats one row)");
+            }
         }
+        multiplyByWeight(c.data(), c.offset(), c.ld(), initData, initOff, initLd, a.data(), a.offset(), a.ld(),
+                a.transposed(), w.data(), w.offset(), w.ld(), w.transposed(), m, n, k);
+    }
+
+    private void multiplyByWeight(float[] c, int cOff, int ldc, float[] init, int initOff, int initLd,
+                                  float[] a, int aOff, int lda, boolean transA,
+                                  float[] b, int bOff, int ldb, boolean transB,
+                                  int m, int n, int k) {
         if (!holding || transA || m == 0 || n == 0 || k == 0 || heldWeightFloats(m, k, n, transB) == 0) {
             product(c, cOff, ldc, init, initOff, initLd, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k);
             return;
@@ -209,6 +219,17 @@ public final class Gemm {
             return 0;
         }
         return VectorGemm.panelFloats(k, n);
+    }
+
+    /** C (not transposed) m×n, A m×k and B k×n, each with a leading dimension that holds its rows. */
+    private static void checkShapes(Matrix c, Matrix a, Matrix b) {
+        if (c.transposed()) {
+            throw new IllegalArgumentException("the product C must not be transposed: " + c);
+        }
+        if (a.rows() != c.rows() || b.cols() != c.cols() || a.cols() != b.rows()) {
+            throw new IllegalArgumentException("shapes do not multiply: C " + c + " += A " + a + " · B " + b);
+        }
+        checkSizes(c.ld(), a.ld(), a.transposed(), b.ld(), b.transposed(), c.rows(), c.cols(), a.cols());
     }
 
     private static void checkSizes(int ldc, int lda, boolean transA, int ldb, boolean transB, int m, int n, int k) {
@@ -328,17 +349,6 @@ public final class Gemm {
             GemmReference.multiply(c, cOff + i0 * ldc + j0, ldc,
                     a, transA ? aOff + i0 : aOff + i0 * lda, lda, transA,
                     b, transB ? bOff + j0 * ldb : bOff + j0, ldb, transB, i1 - i0, j1 - j0, k);
-        }
-    }
-
-    private static boolean vectorAvailable() {
-        try {
-            Class.forName("jdk.incubator.vector.FloatVector", false, Gemm.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException | LinkageError e) {
-            System.err.println("accrue: jdk.incubator.vector not enabled (--add-modules jdk.incubator.vector); "
-                    + "using scalar kernels, ~20x slower");
-            return false;
         }
     }
 }

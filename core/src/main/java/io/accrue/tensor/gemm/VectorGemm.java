@@ -1,8 +1,11 @@
-package io.accrue.tensor;
+package io.accrue.tensor.gemm;
 
 import java.util.HashMap;
 import java.util.Map;
 
+import io.accrue.tensor.CacheLines;
+import io.accrue.tensor.Lanes;
+import io.accrue.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -28,17 +31,15 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorGemm {
     /**
-     * The widest vectors the CPU computes on natively, 512 or 256 bits (the system property
-     * {@code accrue.gemm.vectorBits} picks one). Lanes are independent outputs and k blocks change no bit (see
-     * above), so the width changes the speed and no bit.
+     * {@link Lanes#WIDE}: the widest vectors the CPU computes on natively, 512 or 256 bits. Lanes are independent
+     * outputs and k blocks change no bit (see above), so the width changes the speed and no bit.
      */
-    private static final VectorSpecies<Float> S = species(Integer.getInteger("accrue.gemm.vectorBits",
-            FloatVector.SPECIES_PREFERRED.vectorBitSize()));
+    private static final VectorSpecies<Float> S = Lanes.WIDE;
     private static final int W = S.length();
     /**
      * Register block: rows × two vectors. 512-bit vectors come with 32 registers (AVX-512): 8 rows × 32 columns =
-     * 16 accumulators, which load B once per 16 FMAs (15–25% faster than 5 rows on a Xeon, kernel alone). With
-     * AVX2's 16 registers, 5 rows × 16 columns = 10 accumulators; 6 rows spill on JDK 25's C2.
+     * 16 accumulators, which load B once per 16 FMAs (5 rows would load it once per 10). With AVX2's 16 registers,
+     * 5 rows × 16 columns = 10 accumulators; 6 rows spill on JDK 25's C2.
      */
     static final int MR = W >= 16 ? 8 : 5;
     /**
@@ -48,15 +49,15 @@ final class VectorGemm {
     private static final boolean EIGHT_ROWS = MR == 8;
     /**
      * Whether a transposed B is packed with gathers (one vector = one k step of W lanes from W rows of B) rather
-     * than element by element: twice as fast with AVX-512's gathers (0.25 against 0.52 ns per element, Xeon);
-     * AVX2 machines keep the scalar copy, their gathers being microcoded on some of them (Zen 2).
+     * than element by element: faster with AVX-512's gathers; AVX2 machines keep the scalar copy, their gathers
+     * being microcoded on some of them (Zen 2).
      */
     private static final boolean GATHER_TRANSPOSE = W >= 16;
     static final int NR = 2 * W;
     /**
      * Largest k block: the B micro-panel (KC×NR floats) that every tile of an A block reuses should stay in L1.
-     * 768 for the 16-column kernel (tuned on Zen 2); 256 for the 32-column one, whose panel is then 32 KB (the
-     * kernel alone, on packed data: 125 GFLOP/s per thread at 256 against 80–100 at 384, Xeon with 48 KB L1).
+     * 768 for the 16-column kernel (tuned on Zen 2); 256 for the 32-column one, whose panel is then 32 KB, inside
+     * a 48 KB L1 (tuned on a Xeon).
      */
     static final int KC = NR == 32 ? 256 : 768;
     /** Rows of A packed at a time; a multiple of MR. */
@@ -64,8 +65,7 @@ final class VectorGemm {
     /**
      * Columns of B packed at a time: a per-thread panel of KC×NC floats (1.5 MB for the 32-column kernel, 3 MB for
      * the 16-column one). A is packed again for every such panel, so n up to 1,536 (a {@code small} GPT's MLP and
-     * its 1,152 qkv columns) takes one: GemmBench's 2048:384:1152 forward ran 8–17% faster at 1,536 than at 1,024
-     * (2 threads, Xeon), other {@code small} shapes within ±5%.
+     * its 1,152 qkv columns) takes one.
      */
     static final int NC = NR == 32 ? 1536 : 1024;
     /**
@@ -74,14 +74,9 @@ final class VectorGemm {
      * columns: each A tile then stays in L1 while the row's C tiles are visited left to right, one line after the
      * other in every row, which the hardware prefetcher streams, and the B sub-panel stays in L2. In training, C is
      * cold: a gradient buffer that the other thread of concurrent micro-batches wrote last, or a fresh output. Visited
-     * a column of tiles at a time, every kernel call began by waiting for its 16 lines. {@code small} at micro-batch
-     * 1, 2 lanes, timed in place: the 384×1536 weight gradient 97–99 → 114–122 GFLOP/s (sub-panels of 512; of 1,536:
-     * 111, 768: 119, 256: 109; panels of 512 in the old order: no change), the held 256×1536 and 256×1152 forward
-     * products 10–12% faster, the 256×1536 input gradient 2–4%; GemmBench's 8×1024×1024 weight gradient (the MLP at
-     * micro-batch 8) 42–54 → 64–67 on one thread. Hot (GemmBench, C in cache) the 384×1536 weight gradient ran 10%
-     * slower, so narrower products keep the old order, where each kernel call reads its B micro-panel from L1 rather
-     * than L2 (the 1536×384 weight gradient: 3–10% slower hot, no faster in place). Measured on AVX-512 only, so the
-     * 16-column kernel keeps the one order.
+     * a column of tiles at a time, every kernel call would begin by waiting for its 16 lines. With C in cache the
+     * column order is the faster one, each kernel call reading its B micro-panel from L1 rather than L2, so narrower
+     * products keep it. Tuned on AVX-512 only, so the 16-column kernel keeps the one order.
      */
     static final boolean ROWS_OUTER = NR == 32;
     /** Widest sub-panel with {@link #ROWS_OUTER}: 512 columns of KC rows, 512 KB, which L2 keeps. */
@@ -124,15 +119,6 @@ final class VectorGemm {
         for (int p = 0; p < parts; p++) {
             tile[p] = new float[MR * NR];
         }
-    }
-
-    private static VectorSpecies<Float> species(int bits) {
-        return bits >= 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
-    }
-
-    /** The species of the kernel, for other kernels whose lanes are independent outputs too. */
-    static VectorSpecies<Float> species() {
-        return S;
     }
 
     /** The vector width of the kernel in bits, for reports. */
@@ -408,8 +394,7 @@ final class VectorGemm {
                     }
                 }
             } else if (rows == MR) {
-                // One pass over the tile: MR sequential reads, one sequential write. (Gathering two k steps of
-                // the 8 rows at once measured no faster in GemmBench.)
+                // One pass over the tile: MR sequential reads, one sequential write.
                 int src = aOff + (ic + ir) * lda + pc;
                 for (int p = 0; p < kc; p++, dst += MR) {
                     for (int r = 0; r < MR; r++) {
@@ -563,8 +548,7 @@ final class VectorGemm {
 
     /**
      * {@link #kernel} for MR rows of A read in place, {@code a[ao + r·as + p]} (the swapped form's W). A second
-     * loop rather than a layout flag in one: C2 keeps the flag's test inside the loop, which cost the packed
-     * path 3–6% in GemmBench.
+     * loop rather than a layout flag in one: C2 keeps the flag's test inside the loop, which slows the packed path.
      */
     private static void kernelRows(int kc, float[] a, int ao, int as, float[] b, int bo, float[] c, int co,
                                    int ldc) {

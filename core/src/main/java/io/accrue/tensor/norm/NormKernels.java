@@ -1,9 +1,11 @@
-package io.accrue.tensor;
+package io.accrue.tensor.norm;
+
+import io.accrue.tensor.VectorApi;
 
 /**
- * Row kernels of layer norm over C channels. Outputs first, then inputs (STYLE 5); {@code *Scalar} methods are
- * the oracle and the public methods run the Vector API bodies in {@link VectorKernels} when
- * {@code jdk.incubator.vector} is present, with the same bits.
+ * The dispatcher and scalar oracles of the norm family: the row kernels of layer norm over C channels. Outputs
+ * first, then inputs (STYLE 5); {@code *Scalar} methods are the oracle and the public methods run the Vector API
+ * bodies in {@link VectorNorm} when {@code jdk.incubator.vector} is present, with the same bits.
  *
  * <p>Row sums (mean, variance, the two backward dot products) keep 8 float lane partials over the chunks of 8
  * channels, combine them as {@code ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7))} and add the tail channels in ascending
@@ -14,7 +16,7 @@ package io.accrue.tensor;
  * channels, each channel one fma/add chain over rows ascending from the gradient buffer's value.
  */
 public final class NormKernels {
-    private static final boolean VECTOR = Gemm.VECTOR_AVAILABLE;
+    private static final boolean VECTOR = VectorApi.AVAILABLE;
     static final int LANES = 8;
 
     private NormKernels() {
@@ -29,7 +31,7 @@ public final class NormKernels {
                                     float[] x, int xOff, float[] gamma, int gOff, float[] beta, int bOff, int c,
                                     float eps) {
         if (VECTOR) {
-            VectorKernels.layerNormRow(y, yOff, mean, meanIdx, rstd, rstdIdx, x, xOff, gamma, gOff, beta, bOff, c,
+            VectorNorm.layerNormRow(y, yOff, mean, meanIdx, rstd, rstdIdx, x, xOff, gamma, gOff, beta, bOff, c,
                     eps);
         } else {
             layerNormRowScalar(y, yOff, mean, meanIdx, rstd, rstdIdx, x, xOff, gamma, gOff, beta, bOff, c, eps);
@@ -70,7 +72,7 @@ public final class NormKernels {
     public static void layerNormBackwardRow(float[] dx, int dxOff, float[] x, int xOff, float[] dy, int dyOff,
                                             float[] gamma, int gOff, float m, float s, int c) {
         if (VECTOR) {
-            VectorKernels.layerNormBackwardRow(dx, dxOff, x, xOff, dy, dyOff, gamma, gOff, m, s, c);
+            VectorNorm.layerNormBackwardRow(dx, dxOff, x, xOff, dy, dyOff, gamma, gOff, m, s, c);
         } else {
             layerNormBackwardRowScalar(dx, dxOff, x, xOff, dy, dyOff, gamma, gOff, m, s, c);
         }
@@ -114,7 +116,7 @@ public final class NormKernels {
     public static void layerNormParamRow(float[] dgamma, int dgOff, float[] dbeta, int dbOff, float[] x, int xOff,
                                          float[] dy, int dyOff, float m, float s, int from, int to) {
         if (VECTOR) {
-            VectorKernels.layerNormParamRow(dgamma, dgOff, dbeta, dbOff, x, xOff, dy, dyOff, m, s, from, to);
+            VectorNorm.layerNormParamRow(dgamma, dgOff, dbeta, dbOff, x, xOff, dy, dyOff, m, s, from, to);
         } else {
             layerNormParamRowScalar(dgamma, dgOff, dbeta, dbOff, x, xOff, dy, dyOff, m, s, from, to);
         }
