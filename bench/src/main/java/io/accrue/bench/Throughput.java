@@ -84,6 +84,21 @@ public final class Throughput {
     }
 
     /**
+     * The memory plan of {@link #measure}'s run, before anything is allocated: the planner's prediction for the
+     * model, B, K and threads.
+     */
+    public static MemoryPlan plan(GptConfig cfg, int b, int k, int threads, int concurrent, boolean checkpointing) {
+        return MemoryPlanner.plan(cfg, b, k, cfg.context(), OptimizerKind.ADAMW, 0, threads, checkpointing,
+                concurrent);
+    }
+
+    /** The heap {@link #measure}'s random token sequences take: {@code (warmup + steps)·B·K} of T + 1 tokens. */
+    public static long dataBytes(GptConfig cfg, int b, int k, int steps, int warmup) {
+        long sequences = (long) (warmup + steps) * b * k;
+        return sequences * (4L * (cfg.context() + 1) + 64) * 2; // the sequences, and the dataset's copy of them
+    }
+
+    /**
      * Trains a fresh {@code cfg} GPT (seed 1337, AdamW lr 6e-4, betas 0.9/0.95, weight decay 0.1) for
      * {@code warmup + steps} steps on random tokens and times them.
      *
@@ -114,8 +129,7 @@ public final class Throughput {
         }
         SequenceDataset data = new SequenceDataset(seqs, t);
         Gpt model = new Gpt(cfg, 1337).checkpointActivations(checkpointing);
-        MemoryPlan plan = MemoryPlanner.plan(cfg, b, k, t, OptimizerKind.ADAMW, 0, threads, checkpointing,
-                concurrent);
+        MemoryPlan plan = plan(cfg, b, k, threads, concurrent, checkpointing);
         TrainConfig tc = TrainConfig.builder().microBatch(b).accumulationSteps(k).maxSteps(total).threads(threads)
                 .concurrentMicroBatches(concurrent)
                 .lr(6e-4).betas(0.9, 0.95).weightDecay(0.1).shuffle(false)

@@ -2,6 +2,7 @@ package io.accrue.cli;
 
 import io.accrue.run.ModelShapes;
 import io.accrue.models.GptConfig;
+import io.accrue.train.MemoryPlan;
 import io.accrue.train.StepMetrics;
 import io.accrue.bench.Throughput;
 import picocli.CommandLine.Command;
@@ -59,6 +60,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--checkpointing", description = "Recompute each block's activations during backward.")
     boolean checkpointing;
 
+    @Option(names = "--heap-only", hidden = true, description = "Validate, plan, print the Java heap the plan needs "
+            + "in MiB (the launcher's -Xmx) and stop.")
+    boolean heapOnly;
+
     @Override
     public Integer call() {
         positive("--micro-batch", microBatch);
@@ -73,6 +78,23 @@ final class BenchCommand implements Callable<Integer> {
             throw new UsageException("--concurrent must be in [1, threads = " + t + "], got " + concurrent);
         }
         GptConfig cfg = ModelShapes.resolve(model);
+        MemoryPlan plan;
+        try {
+            plan = Throughput.plan(cfg, microBatch, accum, t, concurrent, checkpointing);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--micro-batch " + microBatch + " cannot run model " + model + ": "
+                    + e.getMessage() + "; use a smaller --micro-batch");
+        }
+        long data = Throughput.dataBytes(cfg, microBatch, accum, steps, warmup);
+        long heapMiB = ((plan.heapBytes() + data) >> 20) + 1;
+        ErrorHandlers.planned(plan.totalBytes() + data, heapMiB << 20);
+        MachineMemory.refuseBeyond(plan.totalBytes() + data, "bench --model " + model + " -b " + microBatch,
+                checkpointing ? "use a smaller --micro-batch" : "use --checkpointing or a smaller --micro-batch");
+        if (heapOnly) {
+            spec.commandLine().getOut().println(heapMiB);
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
         PrintWriter err = spec.commandLine().getErr();
         Throughput.Result r = Throughput.measure(model, cfg, microBatch, accum, steps, warmup, t, concurrent,
                 checkpointing,

@@ -5,10 +5,12 @@ import io.accrue.run.RunListener;
 import io.accrue.run.StepReport;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 
 /**
  * Shows a run on the console: its account as lines, its steps as a {@link Progress} bar or plain lines. Also the
- * hidden test hooks of {@code accrue train}: stop after a step as if interrupted, sleep after each step.
+ * hidden test hooks of {@code accrue train}: stop after a step as if interrupted; sleep after each step, after each
+ * micro-batch, or inside a checkpoint write after each of its files (so that a test's signal or kill lands there).
  */
 final class CliListener implements RunListener {
     private final Run<?> run;
@@ -16,14 +18,19 @@ final class CliListener implements RunListener {
     private final Progress.Mode mode;
     private final Long stopAfter;
     private final long stepDelayMillis;
+    private final long microBatchDelayMillis;
+    private final long checkpointDelayMillis;
     private Progress progress;
 
-    CliListener(Run<?> run, PrintWriter console, Progress.Mode mode, Long stopAfter, long stepDelayMillis) {
+    CliListener(Run<?> run, PrintWriter console, Progress.Mode mode, Long stopAfter, long stepDelayMillis,
+                long microBatchDelayMillis, long checkpointDelayMillis) {
         this.run = run;
         this.console = console;
         this.mode = mode;
         this.stopAfter = stopAfter;
         this.stepDelayMillis = stepDelayMillis;
+        this.microBatchDelayMillis = microBatchDelayMillis;
+        this.checkpointDelayMillis = checkpointDelayMillis;
     }
 
     @Override
@@ -44,6 +51,23 @@ final class CliListener implements RunListener {
     @Override
     public void microBatch(long step, int micro, int k) {
         progress.micro(step, micro, k);
+        sleep(microBatchDelayMillis);
+    }
+
+    @Override
+    public void checkpointWriting(Path file) {
+        sleep(checkpointDelayMillis);
+    }
+
+    private void sleep(long millis) {
+        if (millis > 0) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                run.stop();
+            }
+        }
     }
 
     @Override
@@ -53,14 +77,7 @@ final class CliListener implements RunListener {
         if (stopAfter != null && done >= stopAfter) {
             run.stop();
         }
-        if (stepDelayMillis > 0) {
-            try {
-                Thread.sleep(stepDelayMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                run.stop();
-            }
-        }
+        sleep(stepDelayMillis);
     }
 
     @Override

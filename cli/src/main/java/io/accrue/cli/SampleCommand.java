@@ -11,6 +11,8 @@ import io.accrue.tensor.Arena;
 import io.accrue.tensor.Compute;
 import io.accrue.autograd.Tape;
 import io.accrue.train.Checkpoint;
+import io.accrue.train.MemoryPlan;
+import io.accrue.train.MemoryPlanner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -47,6 +49,10 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1", description = "Seed of sampling.")
     long seed;
 
+    @Option(names = "--heap-only", hidden = true, description = "Validate, plan, print the Java heap the plan needs "
+            + "in MiB (the launcher's -Xmx) and stop.")
+    boolean heapOnly;
+
     @Override
     public Integer call() {
         Path dir = Checkpoint.exists(checkpoint) ? checkpoint : checkpoint.resolve(Run.CHECKPOINT_DIR);
@@ -81,10 +87,26 @@ final class SampleCommand implements Callable<Integer> {
             throw new UsageException("--prompt is empty; give some text to continue");
         }
         int n = tokens != null ? tokens : addition ? run.digits() + 1 : 200;
+        if (n < 0) {
+            throw new UsageException("--tokens must be ≥ 0, got " + n);
+        }
+        int threads = Runtime.getRuntime().availableProcessors();
+        // the longest forward pass decoding runs: the prompt and all but the last new token, at most the context
+        int t = (int) Math.max(1, Math.min(cfg.context(), (long) in.length + n));
+        Gpt shapes = Gpt.shapesOnly(cfg);
+        MemoryPlan plan = MemoryPlanner.planInference(shapes, shapes.planningBatch(1, t), 1, threads);
+        long heapMiB = (plan.heapBytes() >> 20) + 1;
+        ErrorHandlers.planned(plan.totalBytes(), heapMiB << 20);
+        MachineMemory.refuseBeyond(plan.totalBytes(), "sampling from model " + run.model(), "sample from a smaller "
+                + "model");
+        if (heapOnly) {
+            spec.commandLine().getOut().println(heapMiB);
+            return 0;
+        }
         Gpt model = new Gpt(cfg, 0);
         cp.restoreWeights(model.parameters());
-        try (Compute compute = new Compute(Runtime.getRuntime().availableProcessors())) {
-            Tape tape = new Tape(compute, new Arena());
+        try (Compute compute = new Compute(threads)) {
+            Tape tape = new Tape(compute, new Arena(Math.min(plan.activationBytes() / Float.BYTES, Arena.MAX_CHUNK)));
             int[] outTokens = Decoding.generate(model, tape, new int[][] {in}, n, temperature, seed)[0];
             String text;
             if (addition) {

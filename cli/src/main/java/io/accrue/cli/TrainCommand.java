@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Set;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
@@ -94,12 +94,19 @@ final class TrainCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--checkpoint-every", paramLabel = "STEPS", defaultValue = "0",
-            description = "Save a checkpoint every STEPS steps (0: only at the end).")
+            description = "Save a checkpoint every STEPS steps (0: none by step count). There is always one at the "
+                    + "end and on Ctrl-C/SIGTERM; the last two are kept.")
     long checkpointEvery;
 
+    @Option(names = "--checkpoint-minutes", paramLabel = "MIN", defaultValue = "30",
+            description = "Save a checkpoint every MIN minutes of training, also between two micro-batches of a step "
+                    + "(0: none by time).")
+    double checkpointMinutes;
+
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue from a checkpoint (a run's --out or its "
-            + "checkpoint/ directory). Alone, it continues the run as the checkpoint describes it; with training "
-            + "options, they must describe the same data and model.")
+            + "checkpoint/ directory) as the checkpoint describes the run. Options given change that description: "
+            + "those that change nothing in the training may (threads, concurrency, progress, output, checkpoint "
+            + "cadence, B with K at the same effective batch); any other that differs is refused.")
     Path resume;
 
     @Option(names = "--print-spec", description = "Validate, print the run's description (the JSON that checkpoints "
@@ -121,16 +128,32 @@ final class TrainCommand implements Callable<Integer> {
             description = "Sleep this long after each step (tests that kill a run between checkpoints).")
     long stepDelay;
 
-    @Option(names = "--heap-only", hidden = true, description = "With --memory: validate, print the Java heap the "
-            + "plan needs in MiB (the launcher's -Xmx) and stop.")
+    @Option(names = "--micro-batch-delay", paramLabel = "MS", hidden = true, defaultValue = "0",
+            description = "Sleep this long after each micro-batch (tests that signal or kill a run inside a step).")
+    long microBatchDelay;
+
+    @Option(names = "--checkpoint-delay", paramLabel = "MS", hidden = true, defaultValue = "0",
+            description = "Sleep this long after each file of a checkpoint is complete, before it is renamed (tests "
+                    + "that kill a run inside a checkpoint write).")
+    long checkpointDelay;
+
+    @Option(names = "--heap-only", hidden = true, description = "Validate, plan, print the Java heap the plan needs "
+            + "in MiB (the launcher's -Xmx) and stop.")
     boolean heapOnly;
 
     @Override
     public Integer call() throws IOException {
         PrintWriter console = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         Checkpoint checkpoint = resume != null ? loadCheckpoint(resume) : null;
-        RunSpec runSpec = checkpoint != null && onlyRunOptionsGiven() ? resumedSpec(checkpoint) : runSpec(checkpoint);
-        Run<?> run = Run.prepare(runSpec, checkpoint);
+        Run<?> run = Run.prepare(runSpec(checkpoint), checkpoint);
+        if (run.plan() != null) {
+            long planned = run.plan().totalBytes() + run.task().dataBytes();
+            ErrorHandlers.planned(planned, run.heapMiB() << 20);
+            MachineMemory.refuseBeyond(planned, "this run", run.task().unitsPerExample() > 1
+                    ? "use --checkpointing, a smaller --micro-batch, or --memory SIZE to let the planner choose B and K"
+                    : "use a smaller --micro-batch, or --memory SIZE to let the planner choose B and K");
+        }
         if (heapOnly) {
             console.println(run.heapMiB());
             console.flush();
@@ -141,8 +164,18 @@ final class TrainCommand implements Callable<Integer> {
             console.flush();
             return 0;
         }
-        CliListener listener = new CliListener(run, console, progress, stopAfter, stepDelay);
-        RunResult result = run.execute(listener);
+        CliListener listener = new CliListener(run, console, progress, stopAfter, stepDelay, microBatchDelay,
+                checkpointDelay);
+        RunResult result;
+        int signalled;
+        try (Signals signals = Signals.install(run::stop, err)) {
+            result = run.execute(listener);
+            signalled = signals.exitCode();
+        }
+        if (!result.finished()) {
+            console.printf(Locale.ROOT, "stopped at step %d, micro-batch %d of %d; resume with: accrue train --resume "
+                    + "%s%n", result.steps(), result.windowMicroBatchesDone(), result.windowK(), result.spec().out());
+        }
         try {
             Path report = Report.write(result);
             console.println("report: " + report);
@@ -150,7 +183,7 @@ final class TrainCommand implements Callable<Integer> {
             console.println("report: not written (" + e + ")");
         }
         console.flush();
-        return 0;
+        return signalled;
     }
 
     /** A checkpoint directory, or a run directory holding {@code checkpoint/}. */
@@ -167,40 +200,25 @@ final class TrainCommand implements Callable<Integer> {
         return Checkpoint.exists(resume) ? resume.toAbsolutePath().getParent() : resume;
     }
 
-    /** Whether the command line holds nothing but how to run: the checkpoint, the output, progress, test hooks. */
-    private boolean onlyRunOptionsGiven() {
-        Set<String> runOptions = Set.of("--resume", "--out", "--progress", "--stop-after", "--step-delay",
-                "--heap-only", "--print-spec", "--checkpoint-every");
-        return spec.commandLine().getParseResult().matchedOptions().stream()
-                .allMatch(o -> runOptions.contains(o.longestName()));
-    }
-
-    /** The checkpoint's own description, with this command line's output directory and checkpoint interval. */
-    private RunSpec resumedSpec(Checkpoint cp) {
-        RunSpec saved = RunSpec.fromCheckpoint(cp).withOut(resumedOut(cp));
-        progress = TrainOptions.parseEnum(Progress.Mode.class, "--progress", progressOption, "plain, bar or auto");
-        if (stopAfter != null) {
-            TrainOptions.positive("--stop-after", stopAfter);
-        }
-        if (heapOnly && saved.memoryBudget() == 0) {
-            throw new UsageException("--heap-only needs --memory");
-        }
-        boolean everyGiven = spec.commandLine().getParseResult().hasMatchedOption("--checkpoint-every");
-        return everyGiven ? new RunSpec(saved.task(), saved.model(), saved.gpt(), saved.norm(), saved.data(),
-                saved.digits(), saved.trainSize(), saved.evalSize(), saved.tokenizer(), saved.checkpointing(),
-                saved.memoryBudget(), saved.train(), saved.out(), checkpointEvery) : saved;
-    }
-
-    /** The options as a run description; nothing written and no data read yet. */
+    /**
+     * The options as a run description; nothing written and no data read yet. Resuming a checkpoint that holds its
+     * run's description, that description is the base and the options given change it (what they may change is
+     * checked against it by {@link Run#prepare}); otherwise the task's defaults are.
+     */
     private RunSpec runSpec(Checkpoint checkpoint) {
-        TaskKind task = taskOption != null ? TaskKind.of(taskOption)
+        var parsed = spec.commandLine().getParseResult();
+        RunSpec saved = checkpoint != null && checkpoint.run() != null
+                ? RunSpec.fromCheckpoint(checkpoint).withOut(resumedOut(checkpoint)) : null;
+        TaskKind task = taskOption != null ? TaskKind.of(taskOption) : saved != null ? saved.task()
                 : data != null ? TaskKind.TEXT : TaskKind.ADDITION;
+        if (saved != null && task != saved.task()) {
+            throw new UsageException("--resume " + resume + ": the checkpoint's run has task = " + saved.task().id()
+                    + ", these options give " + task.id() + "; that changes the training, so it cannot change on "
+                    + "resume");
+        }
         if (memory != null && training.batchGiven()) {
             throw new UsageException("--memory chooses the micro-batch and K itself; drop --micro-batch and --accum "
                     + "(give the effective batch with --effective-batch)");
-        }
-        if (heapOnly && memory == null) {
-            throw new UsageException("--heap-only needs --memory");
         }
         progress = TrainOptions.parseEnum(Progress.Mode.class, "--progress", progressOption, "plain, bar or auto");
         NormKind normKind = norm == null ? null
@@ -208,10 +226,48 @@ final class TrainCommand implements Callable<Integer> {
         if (stopAfter != null) {
             TrainOptions.positive("--stop-after", stopAfter);
         }
-        return RunSpec.builder(task).model(model).data(data).context(context).dropout(dropout).digits(digits)
-                .trainSize(trainSize).evalSize(evalSize).norm(normKind).checkpointing(checkpointing)
-                .memoryBudget(memory != null ? PlanCommand.parseBytes(memory) : 0)
-                .out(checkpoint != null ? resumedOut(checkpoint) : out).checkpointEvery(checkpointEvery)
-                .train(training::applyTo).build();
+        RunSpec.Builder b = saved != null ? saved.toBuilder() : RunSpec.builder(task);
+        if (model != null) {
+            b.model(model);
+        }
+        if (data != null) {
+            b.data(data);
+        }
+        if (context != null) {
+            b.context(context);
+        }
+        if (dropout != null) {
+            b.dropout(dropout);
+        }
+        if (digits != null) {
+            b.digits(digits);
+        }
+        if (trainSize != null) {
+            b.trainSize(trainSize);
+        }
+        if (evalSize != null) {
+            b.evalSize(evalSize);
+        }
+        if (normKind != null) {
+            b.norm(normKind);
+        }
+        if (checkpointing) {
+            b.checkpointing(true);
+        }
+        if (memory != null) {
+            b.memoryBudget(PlanCommand.parseBytes(memory));
+        } else if (saved != null && training.batchGiven()) {
+            b.memoryBudget(0); // B or K given: they replace the budget's choice
+        }
+        if (saved == null || out != null) {
+            b.out(checkpoint != null ? resumedOut(checkpoint) : out);
+        }
+        if (saved == null || parsed.hasMatchedOption("--checkpoint-every")) {
+            b.checkpointEvery(checkpointEvery);
+        }
+        if (saved == null || parsed.hasMatchedOption("--checkpoint-minutes")) {
+            b.checkpointMinutes(checkpointMinutes);
+        }
+        return b.train(training::applyTo).build();
     }
 }

@@ -115,7 +115,8 @@ final class TrainOptions {
                     + "; lower --warmup or use --schedule constant");
         }
         if (accum != null) {
-            b.accumulationSteps(accum);
+            // as N = K·B, so that K replaces the N of a resumed run's configuration (TrainConfig.Builder#from)
+            b.effectiveBatch(Math.multiplyExact(accum, b.microBatch()));
         } else if (effectiveBatch != null) {
             b.effectiveBatch(effectiveBatch);
         }

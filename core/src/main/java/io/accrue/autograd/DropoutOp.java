@@ -5,10 +5,11 @@ import io.accrue.tensor.Tensor;
 
 /**
  * Inverted dropout with a keyed mask (law 5): element (r, c) is dropped when
- * {@code unitFloat(hash(seed, layer, rowKeys[r], c)) < p}, else scaled: {@code y = x·(1/(1−p))}.
+ * {@code unitFloat(hash(seed, epoch << 32 | layer, rowKeys[r], c)) < p}, else scaled: {@code y = x·(1/(1−p))}.
  *
  * <p>{@code rowKeys[r]} names the row globally (e.g. exampleIndex·T + t), so an example gets the same mask in a
- * micro-batch of any size and at any position. The mask is not stored: backward recomputes it from the keys
+ * micro-batch of any size and at any position; the epoch is the tape's ({@link Tape#epoch()}), so the same example
+ * gets a fresh mask in the next epoch (epoch 0 keys as {@code layer} alone). The mask is not stored: backward recomputes it from the keys
  * ({@code dx += dy·(1/(1−p))} on kept elements), so {@code rowKeys} must not be modified before backward has
  * run. In eval mode or with p = 0 the op is the identity: it returns x itself and records nothing.
  */
@@ -30,9 +31,10 @@ public final class DropoutOp {
                     + " row keys for " + rows + " rows of " + x);
         }
         float scale = 1f / (1f - p);
+        long site = site(tape.epoch(), layer);
         Tensor y = tape.output(x.shape()); // (rows, C)
         if (x.requiresGrad()) {
-            tape.record(() -> backward(tape, x, y, p, scale, seed, layer, rowKeys));
+            tape.record(() -> backward(tape, x, y, p, scale, seed, site, rowKeys));
         }
         if (tape.planning()) {
             return y;
@@ -46,14 +48,14 @@ public final class DropoutOp {
                 long key = rowKeys[r];
                 int base = r * c;
                 for (int j = 0; j < c; j++) {
-                    yd[yo + base + j] = kept(seed, layer, key, j, p) ? xd[xo + base + j] * scale : 0f;
+                    yd[yo + base + j] = kept(seed, site, key, j, p) ? xd[xo + base + j] * scale : 0f;
                 }
             }
         });
         return y;
     }
 
-    private static void backward(Tape tape, Tensor x, Tensor y, float p, float scale, long seed, int layer,
+    private static void backward(Tape tape, Tensor x, Tensor y, float p, float scale, long seed, long site,
                                  long[] rowKeys) {
         Tensor dy = tape.grad(y);
         Tensor dx = tape.grad(x);
@@ -71,7 +73,7 @@ public final class DropoutOp {
                 long key = rowKeys[r];
                 int base = r * c;
                 for (int j = 0; j < c; j++) {
-                    if (kept(seed, layer, key, j, p)) {
+                    if (kept(seed, site, key, j, p)) {
                         gx[gxo + base + j] += gy[gyo + base + j] * scale;
                     }
                 }
@@ -79,8 +81,16 @@ public final class DropoutOp {
         });
     }
 
-    /** Whether element (rowKey, column) of this layer survives: a pure function of its key. */
-    public static boolean kept(long seed, int layer, long rowKey, int column, float p) {
-        return !(KeyedRandom.unitFloat(KeyedRandom.hash(seed, layer, rowKey, column)) < p);
+    /** The key of dropout layer {@code layer} in {@code epoch}: {@code epoch << 32 | layer} (layer ≥ 0). */
+    public static long site(int epoch, int layer) {
+        return (long) epoch << 32 | (layer & 0xFFFF_FFFFL);
+    }
+
+    /**
+     * Whether element (rowKey, column) of dropout site {@code site} ({@link #site(int, int)}) survives: a pure
+     * function of its key.
+     */
+    public static boolean kept(long seed, long site, long rowKey, int column, float p) {
+        return !(KeyedRandom.unitFloat(KeyedRandom.hash(seed, site, rowKey, column)) < p);
     }
 }

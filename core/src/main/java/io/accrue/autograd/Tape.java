@@ -46,6 +46,7 @@ public final class Tape {
     private final List<Tensor> spareGradients = new ArrayList<>();
     private int unrecordedFrom;
     private boolean training = true;
+    private int epoch;
 
     /** A tape that recycles activation gradients. */
     public Tape(Compute compute, Arena arena) {
@@ -86,6 +87,7 @@ public final class Tape {
     public Tape region() {
         Tape t = new Tape(compute, arena, false, dryRun);
         t.setTraining(training);
+        t.setEpoch(epoch);
         return t;
     }
 
@@ -117,6 +119,21 @@ public final class Tape {
 
     public void setTraining(boolean training) {
         this.training = training;
+    }
+
+    /**
+     * The epoch whose examples this tape's micro-batches come from: part of every dropout key (law 5), so an example
+     * gets a fresh mask each epoch and the same one in a micro-batch of any size. The trainer sets it per window.
+     */
+    public int epoch() {
+        return epoch;
+    }
+
+    public void setEpoch(int epoch) {
+        if (epoch < 0) {
+            throw new IllegalArgumentException("epoch must be ≥ 0, got " + epoch);
+        }
+        this.epoch = epoch;
     }
 
     /** An uninitialised arena tensor for an op's output; backward will produce its gradient. */

@@ -16,6 +16,8 @@ public final class BatchNorm extends AffineNorm {
     public BatchNorm(ParameterStore store, String name, int channels) {
         super(store, name, channels, true);
         this.stats = new RunningStats(channels, 0.1f);
+        store.registerBuffer(Module.join(name, "running_mean"), stats.mean());
+        store.registerBuffer(Module.join(name, "running_var"), stats.var());
     }
 
     @Override
@@ -23,7 +25,7 @@ public final class BatchNorm extends AffineNorm {
         return BatchNormOp.forward(tape, x, gain(), shift(), stats, EPS);
     }
 
-    /** Running mean and variance (saved with checkpoints). */
+    /** Running mean and variance, saved with checkpoints as the store's buffers {@code <name>.running_mean/var}. */
     public RunningStats stats() {
         return stats;
     }

@@ -10,6 +10,7 @@ import io.accrue.train.StepMetrics;
 import io.accrue.train.TrainConfig;
 import io.accrue.train.TrainResult;
 import io.accrue.train.Trainer;
+import io.accrue.train.TrainerState;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,8 +25,9 @@ import java.util.Map;
 /**
  * Executes a {@link RunSpec}: builds the task's model and a {@link Trainer}, resumes from a checkpoint, and owns the
  * run directory — {@code metrics.jsonl} (one line per optimizer step, {@link MetricsLog}), {@code checkpoint/}
- * (every {@link RunSpec#checkpointEvery} steps and at the end, with the spec), {@code results.json} — while a
- * {@link RunListener} shows progress. A front end draws what it likes from the {@link RunResult} (the command line
+ * (every {@link RunSpec#checkpointEvery} steps, every {@link RunSpec#checkpointMinutes} minutes of training — then
+ * possibly between two micro-batches of a window — at the end and on {@link #stop}, with the spec; the last two
+ * kept), {@code results.json} — while a {@link RunListener} shows progress. A front end draws what it likes from the {@link RunResult} (the command line
  * writes {@code report.html}).
  *
  * <pre>{@code
@@ -89,11 +91,10 @@ public final class Run<I> {
                     + examples + " training examples; use --micro-batch ≤ " + examples + " or more data");
         }
         if (resumeFrom != null) {
-            if (spec.norm() == io.accrue.nn.NormKind.BATCH) {
-                throw new IllegalArgumentException("--resume: checkpoints do not hold BatchNorm's running statistics, "
-                        + "so a --norm batch run cannot be resumed exactly; train it in one go or use --norm group");
-            }
             checkCompatible(resumeFrom, task);
+            if (resumeFrom.run() != null) {
+                ResumeCheck.check(resumeFrom, RunSpec.fromCheckpoint(resumeFrom), planned);
+            }
         }
         return new Run<>(planned, task, plan, resumeFrom);
     }
@@ -124,7 +125,10 @@ public final class Run<I> {
         return this;
     }
 
-    /** Asks {@link #execute} to stop after the current optimizer step (from a listener or another thread). */
+    /**
+     * Asks {@link #execute} to stop after the current micro-batch (from a listener, another thread or a signal
+     * handler): it saves a checkpoint there — inside the window, whose gradient sums it holds — and returns.
+     */
     public void stop() {
         stopRequested = true;
         Trainer<I> t = trainer;
@@ -164,6 +168,7 @@ public final class Run<I> {
             if (resumeFrom != null) {
                 resumeFrom.restoreWeights(model.parameters());
                 resumeFrom.restoreOptimizer(t.optimizer());
+                resumeFrom.restoreGradients(model.parameters());
                 t.restore(resumeFrom.state());
             }
             trainer = t;
@@ -192,6 +197,10 @@ public final class Run<I> {
         private long peakHeap;
         private long startNanos;
         private MetricsLog metrics;
+        /** When the last checkpoint was saved (or training started), for {@link RunSpec#checkpointMinutes}. */
+        private volatile long lastCheckpointNanos;
+        /** The state the newest checkpoint holds: saving it again would add nothing. */
+        private TrainerState lastSaved;
 
         Execution(Trainer<I> trainer, RunListener listener) {
             this.trainer = trainer;
@@ -201,12 +210,14 @@ public final class Run<I> {
             Map<String, String> strings = new LinkedHashMap<>(task.identity());
             strings.putAll(task.metadata());
             this.meta = new Checkpoint.Metadata(strings, RunSpecJson.toMap(spec));
+            this.lastSaved = resumeFrom != null ? resumeFrom.state() : null;
         }
 
         RunResult run() throws IOException {
             describe().forEach(listener::line);
             Files.createDirectories(spec.out());
             startNanos = System.nanoTime();
+            lastCheckpointNanos = startNanos;
             TrainResult result;
             try (MetricsLog log = new MetricsLog(spec.out().resolve("metrics.jsonl"), rateKey(),
                     resumeFrom != null ? resumeFrom.state().step() : -1);
@@ -223,8 +234,25 @@ public final class Run<I> {
                 }
                 warnings.printMissed(result.warnings(), listener::line);
             }
-            Checkpoint.save(checkpointDir, trainer.model().parameters(), trainer.optimizer(), trainer.state(), meta);
+            save(trainer.state());
             return summary(result);
+        }
+
+        /** Saves {@code state} as the newest checkpoint, unless it already is. */
+        private void save(TrainerState state) throws IOException {
+            if (state.equals(lastSaved)) {
+                return;
+            }
+            Checkpoint.save(checkpointDir, trainer.model().parameters(), trainer.optimizer(), state, meta,
+                    listener::checkpointWriting);
+            lastSaved = state;
+            lastCheckpointNanos = System.nanoTime();
+        }
+
+        /** Whether {@link RunSpec#checkpointMinutes} have passed since the last checkpoint. */
+        private boolean checkpointTimeDue() {
+            return spec.checkpointMinutes() > 0
+                    && System.nanoTime() - lastCheckpointNanos >= spec.checkpointMinutes() * 60e9;
         }
 
         private String rateKey() {
@@ -234,6 +262,18 @@ public final class Run<I> {
         @Override
         public void onMicroBatch(long step, int micro, int k) {
             listener.microBatch(step, micro, k);
+            if (micro < k - 1 && checkpointTimeDue()) {
+                trainer.pause(); // checkpointed in onPause, inside the window; after its last micro-batch, in onStep
+            }
+        }
+
+        @Override
+        public void onPause(TrainerState state) {
+            try {
+                save(state);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
 
         @Override
@@ -264,9 +304,9 @@ public final class Run<I> {
             extra.putAll(sync.lastStepMetrics());
             try {
                 metrics.write(report, extra);
-                if (spec.checkpointEvery() > 0 && done % spec.checkpointEvery() == 0 && done < planned) {
-                    Checkpoint.save(checkpointDir, trainer.model().parameters(), trainer.optimizer(),
-                            trainer.state(), meta);
+                boolean every = spec.checkpointEvery() > 0 && done % spec.checkpointEvery() == 0;
+                if ((every || checkpointTimeDue()) && done < planned) {
+                    save(trainer.state());
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -274,11 +314,16 @@ public final class Run<I> {
         }
 
         private RunResult summary(TrainResult result) throws IOException {
-            long steps = trainer.state().step();
+            TrainerState end = trainer.state();
+            long steps = end.step();
             boolean finished = steps >= planned;
+            int windowK = finished ? 0 : trainer.nextWindowMicroBatches();
             double trainSeconds = result.seconds() - evalSeconds;
-            listener.line(String.format(Locale.ROOT, "%s after %d steps in %s: final window loss %.4f; checkpoint %s",
-                    finished ? "done" : "stopped", steps, clock(trainSeconds), result.finalLoss(), checkpointDir));
+            String inside = end.windowOpen() ? String.format(Locale.ROOT, " and %d of step %d's %d micro-batches",
+                    end.windowExamples() / spec.train().microBatch(), steps + 1, windowK) : "";
+            listener.line(String.format(Locale.ROOT, "%s after %d steps%s in %s: final window loss %.4f; checkpoint %s",
+                    finished ? "done" : "stopped", steps, inside, clock(trainSeconds), result.finalLoss(),
+                    checkpointDir));
             MemoryUsage memory = trainer.memoryUsage();
             listener.line(memorySummary(memory));
             Map<String, Object> results = new LinkedHashMap<>();
@@ -306,7 +351,7 @@ public final class Run<I> {
             }
             Files.writeString(spec.out().resolve("results.json"), io.accrue.train.Json.write(results, 2) + "\n");
             return new RunResult(spec, finished, steps, planned, results, settings(), List.copyOf(history),
-                    List.copyOf(evals), task.unit());
+                    List.copyOf(evals), task.unit(), end, windowK);
         }
 
         private String memorySummary(MemoryUsage m) {
@@ -337,8 +382,11 @@ public final class Run<I> {
                             + "clip %s, %d threads, seed %d", config.optimizer().toString().toLowerCase(Locale.ROOT),
                     config.lr(), config.schedule().toString().toLowerCase(Locale.ROOT), config.warmupSteps(planned),
                     config.minLr(), config.weightDecay(), config.clipNorm(), config.threads(), config.seed()));
-            lines.add("output: " + spec.out() + (resumeFrom != null ? " (resuming at step "
-                    + resumeFrom.state().step() + ")" : ""));
+            if (resumeFrom != null) {
+                lines.addAll(resumeFrom.notes());
+            }
+            lines.add("output: " + spec.out() + (resumeFrom != null ? " (resuming " + resumeFrom.position() + ")"
+                    : ""));
             return lines;
         }
 
@@ -378,7 +426,7 @@ public final class Run<I> {
             d.put("threads", Integer.toString(config.threads()));
             d.put("seed", Long.toString(config.seed()));
             if (resumeFrom != null) {
-                d.put("resumed from", resumeFrom.dir() + " at step " + resumeFrom.state().step());
+                d.put("resumed from", resumeFrom.dir() + " " + resumeFrom.position());
             }
             return d;
         }

@@ -39,4 +39,11 @@ public interface RunListener {
     /** Training has stopped (done, or asked to stop); the summary lines follow. */
     default void finished() {
     }
+
+    /**
+     * A checkpoint is being written: {@code file} is complete ({@link io.accrue.train.Checkpoint.WriteListener}).
+     * Called on the thread that called {@link Run#execute}.
+     */
+    default void checkpointWriting(java.nio.file.Path file) throws java.io.IOException {
+    }
 }

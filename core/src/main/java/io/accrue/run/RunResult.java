@@ -1,6 +1,7 @@
 package io.accrue.run;
 
 import io.accrue.train.StepMetrics;
+import io.accrue.train.TrainerState;
 
 import java.util.List;
 import java.util.Map;
@@ -17,9 +18,17 @@ import java.util.Map;
  * @param history  every step of this process, in order
  * @param evals    every evaluation, in order
  * @param unit     the throughput unit: {@code tok} or {@code img}
+ * @param state    where training ended, as the last checkpoint holds it: a stopped run may be inside a window
+ * @param windowK  micro-batches of the window {@code state} opens next (0 when finished)
  */
 public record RunResult(RunSpec spec, boolean finished, long steps, long planned, Map<String, Object> results,
-                        Map<String, String> settings, List<StepMetrics> history, List<Eval> evals, String unit) {
+                        Map<String, String> settings, List<StepMetrics> history, List<Eval> evals, String unit,
+                        TrainerState state, int windowK) {
+
+    /** Micro-batches of the open window done when the run stopped (0 between steps). */
+    public int windowMicroBatchesDone() {
+        return state.windowExamples() / spec.train().microBatch();
+    }
 
     /**
      * One evaluation of the run.

@@ -33,11 +33,16 @@ import java.util.function.Consumer;
  * @param memoryBudget    bytes the planner fits B and K into (0: B and K as configured)
  * @param train           the training configuration
  * @param out             the run directory
- * @param checkpointEvery optimizer steps between checkpoints (0: only at the end)
+ * @param checkpointEvery optimizer steps between checkpoints (0: none by step count)
+ * @param checkpointMinutes minutes of training between checkpoints, checked after every micro-batch, so a checkpoint
+ *                        may fall inside a window (0: none by time); there is always one at the end and on a stop
  */
 public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm, Path data, int digits, int trainSize,
                       int evalSize, String tokenizer, boolean checkpointing, long memoryBudget, TrainConfig train,
-                      Path out, long checkpointEvery) {
+                      Path out, long checkpointEvery, double checkpointMinutes) {
+
+    /** {@link #checkpointMinutes} by default: a checkpoint every half hour of training. */
+    public static final double DEFAULT_CHECKPOINT_MINUTES = 30;
 
     /** {@link #evalSize}: every test example. */
     public static final int ALL = -1;
@@ -59,6 +64,10 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
         }
         if (checkpointEvery < 0) {
             throw new IllegalArgumentException("--checkpoint-every must be ≥ 0, got " + checkpointEvery);
+        }
+        if (!(checkpointMinutes >= 0) || Double.isInfinite(checkpointMinutes)) {
+            throw new IllegalArgumentException("--checkpoint-minutes must be a finite number ≥ 0, got "
+                    + checkpointMinutes);
         }
         if (memoryBudget < 0) {
             throw new IllegalArgumentException("--memory must be positive, got " + memoryBudget + " bytes");
@@ -107,13 +116,18 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
     /** This spec with {@code train} as its training configuration (e.g. B and K from a memory plan). */
     public RunSpec withTrain(TrainConfig config) {
         return new RunSpec(task, model, gpt, norm, data, digits, trainSize, evalSize, tokenizer, checkpointing,
-                memoryBudget, config, out, checkpointEvery);
+                memoryBudget, config, out, checkpointEvery, checkpointMinutes);
     }
 
     /** This spec writing into {@code dir}. */
     public RunSpec withOut(Path dir) {
         return new RunSpec(task, model, gpt, norm, data, digits, trainSize, evalSize, tokenizer, checkpointing,
-                memoryBudget, train, dir, checkpointEvery);
+                memoryBudget, train, dir, checkpointEvery, checkpointMinutes);
+    }
+
+    /** A builder holding this spec's values, to change some (e.g. the options given with {@code --resume}). */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     /** The spec as pretty-printed JSON ({@link RunSpecJson}). */
@@ -183,23 +197,55 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
         private long memoryBudget;
         private Path out;
         private long checkpointEvery;
+        private double checkpointMinutes = DEFAULT_CHECKPOINT_MINUTES;
         private Consumer<TrainConfig.Builder> train = b -> { };
+        /** The spec this builder started from ({@link RunSpec#toBuilder}), or null for the task's defaults. */
+        private final RunSpec base;
 
         private Builder(TaskKind task) {
             if (task == null) {
                 throw new IllegalArgumentException("task must be set: addition, text or fashion-mnist");
             }
             this.task = task;
+            this.base = null;
+        }
+
+        /**
+         * A builder whose every value is {@code s}'s: its model name and resolved shape (unless {@link #model} or
+         * {@link #shape} is given), data, sizes, and its training configuration as the base that {@link #train}'s
+         * settings change.
+         */
+        private Builder(RunSpec s) {
+            this.task = s.task();
+            this.base = s;
+            this.model = s.task().gpt() ? s.model() : null;
+            this.shape = s.gpt();
+            this.data = s.data();
+            this.digits = s.task() == TaskKind.ADDITION ? s.digits() : null;
+            this.trainSize = s.task() != TaskKind.TEXT ? s.trainSize() : null;
+            this.evalSize = s.task() != TaskKind.TEXT ? s.evalSize() : null;
+            this.norm = s.norm();
+            this.checkpointing = s.checkpointing();
+            this.memoryBudget = s.memoryBudget();
+            this.out = s.out();
+            this.checkpointEvery = s.checkpointEvery();
+            this.checkpointMinutes = s.checkpointMinutes();
         }
 
         /** A shape name or a JSON model file ({@link ModelShapes}); GPT tasks only. */
         public Builder model(String v) {
+            if (base != null && v != null) {
+                shape = null; // a model given anew is resolved anew
+            }
             model = v;
             return this;
         }
 
         /** A GPT shape given directly (its vocabulary and context follow the data), named {@code custom}. */
         public Builder shape(GptConfig v) {
+            if (base != null) {
+                model = null;
+            }
             shape = v;
             return this;
         }
@@ -261,6 +307,12 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
             return this;
         }
 
+        /** Minutes of training between checkpoints (0: none by time); default {@link #DEFAULT_CHECKPOINT_MINUTES}. */
+        public Builder checkpointMinutes(double v) {
+            checkpointMinutes = v;
+            return this;
+        }
+
         /** Settings applied to the task's default {@link TrainConfig.Builder}. */
         public Builder train(Consumer<TrainConfig.Builder> settings) {
             train = settings;
@@ -274,7 +326,7 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
          */
         public RunSpec build() {
             String modelName = model != null ? model : shape != null ? "custom" : task.defaultModel();
-            TrainConfig.Builder tb = task.defaults(modelName);
+            TrainConfig.Builder tb = base != null ? TrainConfig.builder().from(base.train()) : task.defaults(modelName);
             train.accept(tb);
             TrainConfig config = tb.build();
             Path dir = out != null ? out : Path.of("runs", task.id() + "-"
@@ -289,7 +341,7 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
                         data != null ? data : FashionMnist.defaultDirectory(), 0,
                         trainSize != null ? trainSize : task.defaultTrainSize(),
                         evalSize != null ? evalSize : task.defaultEvalSize(), null, false, memoryBudget, config, dir,
-                        checkpointEvery);
+                        checkpointEvery, checkpointMinutes);
             }
             if (norm != null) {
                 throw new IllegalArgumentException("--norm applies to --task fashion-mnist only; a GPT uses LayerNorm");
@@ -313,7 +365,7 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
                         .withContext(new AdditionTask(d, 0).seq()).withDropout(p);
                 return new RunSpec(task, modelName, gpt, null, null, d, problems,
                         evalSize != null ? evalSize : task.defaultEvalSize(), ADDITION_TOKENIZER, checkpointing,
-                        memoryBudget, config, dir, checkpointEvery);
+                        memoryBudget, config, dir, checkpointEvery, checkpointMinutes);
             }
             if (data == null) {
                 throw new IllegalArgumentException("--task text needs --data FILE.txt, the text file to train on");
@@ -325,7 +377,7 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
             positive("--context", t);
             GptConfig gpt = shape.withVocab(256).withContext(t).withDropout(p);
             return new RunSpec(task, modelName, gpt, null, data, 0, 0, 0, BYTES_TOKENIZER, checkpointing,
-                    memoryBudget, config, dir, checkpointEvery);
+                    memoryBudget, config, dir, checkpointEvery, checkpointMinutes);
         }
 
         private void gptOnly(String option, boolean given) {

@@ -45,6 +45,7 @@ public final class ParameterStore {
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
     private final List<Parameter> parameters = new ArrayList<>();
     private final List<String> tiedOwners = new ArrayList<>();
+    private final Map<String, float[]> buffers = new LinkedHashMap<>();
     private float[] values;
     private float[] grads;
     private boolean allocated;
@@ -102,6 +103,23 @@ public final class ParameterStore {
             throw new IllegalStateException("parameter '" + name + "' given a stored layout after allocate()");
         }
         storedTransposed.add(name);
+    }
+
+    /**
+     * Registers state that is not trained but belongs with the weights — BatchNorm's running statistics — under
+     * {@code name} ({@code norm1.running_mean}, PyTorch's buffer names): checkpoints save and restore it beside the
+     * parameters. The array is live: it is saved and restored in place.
+     */
+    public void registerBuffer(String name, float[] values) {
+        if (declared.containsKey(name) || buffers.containsKey(name)) {
+            throw new IllegalArgumentException("buffer '" + name + "' clashes with a parameter or buffer of that name");
+        }
+        buffers.put(name, values);
+    }
+
+    /** The {@link #registerBuffer registered buffers}, by name, in registration order (live arrays). */
+    public Map<String, float[]> buffers() {
+        return Collections.unmodifiableMap(buffers);
     }
 
     /**

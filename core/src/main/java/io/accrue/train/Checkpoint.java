@@ -27,6 +27,15 @@ import java.util.regex.Pattern;
  * A training checkpoint in one directory: the weights as {@code model-<step>.safetensors}, the optimizer state as
  * {@code optimizer-<step>.safetensors}, and the sidecar {@code checkpoint.json} (format, step, epoch, data cursor,
  * optimizer name and step count, each file's SHA-256 and size, and free-form string metadata such as the config).
+ * A checkpoint taken inside a window (between two of its micro-batches, {@link TrainerState#windowOpen()}) also holds
+ * the gradient buffer's raw sums as {@code grads-<step>-<examples>.safetensors} and the window's position, loss sum
+ * and count in the sidecar; its files are named {@code model-<step>-<examples>.safetensors} etc.
+ *
+ * <p>The directory keeps the last two checkpoints: each {@link #save} renames the newest sidecar to
+ * {@code checkpoint.previous.json} before its own becomes {@code checkpoint.json}. {@link #load} takes the newest and,
+ * when it is damaged (a file missing, truncated or with another SHA-256; a sidecar cut off), falls back to the
+ * previous one and says so ({@link #notes()}). Other sidecars may share the directory ({@link #saveAs}: e.g. the best
+ * checkpoint by validation loss); a file is deleted once no sidecar names it.
  *
  * <p>Weights are stored under the model's parameter names (a Gpt's are Hugging Face GPT-2's: {@code wte.weight},
  * {@code h.0.attn.c_attn.weight}, …) in the layout the model declared for each: our linear weights are (out, in)
@@ -40,10 +49,14 @@ import java.util.regex.Pattern;
  * deleted after. A crash at any point leaves the previous or the new checkpoint, never a mix.
  */
 public final class Checkpoint {
-    /** The sidecar's file name. */
+    /** The newest checkpoint's sidecar. */
     public static final String SIDECAR = "checkpoint.json";
+    /** The sidecar of the checkpoint before the newest. */
+    public static final String PREVIOUS = "checkpoint.previous.json";
     private static final String FORMAT = "accrue-checkpoint";
-    private static final Pattern OWN_FILE = Pattern.compile("(model|optimizer)-\\d+\\.safetensors(\\.tmp)?");
+    private static final int VERSION = 2;
+    private static final Pattern OWN_FILE = Pattern.compile("(model|optimizer|grads)-\\d+(-\\d+)?\\.safetensors(\\.tmp)?");
+    private static final Pattern SIDECAR_FILE = Pattern.compile("[^/]+\\.json");
 
     private final Path dir;
     private final TrainerState state;
@@ -51,12 +64,17 @@ public final class Checkpoint {
     private final long optimizerSteps;
     private final Path modelFile;
     private final Path optimizerFile;
+    private final Path gradsFile;
     private final Map<String, String> metadata;
     private final Map<String, Object> run;
+    private final List<String> notes;
 
     private Checkpoint(Path dir, TrainerState state, String optimizerName, long optimizerSteps, Path modelFile,
-                       Path optimizerFile, Map<String, String> metadata, Map<String, Object> run) {
+                       Path optimizerFile, Path gradsFile, Map<String, String> metadata, Map<String, Object> run,
+                       List<String> notes) {
         this.run = run;
+        this.gradsFile = gradsFile;
+        this.notes = notes;
         this.dir = dir;
         this.state = state;
         this.optimizerName = optimizerName;
@@ -66,9 +84,9 @@ public final class Checkpoint {
         this.metadata = metadata;
     }
 
-    /** Whether {@code dir} holds a checkpoint sidecar. */
+    /** Whether {@code dir} holds a checkpoint sidecar (the newest, or the previous one after an interrupted save). */
     public static boolean exists(Path dir) {
-        return Files.isRegularFile(dir.resolve(SIDECAR));
+        return Files.isRegularFile(dir.resolve(SIDECAR)) || Files.isRegularFile(dir.resolve(PREVIOUS));
     }
 
     /**
@@ -81,8 +99,24 @@ public final class Checkpoint {
     public record Metadata(Map<String, String> strings, Map<String, Object> run) {
     }
 
+    /** Told each step of a {@link #save} as it happens (progress displays; tests that kill a process inside one). */
+    @FunctionalInterface
+    public interface WriteListener {
+        /** Nothing to tell. */
+        WriteListener NONE = file -> { };
+
+        /**
+         * {@code file} is complete: a temporary file written and forced to disk before it is renamed, or the newest
+         * sidecar just renamed to {@link #PREVIOUS} before the new one takes its name.
+         */
+        void written(Path file) throws IOException;
+    }
+
     /**
-     * Saves weights, optimizer state and {@code state} into {@code dir} (created if missing) atomically.
+     * Saves weights (with the store's {@link ParameterStore#buffers() buffers}), optimizer state and {@code state}
+     * into {@code dir} (created if missing) atomically, as the newest checkpoint; the newest before becomes the
+     * previous one and older files are deleted. Inside a window ({@link TrainerState#windowOpen()}) the gradient
+     * buffer is saved too.
      *
      * @param metadata strings saved in the sidecar and the model file's {@code __metadata__}
      */
@@ -94,22 +128,51 @@ public final class Checkpoint {
     /** {@link #save} with the run's description in the sidecar as well. */
     public static void save(Path dir, ParameterStore store, Optimizer optimizer, TrainerState state,
                             Metadata meta) throws IOException {
+        save(dir, store, optimizer, state, meta, WriteListener.NONE);
+    }
+
+    /** {@link #save}, telling {@code listener} each file as it is complete. */
+    public static void save(Path dir, ParameterStore store, Optimizer optimizer, TrainerState state,
+                            Metadata meta, WriteListener listener) throws IOException {
+        write(dir, SIDECAR, store, optimizer, state, meta, listener);
+    }
+
+    /**
+     * Saves a checkpoint under its own sidecar {@code sidecar} (e.g. {@code best.json}), replacing the one that had
+     * that name and leaving the newest and previous ones alone; {@link #load(Path, String)} reads it.
+     */
+    public static void saveAs(Path dir, String sidecar, ParameterStore store, Optimizer optimizer, TrainerState state,
+                              Metadata meta) throws IOException {
+        if (!SIDECAR_FILE.matcher(sidecar).matches() || sidecar.equals(SIDECAR) || sidecar.equals(PREVIOUS)) {
+            throw new IllegalArgumentException("sidecar name must be a plain *.json name other than " + SIDECAR
+                    + " and " + PREVIOUS + ", got " + sidecar);
+        }
+        write(dir, sidecar, store, optimizer, state, meta, WriteListener.NONE);
+    }
+
+    private static void write(Path dir, String sidecarName, ParameterStore store, Optimizer optimizer,
+                              TrainerState state, Metadata meta, WriteListener listener) throws IOException {
         Map<String, String> metadata = meta.strings();
         Files.createDirectories(dir);
-        String modelName = String.format("model-%08d.safetensors", state.step());
-        String optName = String.format("optimizer-%08d.safetensors", state.step());
+        String suffix = state.windowOpen() ? String.format("-%08d-%06d", state.step(), state.windowExamples())
+                : String.format("-%08d", state.step());
+        String modelName = "model" + suffix + ".safetensors";
+        String optName = "optimizer" + suffix + ".safetensors";
+        String gradsName = "grads" + suffix + ".safetensors";
 
         List<SafeTensors.Entry> weights = new ArrayList<>();
         for (Parameter p : store.parameters()) {
             weights.add(new SafeTensors.Entry(p.name(), p.value().shape(), store.values(), p.offset(),
                     p.storedTransposed()));
         }
+        store.buffers().forEach((name, values) -> weights.add(new SafeTensors.Entry(name, new int[] {values.length},
+                values, 0, false)));
         Map<String, String> modelMeta = new LinkedHashMap<>();
         modelMeta.put("format", "pt");
         modelMeta.put("producer", "accrue");
         modelMeta.put("step", Long.toString(state.step()));
         modelMeta.putAll(metadata);
-        String modelSha = writeAtomically(dir, modelName, f -> SafeTensors.write(f, modelMeta, weights));
+        String modelSha = writeAtomically(dir, modelName, f -> SafeTensors.write(f, modelMeta, weights), listener);
 
         List<SafeTensors.Entry> buffers = new ArrayList<>();
         List<float[]> s = optimizer.state();
@@ -120,32 +183,96 @@ public final class Checkpoint {
         Map<String, String> optMeta = new LinkedHashMap<>();
         optMeta.put("optimizer", optimizer.name());
         optMeta.put("steps", Long.toString(optimizer.steps()));
-        String optSha = writeAtomically(dir, optName, f -> SafeTensors.write(f, optMeta, buffers));
+        String optSha = writeAtomically(dir, optName, f -> SafeTensors.write(f, optMeta, buffers), listener);
+
+        String gradsSha = null;
+        if (state.windowOpen()) {
+            List<SafeTensors.Entry> grads = List.of(new SafeTensors.Entry("grads", new int[] {store.gradSize()},
+                    store.grads(), 0, false));
+            Map<String, String> gradsMeta = Map.of("window_examples", Integer.toString(state.windowExamples()));
+            gradsSha = writeAtomically(dir, gradsName, f -> SafeTensors.write(f, gradsMeta, grads), listener);
+        }
 
         StringBuilder j = new StringBuilder("{\n");
         j.append("  \"format\": ").append(Json.quote(FORMAT)).append(",\n");
-        j.append("  \"version\": 1,\n");
+        j.append("  \"version\": ").append(VERSION).append(",\n");
         j.append("  \"step\": ").append(state.step()).append(",\n");
         j.append("  \"epoch\": ").append(state.epoch()).append(",\n");
         j.append("  \"cursor\": ").append(state.cursor()).append(",\n");
+        if (state.windowOpen()) {
+            // the loss sum in hexadecimal: its exact bits (the chain the window's loss continues)
+            j.append("  \"window_examples\": ").append(state.windowExamples()).append(",\n");
+            j.append("  \"window_loss_sum\": ").append(Json.quote(Double.toHexString(state.windowLossSum())))
+                    .append(",\n");
+            j.append("  \"window_count\": ").append(state.windowCount()).append(",\n");
+        }
         j.append("  \"optimizer\": ").append(Json.quote(optimizer.name())).append(",\n");
         j.append("  \"optimizer_steps\": ").append(optimizer.steps()).append(",\n");
         j.append("  \"model_file\": ").append(fileJson(dir.resolve(modelName), modelSha)).append(",\n");
         j.append("  \"optimizer_file\": ").append(fileJson(dir.resolve(optName), optSha)).append(",\n");
+        if (gradsSha != null) {
+            j.append("  \"grads_file\": ").append(fileJson(dir.resolve(gradsName), gradsSha)).append(",\n");
+        }
         j.append("  \"metadata\": ").append(Json.object(metadata));
         if (meta.run() != null) {
             j.append(",\n  \"run\": ").append(Json.write(meta.run(), 2).replace("\n", "\n  "));
         }
         j.append("\n}\n");
         byte[] sidecar = j.toString().getBytes(StandardCharsets.UTF_8);
-        writeAtomically(dir, SIDECAR, f -> Files.write(f, sidecar));
+        Path target = dir.resolve(sidecarName);
+        if (sidecarName.equals(SIDECAR)) {
+            // the sidecar last: until it is renamed, the newest checkpoint before stays whole (as the previous one
+            // after the first rename, which load falls back to)
+            writeTemporary(dir, SIDECAR, f -> Files.write(f, sidecar), listener);
+            if (Files.exists(target)) {
+                Files.move(target, dir.resolve(PREVIOUS), StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+                syncDirectory(dir);
+                listener.written(dir.resolve(PREVIOUS));
+            }
+            Files.move(dir.resolve(SIDECAR + ".tmp"), target, StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+            syncDirectory(dir);
+        } else {
+            writeAtomically(dir, sidecarName, f -> Files.write(f, sidecar), listener);
+        }
+        deleteUnnamed(dir);
+    }
 
+    /**
+     * Deletes this format's tensor files (and temporary files) that no sidecar in {@code dir} names; keeps every
+     * tensor file while a sidecar cannot be read (it might name them).
+     */
+    private static void deleteUnnamed(Path dir) throws IOException {
+        java.util.Set<String> named = new java.util.HashSet<>();
+        boolean unreadable = false;
+        List<Path> candidates = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path f : files) {
                 String n = f.getFileName().toString();
-                if (OWN_FILE.matcher(n).matches() && !n.equals(modelName) && !n.equals(optName)) {
+                if (OWN_FILE.matcher(n).matches()) {
+                    candidates.add(f);
+                } else if (n.equals(SIDECAR + ".tmp")) {
                     Files.deleteIfExists(f);
+                } else if (SIDECAR_FILE.matcher(n).matches()) {
+                    try {
+                        if (Json.parse(Files.readString(f)) instanceof Map<?, ?> m && FORMAT.equals(m.get("format"))) {
+                            for (String key : List.of("model_file", "optimizer_file", "grads_file")) {
+                                if (m.get(key) instanceof Map<?, ?> e && e.get("name") instanceof String name) {
+                                    named.add(name);
+                                }
+                            }
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        unreadable = true;
+                    }
                 }
+            }
+        }
+        for (Path f : candidates) {
+            String n = f.getFileName().toString();
+            if (n.endsWith(".tmp") || !unreadable && !named.contains(n)) {
+                Files.deleteIfExists(f);
             }
         }
     }
@@ -161,21 +288,34 @@ public final class Checkpoint {
     }
 
     /** Writes via {@code name.tmp}, forces it, renames it over {@code name}, forces the directory; returns SHA-256. */
-    private static String writeAtomically(Path dir, String name, FileWriter writer) throws IOException {
+    private static String writeAtomically(Path dir, String name, FileWriter writer, WriteListener listener)
+            throws IOException {
+        String sha = writeTemporary(dir, name, writer, listener);
+        Files.move(dir.resolve(name + ".tmp"), dir.resolve(name), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+        syncDirectory(dir);
+        return sha;
+    }
+
+    /** Writes {@code name.tmp} and forces it to disk; returns its SHA-256. */
+    private static String writeTemporary(Path dir, String name, FileWriter writer, WriteListener listener)
+            throws IOException {
         Path tmp = dir.resolve(name + ".tmp");
-        Path target = dir.resolve(name);
         writer.write(tmp);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             ch.force(true);
         }
         String sha = sha256(tmp);
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        listener.written(tmp);
+        return sha;
+    }
+
+    private static void syncDirectory(Path dir) {
         try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
             d.force(true);
         } catch (IOException ignored) {
             // some file systems cannot sync a directory; the rename is still atomic
         }
-        return sha;
     }
 
     private static String sha256(Path f) throws IOException {
@@ -195,16 +335,61 @@ public final class Checkpoint {
     }
 
     /**
-     * Reads and verifies the checkpoint in {@code dir}: the sidecar, the files it names (size and SHA-256), and
-     * their safetensors headers.
+     * Reads and verifies the newest checkpoint in {@code dir}: the sidecar, the files it names (size and SHA-256), and
+     * their safetensors headers. When the newest is damaged (or its sidecar is missing after an interrupted save),
+     * the previous one is read instead and {@link #notes()} says why.
      *
-     * @throws CheckpointException naming the file and the problem
+     * @throws CheckpointException naming the file and the problem (of the newest, and of the previous one if that
+     *                             is damaged too)
      */
     public static Checkpoint load(Path dir) {
+        checkDirectory(dir);
+        Path latest = dir.resolve(SIDECAR);
+        Path previous = dir.resolve(PREVIOUS);
+        CheckpointException damaged = null;
+        if (Files.exists(latest) || !Files.exists(previous)) {
+            try {
+                return read(dir, latest, List.of());
+            } catch (CheckpointException e) {
+                damaged = e;
+            }
+        }
+        if (!Files.exists(previous)) {
+            throw damaged;
+        }
+        String why = damaged != null ? "is damaged (" + damaged.getMessage() + ")"
+                : "is missing (a save was interrupted)";
+        Checkpoint cp;
+        try {
+            cp = read(dir, previous, List.of());
+        } catch (CheckpointException e) {
+            if (damaged == null) {
+                throw e;
+            }
+            throw new CheckpointException(latest, "damaged, and so is the previous checkpoint: " + damaged.getMessage()
+                    + "; " + e.getMessage());
+        }
+        String note = "the newest checkpoint in " + dir + " " + why + "; using the previous one, " + cp.position();
+        return new Checkpoint(cp.dir, cp.state, cp.optimizerName, cp.optimizerSteps, cp.modelFile, cp.optimizerFile,
+                cp.gradsFile, cp.metadata, cp.run, List.of(note));
+    }
+
+    /**
+     * Reads and verifies the checkpoint of sidecar {@code sidecar} in {@code dir} (e.g. one {@link #saveAs saved as}
+     * {@code best.json}), with no fallback.
+     */
+    public static Checkpoint load(Path dir, String sidecar) {
+        checkDirectory(dir);
+        return read(dir, dir.resolve(sidecar), List.of());
+    }
+
+    private static void checkDirectory(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new CheckpointException(dir, Files.exists(dir) ? "not a directory" : "no such checkpoint directory");
         }
-        Path sidecar = dir.resolve(SIDECAR);
+    }
+
+    private static Checkpoint read(Path dir, Path sidecar, List<String> notes) {
         String text;
         try {
             text = Files.readString(sidecar);
@@ -225,18 +410,31 @@ public final class Checkpoint {
         if (!FORMAT.equals(j.get("format"))) {
             throw new CheckpointException(sidecar, "not an accrue checkpoint (format " + j.get("format") + ")");
         }
-        if (!Long.valueOf(1).equals(j.get("version"))) {
+        if (!(j.get("version") instanceof Long version) || version < 1 || version > VERSION) {
             throw new CheckpointException(sidecar, "unsupported checkpoint version " + j.get("version"));
         }
         TrainerState state;
         try {
+            int windowExamples = j.containsKey("window_examples") ? (int) number(sidecar, j, "window_examples") : 0;
+            double lossSum = 0;
+            if (windowExamples > 0) {
+                if (!(j.get("window_loss_sum") instanceof String hex)) {
+                    throw new CheckpointException(sidecar, "corrupt: 'window_loss_sum' is missing");
+                }
+                lossSum = Double.parseDouble(hex);
+            }
             state = new TrainerState(number(sidecar, j, "step"), (int) number(sidecar, j, "epoch"),
-                    (int) number(sidecar, j, "cursor"));
+                    (int) number(sidecar, j, "cursor"), windowExamples, lossSum,
+                    windowExamples > 0 ? number(sidecar, j, "window_count") : 0);
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(sidecar, "corrupt: " + e.getMessage());
         }
         Path model = verify(dir, sidecar, j.get("model_file"), "model_file");
         Path opt = verify(dir, sidecar, j.get("optimizer_file"), "optimizer_file");
+        Path grads = null;
+        if (state.windowOpen()) {
+            grads = verify(dir, sidecar, j.get("grads_file"), "grads_file");
+        }
         Map<String, String> meta = new LinkedHashMap<>();
         if (j.get("metadata") instanceof Map<?, ?> m) {
             m.forEach((k, v) -> meta.put((String) k, String.valueOf(v)));
@@ -251,7 +449,22 @@ public final class Checkpoint {
                 run.put((String) e.getKey(), e.getValue());
             }
         }
-        return new Checkpoint(dir, state, optName, number(sidecar, j, "optimizer_steps"), model, opt, meta, run);
+        return new Checkpoint(dir, state, optName, number(sidecar, j, "optimizer_steps"), model, opt, grads, meta,
+                run, notes);
+    }
+
+    /**
+     * Where this checkpoint stands, in words: {@code at step 12} between steps, or
+     * {@code at step 12 + 24 examples of the next window} inside one.
+     */
+    public String position() {
+        return "at step " + state.step() + (state.windowOpen() ? " + " + state.windowExamples()
+                + " examples of the next window" : "");
+    }
+
+    /** What loading had to say: the newest checkpoint was damaged and this is the previous one. Empty normally. */
+    public List<String> notes() {
+        return notes;
     }
 
     private static long number(Path sidecar, Map<?, ?> j, String key) {
@@ -320,17 +533,24 @@ public final class Checkpoint {
         return optimizerFile;
     }
 
+    /** The gradient buffer of the open window, or null for a checkpoint between steps. */
+    public Path gradsFile() {
+        return gradsFile;
+    }
+
     /**
-     * Copies the saved weights into {@code store}; names and shapes must match exactly.
+     * Copies the saved weights and buffers ({@link ParameterStore#buffers()}) into {@code store}; names and shapes
+     * must match exactly.
      *
      * @throws CheckpointException if the file holds another model's tensors
      */
     public void restoreWeights(ParameterStore store) {
         SafeTensors.Header h = SafeTensors.header(modelFile);
         List<Parameter> params = store.parameters();
-        if (h.tensors().size() != params.size()) {
+        Map<String, float[]> buffers = store.buffers();
+        if (h.tensors().size() != params.size() + buffers.size()) {
             throw new CheckpointException(modelFile, "holds " + h.tensors().size() + " tensors, the model has "
-                    + params.size() + " (a checkpoint of a different model?)");
+                    + (params.size() + buffers.size()) + " (a checkpoint of a different model?)");
         }
         for (Parameter p : params) {
             SafeTensors.Stored s = h.tensor(p.name());
@@ -341,6 +561,34 @@ public final class Checkpoint {
             SafeTensors.read(modelFile, h, s, new SafeTensors.Entry(p.name(), p.value().shape(), store.values(),
                     p.offset(), p.storedTransposed()));
         }
+        for (Map.Entry<String, float[]> b : buffers.entrySet()) {
+            SafeTensors.Stored s = h.tensor(b.getKey());
+            if (s == null) {
+                throw new CheckpointException(modelFile, "has no buffer '" + b.getKey()
+                        + "' (a checkpoint of a different model?)");
+            }
+            SafeTensors.read(modelFile, h, s, new SafeTensors.Entry(b.getKey(), new int[] {b.getValue().length},
+                    b.getValue(), 0, false));
+        }
+    }
+
+    /**
+     * Copies the open window's saved gradient sums into {@code store}'s gradient buffer (tied-use slots included);
+     * a checkpoint between steps has none, and leaves the buffer alone.
+     *
+     * @throws CheckpointException if the saved buffer has another size
+     */
+    public void restoreGradients(ParameterStore store) {
+        if (gradsFile == null) {
+            return;
+        }
+        SafeTensors.Header h = SafeTensors.header(gradsFile);
+        SafeTensors.Stored s = h.tensor("grads");
+        if (s == null || h.tensors().size() != 1) {
+            throw new CheckpointException(gradsFile, "holds no single 'grads' tensor");
+        }
+        SafeTensors.read(gradsFile, h, s, new SafeTensors.Entry("grads", new int[] {store.gradSize()}, store.grads(),
+                0, false));
     }
 
     /**

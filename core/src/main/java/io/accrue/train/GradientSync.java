@@ -56,6 +56,16 @@ public interface GradientSync {
     Totals sum(ParameterStore store, List<int[]> microBatches, Totals local);
 
     /**
+     * {@link #sum(ParameterStore, List, Totals)} for a window of {@code epoch}, which keys dropout (law 5): what
+     * {@link Trainer} calls. Workers that run micro-batches must run them in that epoch
+     * ({@link Trainer#accumulate(int, List)}); the default ignores it, right for an implementation whose workers
+     * run no dropout.
+     */
+    default Totals sum(ParameterStore store, int epoch, List<int[]> microBatches, Totals local) {
+        return sum(store, microBatches, local);
+    }
+
+    /**
      * Figures of the last {@link #sum} for the step's line of {@code metrics.jsonl} (e.g. {@code sync_ms}), by
      * name; numbers, strings or booleans. None for one worker.
      */

@@ -61,6 +61,24 @@ public final class MemoryPlanner {
         return run;
     }
 
+    /**
+     * The predicted peak of running {@code model} forward only, in eval mode, on {@code batch} (e.g. decoding): the
+     * weights and the gradient buffer a model allocates, no optimizer state, the arena of one forward pass (a dry run,
+     * {@link #arenaFloats} without the backward).
+     */
+    public static <I> MemoryPlan planInference(Model<I> model, I batch, int b, int threads) {
+        DryRun run = new DryRun();
+        try (Compute compute = new Compute(threads)) {
+            Tape tape = new Tape(compute, run);
+            tape.setTraining(false);
+            model.loss(tape, batch);
+            tape.reset();
+        }
+        ParameterStore store = model.parameters();
+        return new MemoryPlan(b, 1, 4L * store.size(), 4L * store.gradSize(), 0, 4 * run.arena().highWaterFloats(),
+                YOUNG_BYTES + NON_HEAP_BYTES, 1);
+    }
+
     /** Floats of the optimizer's state for {@code params} parameters. */
     static long optimizerFloats(OptimizerKind kind, double momentum, long params) {
         return switch (kind) {

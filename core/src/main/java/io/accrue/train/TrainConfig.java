@@ -205,6 +205,37 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
             return this;
         }
 
+        /**
+         * This builder holding {@code c}'s values, to change some: B and the effective batch N (K = N/B follows, so a
+         * new B keeps N), the rate as it stands (a linear scaling rule already applied), every other field as is.
+         */
+        public Builder from(TrainConfig c) {
+            microBatch = c.microBatch();
+            accumulationSteps = 0;
+            effectiveBatch = c.effectiveBatch();
+            epochs = c.epochs();
+            maxSteps = c.maxSteps();
+            dropLast = c.dropLast();
+            shuffle = c.shuffle();
+            optimizer = c.optimizer();
+            lr = c.lr();
+            weightDecay = c.weightDecay();
+            momentum = c.momentum();
+            beta1 = c.beta1();
+            beta2 = c.beta2();
+            adamEps = c.adamEps();
+            schedule = c.schedule();
+            warmupSteps = c.warmupSteps();
+            minLr = c.minLr();
+            clipNorm = c.clipNorm();
+            seed = c.seed();
+            threads = c.threads();
+            accumulationSchedule = c.accumulationSchedule();
+            concurrentMicroBatches = c.concurrentMicroBatches();
+            scalingBaseBatch = 0;
+            return this;
+        }
+
         /** Train for this many epochs (replaces a step limit, like Hugging Face's num_train_epochs). */
         public Builder epochs(int v) {
             epochs = v;

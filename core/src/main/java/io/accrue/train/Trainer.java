@@ -52,7 +52,10 @@ public final class Trainer<I> implements AutoCloseable {
     private long step;
     private int epoch;
     private int cursor;
+    /** The open window: its examples done, their loss sum and count (their gradients are in the buffer). */
+    private final Sums open = new Sums();
     private volatile boolean stopRequested;
+    private volatile boolean pauseRequested;
     private GradientSync sync = GradientSync.SINGLE;
 
     public Trainer(TrainConfig config, Model<I> model, Dataset<I> data) {
@@ -140,16 +143,23 @@ public final class Trainer<I> implements AutoCloseable {
                 arenaHighWaterFloats());
     }
 
-    /** The position after the last completed step (call between steps, e.g. from a listener's onStep). */
+    /**
+     * Where training stands: after the last completed step, or — after {@link #stop()} or inside
+     * {@link StepListener#onPause} — inside an open window (call between steps or micro-batches, e.g. from a
+     * listener).
+     */
     public TrainerState state() {
-        return new TrainerState(step, epoch, cursor);
+        return new TrainerState(step, epoch, cursor, open.examples, open.lossSum, open.count);
     }
 
     /**
      * Continues from {@code state}, as saved by {@link #state()}; restore the weights and the optimizer state
-     * ({@link Optimizer#restore}) alongside it. Call before {@link #fit()}.
+     * ({@link Optimizer#restore}) alongside it, and for an open window the gradient buffer too. Call before
+     * {@link #fit()}. An open window continues after its done examples, which may be cut into micro-batches of
+     * another B than they were (the chains do not depend on the cut, law 3) as long as B divides them.
      *
-     * @throws IllegalArgumentException if the state lies beyond this configuration's data or planned steps
+     * @throws IllegalArgumentException if the state lies beyond this configuration's data or planned steps, or its
+     *                                  open window's done examples are not a whole number of micro-batches
      */
     public void restore(TrainerState state) {
         if (state.step() > plannedSteps) {
@@ -160,14 +170,51 @@ public final class Trainer<I> implements AutoCloseable {
             throw new IllegalArgumentException("cannot resume at position " + state.cursor() + " of an epoch of "
                     + data.size() + " examples");
         }
+        if (state.windowOpen()) {
+            if (state.windowExamples() % config.microBatch() != 0) {
+                throw new IllegalArgumentException("cannot resume inside a window after " + state.windowExamples()
+                        + " examples with micro-batches of " + config.microBatch() + "; use a micro-batch that "
+                        + "divides " + state.windowExamples());
+            }
+            step = state.step();
+            int size = windowAfter(state.epoch(), state.cursor()).size();
+            if (state.step() >= plannedSteps || state.windowExamples() >= size) {
+                throw new IllegalArgumentException("cannot resume after " + state.windowExamples() + " examples of "
+                        + "a window of " + size + " at step " + state.step());
+            }
+        }
         step = state.step();
         epoch = state.epoch();
         cursor = state.cursor();
+        open.examples = state.windowExamples();
+        open.lossSum = state.windowLossSum();
+        open.count = state.windowCount();
     }
 
-    /** Asks {@link #fit()} to return after the current step (safe from a listener or another thread). */
+    /**
+     * Asks {@link #fit()} to return after the current micro-batch (safe from a listener, another thread or a signal
+     * handler). The window it is in stays open: {@link #state()} holds it and the gradient buffer its sums, and a
+     * checkpoint of both resumes bit-exactly. With a multi-worker {@link GradientSync} it returns after the current
+     * step instead.
+     */
     public void stop() {
         stopRequested = true;
+    }
+
+    /**
+     * Asks {@link #fit()} to pause after the current micro-batch — every concurrent micro-batch idle, the gradient
+     * buffer holding the sums of the window's micro-batches so far — call each listener's
+     * {@link StepListener#onPause} with {@link #state()} (to checkpoint it), and go on (safe from a listener or
+     * another thread). Ignored with a multi-worker {@link GradientSync}.
+     */
+    public void pause() {
+        pauseRequested = true;
+    }
+
+    /** Micro-batches of the window that {@link #state()} opens next (or is inside). */
+    public int nextWindowMicroBatches() {
+        int size = windowAfter(epoch, cursor).size();
+        return (size + config.microBatch() - 1) / config.microBatch();
     }
 
     /** Optimizer steps (windows) this configuration runs in total. */
@@ -191,8 +238,15 @@ public final class Trainer<I> implements AutoCloseable {
         return config.maxSteps() > 0 ? Math.min(s, config.maxSteps()) : s;
     }
 
-    /** Runs windows until the planned steps are done (or {@link #stop()} is called) and returns the totals. */
+    /**
+     * Runs windows until the planned steps are done (or {@link #stop()} is called) and returns the totals of this
+     * call. After a stop inside a window, {@link #state()} holds the open window.
+     */
     public TrainResult fit() {
+        if (open.examples > 0 && sync != GradientSync.SINGLE) {
+            throw new IllegalStateException("a state inside a window (after " + open.examples + " examples of step "
+                    + (step + 1) + ") resumes on one machine only; finish that step there first");
+        }
         long t0 = System.nanoTime();
         List<String> warnings = startWarnings();
         long steps = 0;
@@ -202,7 +256,10 @@ public final class Trainer<I> implements AutoCloseable {
         double lastLoss = Double.NaN;
         long windows = 0;
         while (step < plannedSteps && !stopRequested) {
-            StepMetrics m = trainWindow(nextWindow());
+            StepMetrics m = trainWindow(windowAfter(epoch, cursor));
+            if (m == null) {
+                break; // stopped inside the window, which stays open in state()
+            }
             windows++;
             examples += m.examples();
             count += m.count();
@@ -231,8 +288,12 @@ public final class Trainer<I> implements AutoCloseable {
         return warnings;
     }
 
-    /** The examples of the next optimizer step: the next N of the epoch's keyed order. */
-    private Window nextWindow() {
+    /**
+     * The examples of optimizer step {@link #step} after position ({@code epoch}, {@code cursor}): the next N of the
+     * epoch's keyed order, from the next epoch once this one is used up (or its last partial window dropped). A
+     * pure function of the position, so a resumed trainer cuts the same window.
+     */
+    private Window windowAfter(int epoch, int cursor) {
         int n = data.size();
         while (true) {
             if (cursor >= n) {
@@ -245,19 +306,41 @@ public final class Trainer<I> implements AutoCloseable {
                 cursor = n;
                 continue;
             }
-            Window w = new Window(epoch, cursor, Arrays.copyOfRange(order.order(epoch), cursor, cursor + size));
-            cursor += size;
-            return w;
+            return new Window(epoch, cursor, Arrays.copyOfRange(order.order(epoch), cursor, cursor + size));
         }
     }
 
-    /** Forward/backward over this process's micro-batches of the window, the workers' sums, the step boundary. */
+    /**
+     * Forward/backward over this process's micro-batches of the window, the workers' sums, the step boundary; null
+     * when {@link #stop()} ended it inside the window, which then stays open.
+     */
     private StepMetrics trainWindow(Window window) {
         long t0 = System.nanoTime();
         List<int[]> micro = window.microBatches(config.microBatch());
-        GradientSync.Totals local = accumulate(sync.local(micro));
-        GradientSync.Totals all = sync.sum(model.parameters(), micro, local);
+        GradientSync.Totals all;
+        if (sync == GradientSync.SINGLE) {
+            int done = open.examples / config.microBatch();
+            while ((done = run(window.epoch(), micro, done, true, open)) < micro.size()) {
+                pauseRequested = false;
+                if (stopRequested) {
+                    return null;
+                }
+                TrainerState paused = state();
+                for (StepListener l : listeners) {
+                    l.onPause(paused);
+                }
+            }
+            all = new GradientSync.Totals(open.lossSum, open.count);
+        } else {
+            GradientSync.Totals local = accumulate(window.epoch(), sync.local(micro));
+            all = sync.sum(model.parameters(), window.epoch(), micro, local);
+        }
         StepMetrics m = stepBoundary(window, micro.size(), all.lossSum(), all.count(), t0);
+        epoch = window.epoch();
+        cursor = window.start() + window.size();
+        open.examples = 0;
+        open.lossSum = 0;
+        open.count = 0;
         step++;
         for (StepListener l : listeners) {
             l.onStep(m);
@@ -265,50 +348,111 @@ public final class Trainer<I> implements AutoCloseable {
         return m;
     }
 
+    /** The running totals of micro-batches done: examples, loss sum (a chain in micro-batch order) and count. */
+    private static final class Sums {
+        int examples;
+        double lossSum;
+        long count;
+    }
+
     /**
-     * Forward and backward of each micro-batch in order, adding raw loss-sum gradients into the gradient buffer
-     * (which is not zeroed here); returns the loss sum and count. The step boundary is not taken: a data-parallel
-     * worker calls this for its share of a window and hands the buffer to {@link GradientSync#sum}.
+     * {@link #accumulate(int, List)} for epoch 0.
      */
     public GradientSync.Totals accumulate(List<int[]> microBatches) {
-        if (!lanes.isEmpty() && microBatches.size() > 1) {
-            return accumulateConcurrently(microBatches);
+        return accumulate(0, microBatches);
+    }
+
+    /**
+     * Forward and backward of each micro-batch in order, adding raw loss-sum gradients into the gradient buffer
+     * (which is not zeroed here); returns the loss sum and count. {@code epoch} keys dropout (law 5). The step
+     * boundary is not taken: a data-parallel worker calls this for its share of a window and hands the buffer to
+     * {@link GradientSync#sum}.
+     */
+    public GradientSync.Totals accumulate(int epoch, List<int[]> microBatches) {
+        Sums sums = new Sums();
+        run(epoch, microBatches, 0, false, sums);
+        return new GradientSync.Totals(sums.lossSum, sums.count);
+    }
+
+    /**
+     * Micro-batches {@code from}.. of {@code micro}, adding into the gradient buffer and {@code sums}; returns the
+     * index of the first one not run: {@code micro.size()}, or where a pause or stop cut the window when
+     * {@code pausable}.
+     */
+    private int run(int epoch, List<int[]> micro, int from, boolean pausable, Sums sums) {
+        if (!lanes.isEmpty() && micro.size() - from > 1) {
+            return runConcurrently(epoch, micro, from, pausable, sums);
         }
-        double lossSum = 0;
-        long count = 0;
         tape.setTraining(true);
+        tape.setEpoch(epoch);
         // The weights do not change before the step boundary: the forward and backward pack each once a window.
         Gemm gemm = tape.compute().gemm();
-        gemm.holdWeights(microBatches.size() > 1);
+        gemm.holdWeights(micro.size() - from > 1);
         try {
-            for (int i = 0; i < microBatches.size(); i++) {
-                Loss loss = model.loss(tape, data.batch(microBatches.get(i)));
+            for (int i = from; i < micro.size(); i++) {
+                if (pausable && (pauseRequested || stopRequested)) {
+                    return i;
+                }
+                int[] batch = micro.get(i);
+                Loss loss = model.loss(tape, data.batch(batch));
                 Tensor rows = loss.rows();
                 for (int r = 0; r < rows.size(); r++) {
-                    lossSum += rows.get(r);
+                    sums.lossSum += rows.get(r);
                 }
-                count += loss.count();
+                sums.count += loss.count();
+                sums.examples += batch.length;
                 tape.backward();
                 tape.reset();
                 for (StepListener l : listeners) {
-                    l.onMicroBatch(step, i, microBatches.size());
+                    l.onMicroBatch(step, i, micro.size());
                 }
             }
         } finally {
             gemm.holdWeights(false);
         }
-        return new GradientSync.Totals(lossSum, count);
+        return micro.size();
     }
 
     /**
-     * {@link #accumulate} with micro-batch i on lane i mod L, the lanes at once (lane 0 on the calling thread):
+     * Where concurrent micro-batches may stop: micro-batches are claimed before their forward; once a pause is
+     * wanted, the cut falls after the highest one claimed, so every micro-batch before it runs to the end (each
+     * backward step waits only for lower ones) and none after it starts.
+     */
+    private static final class Cut {
+        private final int size;
+        private int end;
+        private int maxClaimed;
+
+        Cut(int size, int from) {
+            this.size = size;
+            this.end = size;
+            this.maxClaimed = from - 1;
+        }
+
+        synchronized boolean claim(int microBatch, boolean pauseWanted) {
+            if (pauseWanted && end == size) {
+                end = maxClaimed + 1;
+            }
+            if (microBatch >= end) {
+                return false;
+            }
+            maxClaimed = Math.max(maxClaimed, microBatch);
+            return true;
+        }
+
+        synchronized int end() {
+            return end;
+        }
+    }
+
+    /**
+     * {@link #run} with micro-batch i on lane (i − from) mod L, the lanes at once (lane 0 on the calling thread):
      * their backward steps and loss sums go in micro-batch order ({@link MicroBatchOrder}), so the gradient
      * buffer and the loss get the same bits as one micro-batch at a time.
      */
-    private GradientSync.Totals accumulateConcurrently(List<int[]> microBatches) {
+    private int runConcurrently(int epoch, List<int[]> micro, int from, boolean pausable, Sums sums) {
         MicroBatchOrder order = new MicroBatchOrder(lanes.size());
-        double[] lossSum = {0};
-        long[] count = {0};
+        Cut cut = new Cut(micro.size(), from);
         Throwable[] failure = new Throwable[lanes.size()];
         Runnable[] runs = new Runnable[lanes.size()];
         Thread[] threads = new Thread[lanes.size()];
@@ -316,7 +460,7 @@ public final class Trainer<I> implements AutoCloseable {
             int lane = l;
             runs[l] = () -> {
                 try {
-                    runLane(lane, microBatches, order, lossSum, count);
+                    runLane(lane, epoch, micro, from, order, cut, pausable, sums);
                 } catch (Throwable t) {
                     failure[lane] = t;
                     order.abort();
@@ -351,28 +495,38 @@ public final class Trainer<I> implements AutoCloseable {
                 throw new IllegalStateException(t);
             }
         }
-        return new GradientSync.Totals(lossSum[0], count[0]);
+        return cut.end();
     }
 
-    /** Lane {@code lane}'s micro-batches of the window: forward, backward in order, loss added in order. */
-    private void runLane(int lane, List<int[]> microBatches, MicroBatchOrder order, double[] lossSum,
-                         long[] count) {
+    /**
+     * Lane {@code lane}'s micro-batches of the window: forward, backward in order, loss added in order. Micro-batch
+     * i is number i − from of this run for the {@link MicroBatchOrder}: the ones before {@code from} are done.
+     */
+    private void runLane(int lane, int epoch, List<int[]> micro, int from, MicroBatchOrder order, Cut cut,
+                         boolean pausable, Sums sums) {
         Tape t = lanes.get(lane);
         t.setTraining(true);
+        t.setEpoch(epoch);
         t.compute().gemm().holdWeights(true);
-        for (int i = lane; i < microBatches.size(); i += lanes.size()) {
-            Loss loss = model.loss(t, data.batch(microBatches.get(i)));
-            t.backward(order, i);
-            order.awaitTurn(i);
+        for (int i = from + lane; i < micro.size(); i += lanes.size()) {
+            if (!cut.claim(i, pausable && (pauseRequested || stopRequested))) {
+                return;
+            }
+            int j = i - from;
+            int[] batch = micro.get(i);
+            Loss loss = model.loss(t, data.batch(batch));
+            t.backward(order, j);
+            order.awaitTurn(j);
             Tensor rows = loss.rows();
             for (int r = 0; r < rows.size(); r++) {
-                lossSum[0] += rows.get(r);
+                sums.lossSum += rows.get(r);
             }
-            count[0] += loss.count();
+            sums.count += loss.count();
+            sums.examples += batch.length;
             for (StepListener l : listeners) {
-                l.onMicroBatch(step, i, microBatches.size());
+                l.onMicroBatch(step, i, micro.size());
             }
-            order.endTurn(i);
+            order.endTurn(j);
             t.reset();
         }
     }

@@ -46,6 +46,31 @@ class DropoutOpTest {
         }
     }
 
+    /** Law 5 with the epoch: the tape's epoch is part of the key, so an example gets a fresh mask each epoch. */
+    @Test
+    void eachEpochGivesAFreshMaskAndEpochZeroKeysAsTheLayerAlone() {
+        int c = 256;
+        Tensor row = GradCheck.random(4, 1f, 1, c);
+        long[] key = {42};
+        try (Compute compute = new Compute(1)) {
+            Tape tape = new Tape(compute, new Arena());
+            float[] epoch0 = DropoutOp.forward(tape, row, 0.5f, 9, 1, key).toArray();
+            tape.setEpoch(1);
+            float[] epoch1 = DropoutOp.forward(tape, row, 0.5f, 9, 1, key).toArray();
+            tape.setEpoch(1);
+            float[] again = DropoutOp.forward(tape, row, 0.5f, 9, 1, key).toArray();
+            assertNotEquals(Arrays.toString(epoch0), Arrays.toString(epoch1), "a fresh mask in epoch 1");
+            assertArrayEquals(EmbeddingOpTest.bits(epoch1), EmbeddingOpTest.bits(again), "the same mask within it");
+            assertEquals(1, tape.region().epoch(), "a checkpointed block's recomputation keys the same epoch");
+            for (int j = 0; j < c; j++) {
+                boolean kept = !(io.accrue.tensor.KeyedRandom.unitFloat(io.accrue.tensor.KeyedRandom.hash(9, 1, 42, j))
+                        < 0.5f);
+                assertEquals(kept, epoch0[j] != 0f, "epoch 0 keys (seed, layer, row, column) as before, column " + j);
+                assertEquals(kept, DropoutOp.kept(9, DropoutOp.site(0, 1), 42, j, 0.5f));
+            }
+        }
+    }
+
     @Test
     void dropRateIsPAndKeptValuesAreScaled() {
         int rows = 200;

@@ -135,18 +135,164 @@ class CheckpointTest {
         }
     }
 
+    private static List<String> files(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
     @Test
-    void aNewCheckpointReplacesTheOldFilesOnlyAfterItsSidecar() throws IOException {
+    void theLastTwoCheckpointsAreKept() throws IOException {
         Gpt a = new Gpt(SHAPE, 7);
         try (Parallel parallel = new Parallel(1)) {
             AdamW adam = new AdamW(a.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
             Checkpoint.save(tmp, a.parameters(), adam, new TrainerState(1, 0, 0), Map.of());
+            assertEquals(List.of("checkpoint.json", "model-00000001.safetensors", "optimizer-00000001.safetensors"),
+                    files(tmp));
             Checkpoint.save(tmp, a.parameters(), adam, new TrainerState(2, 0, 0), Map.of());
+            Checkpoint.save(tmp, a.parameters(), adam, new TrainerState(3, 0, 0), Map.of());
         }
-        try (var files = Files.list(tmp)) {
-            assertEquals(List.of("checkpoint.json", "model-00000002.safetensors", "optimizer-00000002.safetensors"),
-                    files.map(p -> p.getFileName().toString()).sorted().toList());
+        assertEquals(List.of("checkpoint.json", "checkpoint.previous.json", "model-00000002.safetensors",
+                "model-00000003.safetensors", "optimizer-00000002.safetensors", "optimizer-00000003.safetensors"),
+                files(tmp));
+        Checkpoint cp = Checkpoint.load(tmp);
+        assertEquals(3, cp.state().step());
+        assertEquals(List.of(), cp.notes());
+    }
+
+    @Test
+    void aDamagedNewestCheckpointFallsBackToThePreviousOneSayingSo() throws IOException {
+        Gpt a = new Gpt(SHAPE, 7);
+        try (Parallel parallel = new Parallel(1)) {
+            AdamW adam = new AdamW(a.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
+            Checkpoint.save(tmp, a.parameters(), adam, new TrainerState(1, 0, 4), Map.of());
+            Checkpoint.save(tmp, a.parameters(), adam, new TrainerState(2, 0, 8), Map.of());
         }
-        assertEquals(2, Checkpoint.load(tmp).state().step());
+        Path newest = tmp.resolve("optimizer-00000002.safetensors");
+        byte[] good = Files.readAllBytes(newest);
+        byte[] flipped = good.clone();
+        flipped[flipped.length - 1] ^= 1;
+        Files.write(newest, flipped);
+        Checkpoint cp = Checkpoint.load(tmp);
+        assertEquals(new TrainerState(1, 0, 4), cp.state());
+        assertEquals(1, cp.notes().size());
+        assertTrue(cp.notes().get(0).contains("optimizer-00000002.safetensors: corrupt: SHA-256 differs")
+                && cp.notes().get(0).contains("using the previous one, at step 1"), cp.notes().get(0));
+
+        Files.write(newest, java.util.Arrays.copyOf(good, good.length / 2));
+        assertTrue(Checkpoint.load(tmp).notes().get(0).contains("truncated"), "truncated newest");
+
+        Path older = tmp.resolve("model-00000001.safetensors");
+        Files.write(older, java.util.Arrays.copyOf(Files.readAllBytes(older), 100));
+        CheckpointException both = assertThrows(CheckpointException.class, () -> Checkpoint.load(tmp));
+        assertTrue(both.getMessage().contains("optimizer-00000002.safetensors: truncated")
+                && both.getMessage().contains("so is the previous checkpoint")
+                && both.getMessage().contains("model-00000001.safetensors: truncated"), both.getMessage());
+    }
+
+    /**
+     * A crash at any point of a save — simulated by failing after each file the save reports complete — leaves a
+     * checkpoint that loads: the one before, or the new one; never a mix, never none.
+     */
+    @Test
+    void aSaveInterruptedAtAnyPointLeavesAValidCheckpoint() throws IOException {
+        Gpt a = new Gpt(SHAPE, 7);
+        try (Parallel parallel = new Parallel(1)) {
+            AdamW adam = new AdamW(a.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
+            java.util.Arrays.fill(a.parameters().grads(), 0.25f);
+            Checkpoint.Metadata meta = new Checkpoint.Metadata(Map.of(), null);
+            Checkpoint.save(tmp, a.parameters(), adam, new TrainerState(1, 0, 4), meta);
+            List<String> phases = new java.util.ArrayList<>();
+            Checkpoint.save(tmp.resolve("probe"), a.parameters(), adam, new TrainerState(1, 0, 4, 6, 1.5, 12), meta,
+                    f -> phases.add(f.getFileName().toString()));
+            assertEquals(List.of("model-00000001-000006.safetensors.tmp", "optimizer-00000001-000006.safetensors.tmp",
+                    "grads-00000001-000006.safetensors.tmp", "checkpoint.json.tmp"), phases);
+            TrainerState before = new TrainerState(1, 0, 4);
+            long step = 1;
+            for (int crashAt = 0; crashAt <= 5; crashAt++) {
+                TrainerState next = new TrainerState(++step, 0, 8, 6, 0.1 * step, 3 * step);
+                int[] seen = {0};
+                int at = crashAt;
+                try {
+                    Checkpoint.save(tmp, a.parameters(), adam, next, meta, f -> {
+                        if (seen[0]++ == at) {
+                            throw new IOException("crash");
+                        }
+                    });
+                } catch (IOException e) {
+                    assertEquals("crash", e.getMessage());
+                }
+                Checkpoint cp = Checkpoint.load(tmp);
+                boolean saved = seen[0] <= at; // the save ran to the end before reaching the crash point
+                assertEquals(saved ? next : before, cp.state(), "crash after file " + at);
+                if (at == 4) { // newest renamed to previous, new sidecar not yet in place: the fallback says so
+                    assertTrue(cp.notes().get(0).contains("is missing (a save was interrupted)"), cp.notes().toString());
+                }
+                before = cp.state();
+            }
+        }
+    }
+
+    @Test
+    void aCheckpointInsideAWindowHoldsItsGradientSumsAndExactLossSum() throws IOException {
+        Gpt a = new Gpt(SHAPE, 7);
+        Gpt b = new Gpt(SHAPE, 8);
+        float[] g = a.parameters().grads();
+        for (int i = 0; i < a.parameters().gradSize(); i++) {
+            g[i] = (float) Math.sin(i) * 1e-3f;
+        }
+        double lossSum = Math.PI * 1e5 + Math.ulp(Math.PI * 1e5);
+        TrainerState open = new TrainerState(4, 1, 16, 24, lossSum, 96);
+        try (Parallel parallel = new Parallel(1)) {
+            AdamW adam = new AdamW(a.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
+            Checkpoint.save(tmp, a.parameters(), adam, open, Map.of());
+        }
+        assertTrue(files(tmp).contains("grads-00000004-000024.safetensors"), files(tmp).toString());
+        Checkpoint cp = Checkpoint.load(tmp);
+        assertEquals(open, cp.state());
+        assertEquals(Double.doubleToRawLongBits(lossSum), Double.doubleToRawLongBits(cp.state().windowLossSum()));
+        cp.restoreGradients(b.parameters());
+        for (int i = 0; i < a.parameters().gradSize(); i++) {
+            assertEquals(Float.floatToRawIntBits(g[i]), Float.floatToRawIntBits(b.parameters().grads()[i]), "grad " + i);
+        }
+    }
+
+    @Test
+    void batchNormRunningStatisticsAreSavedBesideTheWeights() throws IOException {
+        Mlp a = new Mlp(new MlpConfig(4, List.of(8), 3, NormKind.BATCH, 1, 0f, 1));
+        Mlp b = new Mlp(new MlpConfig(4, List.of(8), 3, NormKind.BATCH, 1, 0f, 2));
+        Map<String, float[]> stats = a.parameters().buffers();
+        assertEquals(List.of("layers.0.norm.running_mean", "layers.0.norm.running_var"), List.copyOf(stats.keySet()));
+        for (float[] v : stats.values()) {
+            for (int i = 0; i < v.length; i++) {
+                v[i] = 0.5f + i;
+            }
+        }
+        try (Parallel parallel = new Parallel(1)) {
+            AdamW adam = new AdamW(a.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
+            Checkpoint.save(tmp, a.parameters(), adam, new TrainerState(1, 0, 0), Map.of());
+        }
+        Checkpoint.load(tmp).restoreWeights(b.parameters());
+        for (String name : stats.keySet()) {
+            assertArrayEquals(stats.get(name), b.parameters().buffers().get(name), name);
+        }
+    }
+
+    @Test
+    void anotherSidecarKeepsItsFilesWhileTheNewestRotates() throws IOException {
+        Gpt a = new Gpt(SHAPE, 7);
+        try (Parallel parallel = new Parallel(1)) {
+            AdamW adam = new AdamW(a.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
+            Checkpoint.Metadata meta = new Checkpoint.Metadata(Map.of(), null);
+            Checkpoint.saveAs(tmp, "best.json", a.parameters(), adam, new TrainerState(1, 0, 0), meta);
+            for (long s = 2; s <= 4; s++) {
+                Checkpoint.save(tmp, a.parameters(), adam, new TrainerState(s, 0, 0), meta);
+            }
+            assertThrows(IllegalArgumentException.class, () -> Checkpoint.saveAs(tmp, "checkpoint.json",
+                    a.parameters(), adam, new TrainerState(1, 0, 0), meta));
+        }
+        assertEquals(1, Checkpoint.load(tmp, "best.json").state().step());
+        assertEquals(4, Checkpoint.load(tmp).state().step());
+        assertFalse(files(tmp).contains("model-00000002.safetensors"), files(tmp).toString());
     }
 }

@@ -89,6 +89,12 @@ public final class SparkGradientSync implements GradientSync {
 
     @Override
     public Totals sum(ParameterStore store, List<int[]> microBatches, Totals local) {
+        return sum(store, 0, microBatches, local);
+    }
+
+    /** Runs the window's micro-batches of {@code epoch} (which keys dropout) on the workers and adds their sums. */
+    @Override
+    public Totals sum(ParameterStore store, int epoch, List<int[]> microBatches, Totals local) {
         int k = microBatches.size();
         int w = Math.min(workers, k);
         List<int[][]> ranges = new ArrayList<>(w);
@@ -109,7 +115,8 @@ public final class SparkGradientSync implements GradientSync {
                     throw new IllegalStateException("injected failure of partition 0, attempt 0");
                 }
                 int[][] range = it.next();
-                return List.of(Workers.run(r, b, Math.max(1, task.cpus()), partition, range, weights.value()))
+                return List.of(Workers.run(r, b, Math.max(1, task.cpus()), partition, epoch, range,
+                        weights.value()))
                         .iterator();
             }, true).collect();
         } finally {

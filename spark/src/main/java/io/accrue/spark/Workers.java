@@ -24,10 +24,10 @@ final class Workers {
     }
 
     /**
-     * Runs {@code microBatches} on a worker whose weights are {@code weights}, from zero gradients, and returns its
-     * raw sums.
+     * Runs {@code microBatches} of {@code epoch} (dropout's key) on a worker whose weights are {@code weights}, from
+     * zero gradients, and returns its raw sums.
      */
-    static <I> PartialSum run(WorkerRecipe<I> recipe, int microBatch, int threads, int partition,
+    static <I> PartialSum run(WorkerRecipe<I> recipe, int microBatch, int threads, int partition, int epoch,
                               int[][] microBatches, float[] weights) {
         Key key = new Key(recipe, microBatch);
         @SuppressWarnings("unchecked")
@@ -43,7 +43,7 @@ final class Workers {
         System.arraycopy(weights, 0, store.values(), 0, weights.length);
         store.zeroGrad();
         long t0 = System.nanoTime();
-        var totals = worker.accumulate(java.util.Arrays.asList(microBatches));
+        var totals = worker.accumulate(epoch, java.util.Arrays.asList(microBatches));
         long nanos = System.nanoTime() - t0;
         PartialSum out = new PartialSum(partition, store.grads().clone(), totals.lossSum(), totals.count(), nanos);
         IDLE.get(key).push(worker);
