@@ -121,10 +121,7 @@ class CliKillTest {
     }
 
     private static Path file(Path run, String prefix) throws IOException {
-        try (Stream<Path> s = Files.list(run.resolve("checkpoint"))) {
-            return s.filter(p -> p.getFileName().toString().startsWith(prefix)
-                    && p.getFileName().toString().endsWith(".safetensors")).findFirst().orElseThrow();
-        }
+        return CliRun.newest(run, prefix.equals("model-") ? "model_file" : "optimizer_file");
     }
 
     private static String sha256(Path f) throws IOException, NoSuchAlgorithmException {

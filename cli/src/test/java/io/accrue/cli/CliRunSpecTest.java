@@ -39,10 +39,7 @@ class CliRunSpecTest {
     }
 
     private static byte[] file(Path run, String prefix) throws IOException {
-        try (Stream<Path> s = Files.list(run.resolve("checkpoint"))) {
-            return Files.readAllBytes(s.filter(p -> p.getFileName().toString().startsWith(prefix)).findFirst()
-                    .orElseThrow());
-        }
+        return Files.readAllBytes(CliRun.newest(run, prefix.equals("model-") ? "model_file" : "optimizer_file"));
     }
 
     @Test
