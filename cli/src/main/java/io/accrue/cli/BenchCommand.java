@@ -86,7 +86,7 @@ final class BenchCommand implements Callable<Integer> {
                     + e.getMessage() + "; use a smaller --micro-batch");
         }
         long data = Throughput.dataBytes(cfg, microBatch, accum, steps, warmup);
-        long heapMiB = ((plan.heapBytes() + data) >> 20) + 1;
+        long heapMiB = MemoryPlan.xmxMiB(plan.heapBytes() + data);
         ErrorHandlers.planned(plan.totalBytes() + data, heapMiB << 20);
         MachineMemory.refuseBeyond(plan.totalBytes() + data, "bench --model " + model + " -b " + microBatch,
                 checkpointing ? "use a smaller --micro-batch" : "use --checkpointing or a smaller --micro-batch");

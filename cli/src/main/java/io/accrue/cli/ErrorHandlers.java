@@ -53,6 +53,9 @@ public final class ErrorHandlers {
             } catch (OutOfMemoryError e) {
                 CommandLine c = parseResult.commandSpec().commandLine();
                 c.getErr().println("accrue: " + outOfMemory(e));
+                if (System.getenv("ACCRUE_DEBUG") != null) {
+                    e.printStackTrace(c.getErr());
+                }
                 c.getErr().flush();
                 return OUT_OF_MEMORY;
             }

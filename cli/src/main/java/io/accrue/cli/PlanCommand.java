@@ -68,7 +68,7 @@ public final class PlanCommand implements Callable<Integer> {
         MemoryPlan p = MemoryPlanner.fit(cfg, budget, effectiveBatch, t, opt, 0.9, th, checkpointing);
         PrintWriter out = spec.commandLine().getOut();
         if (heapOnly) {
-            out.println((p.heapBytes() >> 20) + 1);
+            out.println(MemoryPlan.xmxMiB(p.heapBytes()));
             out.flush();
             return 0;
         }
@@ -79,7 +79,7 @@ public final class PlanCommand implements Callable<Integer> {
                 p.accumulation(), effectiveBatch);
         out.println("predicted peak:");
         out.println(p.breakdown());
-        out.printf(Locale.ROOT, "java heap: -Xmx%dm%n", (p.heapBytes() >> 20) + 1);
+        out.printf(Locale.ROOT, "java heap: -Xmx%dm%n", MemoryPlan.xmxMiB(p.heapBytes()));
         return 0;
     }
 

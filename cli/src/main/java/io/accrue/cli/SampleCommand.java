@@ -95,7 +95,7 @@ final class SampleCommand implements Callable<Integer> {
         int t = (int) Math.max(1, Math.min(cfg.context(), (long) in.length + n));
         Gpt shapes = Gpt.shapesOnly(cfg);
         MemoryPlan plan = MemoryPlanner.planInference(shapes, shapes.planningBatch(1, t), 1, threads);
-        long heapMiB = (plan.heapBytes() >> 20) + 1;
+        long heapMiB = MemoryPlan.xmxMiB(plan.heapBytes());
         ErrorHandlers.planned(plan.totalBytes(), heapMiB << 20);
         MachineMemory.refuseBeyond(plan.totalBytes(), "sampling from model " + run.model(), "sample from a smaller "
                 + "model");

@@ -148,7 +148,7 @@ final class TrainCommand implements Callable<Integer> {
         Checkpoint checkpoint = resume != null ? loadCheckpoint(resume) : null;
         Run<?> run = Run.prepare(runSpec(checkpoint), checkpoint);
         if (run.plan() != null) {
-            long planned = run.plan().totalBytes() + run.task().dataBytes();
+            long planned = run.plannedBytes();
             ErrorHandlers.planned(planned, run.heapMiB() << 20);
             MachineMemory.refuseBeyond(planned, "this run", run.task().unitsPerExample() > 1
                     ? "use --checkpointing, a smaller --micro-batch, or --memory SIZE to let the planner choose B and K"

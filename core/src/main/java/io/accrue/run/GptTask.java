@@ -1,5 +1,6 @@
 package io.accrue.run;
 
+import io.accrue.autograd.Tape;
 import io.accrue.data.AdditionTask;
 import io.accrue.data.Dataset;
 import io.accrue.models.Decoding;
@@ -7,6 +8,7 @@ import io.accrue.models.Gpt;
 import io.accrue.models.GptConfig;
 import io.accrue.models.Model;
 import io.accrue.models.TokenBatch;
+import io.accrue.tensor.Arena;
 import io.accrue.train.MemoryPlan;
 import io.accrue.train.MemoryPlanner;
 import io.accrue.train.OptimizerKind;
@@ -78,6 +80,24 @@ record GptTask(TokenData data, String modelName, GptConfig gpt, boolean checkpoi
         return data.footprintBytes();
     }
 
+    /**
+     * Decoding {@link #EVAL_CHUNK} held-out problems at a time, in an arena of their own sized by a dry run (under a
+     * memory budget it decodes B at a time, within the training arena).
+     */
+    @Override
+    public long evaluationBytes() {
+        return 4 * evaluationFloats();
+    }
+
+    private long evaluationFloats() {
+        if (data.addition() == null || evalSize == 0 || boundedEval) {
+            return 0;
+        }
+        Gpt shapes = Gpt.shapesOnly(gpt);
+        return MemoryPlanner.planInference(shapes, shapes.planningBatch(Math.min(EVAL_CHUNK, evalSize), data.seq()),
+                1, Runtime.getRuntime().availableProcessors()).activationBytes() / Float.BYTES;
+    }
+
     @Override
     public String modelLine(Model<TokenBatch> model) {
         return String.format(Locale.ROOT, "model %s: L=%d NH=%d C=%d T=%d V=%d, %,d parameters%s", modelName,
@@ -125,6 +145,10 @@ record GptTask(TokenData data, String modelName, GptConfig gpt, boolean checkpoi
         long t0 = System.nanoTime();
         Gpt model = (Gpt) trainer.model();
         int evalChunk = boundedEval ? trainer.config().microBatch() : EVAL_CHUNK;
+        // Its own arena, presized: decoding's shapes change with every token, so growing the trainer's arena in
+        // chunks would keep a set of chunks per length. Under a budget, B at a time fits the training arena.
+        Tape tape = boundedEval ? trainer.tape() : new Tape(trainer.tape().compute(),
+                new Arena(Math.min(evaluationFloats(), Arena.MAX_CHUNK)));
         List<long[]> problems = t.heldOut(evalSize, trainSize);
         int correct = 0;
         List<String> shown = new ArrayList<>();
@@ -134,7 +158,7 @@ record GptTask(TokenData data, String modelName, GptConfig gpt, boolean checkpoi
             for (int i = 0; i < prompts.length; i++) {
                 prompts[i] = AdditionTask.VOCABULARY.encode(t.prompt(part.get(i)[0], part.get(i)[1]));
             }
-            int[][] answers = Decoding.greedy(model, trainer.tape(), prompts, t.answerLength());
+            int[][] answers = Decoding.greedy(model, tape, prompts, t.answerLength());
             for (int i = 0; i < prompts.length; i++) {
                 long[] p = part.get(i);
                 String got = AdditionTask.VOCABULARY.decode(answers[i]);

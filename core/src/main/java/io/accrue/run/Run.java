@@ -114,9 +114,17 @@ public final class Run<I> {
         return plan;
     }
 
-    /** The Java heap in MiB (-Xmx) the plan needs, with the training data. */
+    /**
+     * The Java heap in MiB (-Xmx) the plan needs, with the training data, the evaluation's activations and headroom
+     * ({@link MemoryPlan#xmxMiB}).
+     */
     public long heapMiB() {
-        return ((plan.heapBytes() + task.dataBytes()) >> 20) + 1;
+        return MemoryPlan.xmxMiB(plan.heapBytes() + task.dataBytes() + task.evaluationBytes());
+    }
+
+    /** The predicted peak of the whole process: the plan, the training data and the evaluation's activations. */
+    public long plannedBytes() {
+        return plan.totalBytes() + task.dataBytes() + task.evaluationBytes();
     }
 
     /** Combines gradient sums across workers at each step boundary (data parallelism); one worker by default. */
@@ -372,9 +380,10 @@ public final class Run<I> {
             lines.add(task.modelLine(trainer.model()));
             if (spec.memoryBudget() > 0) {
                 lines.add(String.format(Locale.ROOT, "memory plan for a budget of %s: micro-batch %d × accumulation "
-                                + "%d; predicted peak:%n%s%njava heap needed: -Xmx%dm (plan + %s of training data); "
+                                + "%d; predicted peak:%n%s%njava heap needed: -Xmx%dm (plan + %s of training data%s); "
                                 + "this JVM's maximum heap: %s", bytes(spec.memoryBudget()), plan.microBatch(),
                         plan.accumulation(), plan.breakdown(), heapMiB(), bytes(task.dataBytes()),
+                        task.evaluationBytes() > 0 ? " + " + bytes(task.evaluationBytes()) + " to evaluate" : "",
                         bytes(Runtime.getRuntime().maxMemory())));
             }
             lines.add("batch: " + batchLine());

@@ -59,6 +59,15 @@ public interface Task<I> {
         return 0;
     }
 
+    /**
+     * The activations {@link #evaluate} allocates beyond the training plan's (its batches are not micro-batches: a
+     * forward pass over more examples at once), for the heap a run needs; planned by a dry run, 0 without an
+     * evaluation.
+     */
+    default long evaluationBytes() {
+        return 0;
+    }
+
     /** The model in one console line, with its parameter count. */
     String modelLine(Model<I> model);
 

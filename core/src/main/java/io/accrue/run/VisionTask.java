@@ -7,6 +7,7 @@ import io.accrue.models.CnnConfig;
 import io.accrue.models.FeatureBatch;
 import io.accrue.models.Model;
 import io.accrue.nn.NormKind;
+import io.accrue.train.MemoryPlanner;
 import io.accrue.train.Trainer;
 
 import java.io.IOException;
@@ -99,6 +100,18 @@ record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset 
     @Override
     public long dataBytes() {
         return loadBytes;
+    }
+
+    /** The test images {@link #EVAL_BATCH} at a time, forward only, in an arena of their own. */
+    @Override
+    public long evaluationBytes() {
+        if (test == null) {
+            return 0;
+        }
+        Cnn shapes = Cnn.shapesOnly(config(0));
+        long bytes = MemoryPlanner.planInference(shapes, shapes.planningBatch(Math.min(EVAL_BATCH, test.size())), 1,
+                Runtime.getRuntime().availableProcessors()).activationBytes();
+        return bytes + bytes / 4 + (8L << 20); // the arena grows in chunks, each leaving a tail unused
     }
 
     @Override

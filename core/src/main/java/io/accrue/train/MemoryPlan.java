@@ -28,6 +28,16 @@ public record MemoryPlan(int microBatch, int accumulation, long weightsBytes, lo
         return totalBytes() - MemoryPlanner.NON_HEAP_BYTES;
     }
 
+    /**
+     * The -Xmx, in MiB, for a process whose heap holds {@code heapBytes} of planned buffers, data and activations:
+     * those plus headroom for what no plan counts — the JDK's and the command's own objects, the data's index
+     * structures — of 32 MiB and 1/32 (a ceiling, not a reservation: resident memory follows what is used). Without
+     * it the old generation had no room to spare: a 55 MiB evaluation arena failed by 2 MiB.
+     */
+    public static long xmxMiB(long heapBytes) {
+        return ((heapBytes + heapBytes / 32 + (32L << 20)) >> 20) + 1;
+    }
+
     /** A human-readable breakdown, one role per line. */
     public String breakdown() {
         return String.format(Locale.ROOT, "  weights      %s%n  gradients    %s%n  optimizer    %s%n"
