@@ -85,7 +85,8 @@ class CliRunSpecTest {
         ok(with("--out", first.toString(), "--stop-after", "2"));
         CliRun r = CliRun.of(with("--digits", "2", "--resume", first.toString()));
         assertEquals(2, r.code(), r.out());
-        assertTrue(r.err().contains("the checkpoint "), r.err());
+        assertTrue(r.err().contains("the checkpoint's run has ") && r.err().contains("cannot change on resume"),
+                r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
     }
 }

@@ -124,7 +124,8 @@ class CliTrainTest {
         CliRun foreign = CliRun.of(tiny(tmp.resolve("other"), "--model", "small", "--resume", run.toString())
                 .toArray(String[]::new));
         assertEquals(2, foreign.code(), foreign.err());
-        assertTrue(foreign.err().contains("the checkpoint is of model"), foreign.err());
+        assertTrue(foreign.err().contains("the checkpoint's run has model = adder, these options give small"),
+                foreign.err());
     }
 
     private void expectError(Path run, String expected) {

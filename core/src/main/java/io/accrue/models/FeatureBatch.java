@@ -5,7 +5,7 @@ package io.accrue.models;
  *
  * @param features   (B, D) row-major
  * @param labels     (B) class indices
- * @param exampleIds (B) each example's index in the dataset (keys dropout, law 5)
+ * @param exampleIds (B) each example's index in the dataset (keys dropout with the epoch, law 5)
  * @param batch      B
  * @param width      D
  */

@@ -183,7 +183,11 @@ public final class Gpt implements Model<TokenBatch> {
     private record Positions(int seq, int[] ids) {
     }
 
-    /** Dropout key of each row: example index · T + position, the same in any micro-batch (law 5). */
+    /**
+     * Dropout key of each row: example index · T + position, the same in any micro-batch (law 5); the tape adds the
+     * epoch ({@link io.accrue.autograd.Tape#epoch()}), so the mask is a function of (seed, epoch, example, layer,
+     * position).
+     */
     private static long[] rowKeys(TokenBatch batch) {
         int t = batch.seq();
         long[] keys = new long[batch.batch() * t];

@@ -5,7 +5,7 @@ package io.accrue.models;
  *
  * @param inputs     (B, T) input token ids, row-major
  * @param targets    (B, T) next-token ids; {@link #IGNORE} marks padding that contributes nothing
- * @param exampleIds (B) each sequence's index in the dataset (keys dropout, law 5)
+ * @param exampleIds (B) each sequence's index in the dataset (keys dropout with the epoch, law 5)
  * @param batch      B
  * @param seq        T
  */

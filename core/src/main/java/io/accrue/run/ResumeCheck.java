@@ -5,10 +5,10 @@ import io.accrue.train.Checkpoint;
 import io.accrue.train.TrainerState;
 
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * What may differ between the run a checkpoint describes and the run that resumes it: only what changes no bit of
@@ -40,7 +40,7 @@ final class ResumeCheck {
     static void check(Checkpoint cp, RunSpec saved, RunSpec now) {
         Map<String, Object> before = flat("", RunSpecJson.toMap(saved));
         Map<String, Object> after = flat("", RunSpecJson.toMap(now));
-        Set<String> keys = new TreeSet<>(before.keySet());
+        Set<String> keys = new LinkedHashSet<>(before.keySet()); // the spec's order: task, model and data first
         keys.addAll(after.keySet());
         for (String key : keys) {
             Object a = before.get(key);

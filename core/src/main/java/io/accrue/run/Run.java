@@ -91,10 +91,10 @@ public final class Run<I> {
                     + examples + " training examples; use --micro-batch ≤ " + examples + " or more data");
         }
         if (resumeFrom != null) {
-            checkCompatible(resumeFrom, task);
             if (resumeFrom.run() != null) {
                 ResumeCheck.check(resumeFrom, RunSpec.fromCheckpoint(resumeFrom), planned);
             }
+            checkCompatible(resumeFrom, task); // the data's content too
         }
         return new Run<>(planned, task, plan, resumeFrom);
     }
