@@ -57,6 +57,7 @@ final class SampleCommand implements Callable<Integer> {
     public Integer call() {
         Path dir = Checkpoint.exists(checkpoint) ? checkpoint : checkpoint.resolve(Run.CHECKPOINT_DIR);
         Checkpoint cp = Checkpoint.load(Checkpoint.exists(dir) ? dir : checkpoint);
+        cp.notes().forEach(n -> spec.commandLine().getErr().println("accrue: " + n));
         RunSpec run = RunSpec.fromCheckpoint(cp);
         if (run.gpt() == null) {
             throw new UsageException("--checkpoint " + checkpoint + ": a Fashion-MNIST classifier cannot sample text; "
