@@ -33,7 +33,7 @@ public final class LinearOp {
         Tensor y = tape.output(yShape);
         tape.record(() -> backward(tape, x, w, b, y));
         if (tape.planning()) {
-            tape.dryRun().weightProduct(w, n, in, out, true); // the product below, by Wᵀ
+            tape.dryRun().weightProduct(w, x.rows(), in, out, true); // the product below, by Wᵀ
             return y;
         }
         // Y = b (each row) + X·Wᵀ: the chains start from the bias, or from 0 without one.
