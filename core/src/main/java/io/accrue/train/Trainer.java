@@ -32,6 +32,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * window's count → non-finite guard → clip → optimizer step at the schedule's LR → zero gradients → metrics.
  * Gradients are zeroed only there, after the step.
  *
+ * <p>Between two micro-batches of a window, {@link #pause()} hands the open window to the listeners'
+ * {@link StepListener#onPause} (to checkpoint it) and goes on, and {@link #stop()} returns from {@link #fit()} with it
+ * open; {@link #state()} and the gradient buffer then hold it, and {@link #restore} continues it bit-exactly.
+ *
  * @param <I> the micro-batch type
  */
 public final class Trainer<I> implements AutoCloseable {
