@@ -16,15 +16,20 @@ import java.nio.charset.StandardCharsets;
  * <p>Chunk boundaries ({@link #lastBoundary}): GPT-2's pre-tokenizer splits text with
  * {@code 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+} and BPE merges within a
  * pre-token only. The pattern has no look-behind, so matching from a position where a pre-token ends depends on the
- * text after it alone. A pre-token ends before {@code p} in two cases judged from three characters:
+ * text after it alone; and the chunk before the cut must split into the same pre-tokens without the text after it,
+ * where {@code (?!\S)} sees the end of the input instead. Both hold at {@code p} in two cases judged from a few
+ * characters:
  * <ul>
  *   <li>{@code text[p-1]} is a letter or digit, {@code text[p]} a space and {@code text[p+1]} a letter: no alternative
  *       runs from a letter or digit into a space, and the space starts {@code " word"};</li>
- *   <li>{@code text[p-1]} is a line feed and {@code text[p]} a letter or digit: the whitespace run ends at the letter
- *       (only a literal space may lead a word), and nothing but whitespace joins a line feed.</li>
+ *   <li>{@code text[p-2]} is not whitespace, {@code text[p-1]} a line feed and {@code text[p]} a letter or digit: the
+ *       line feed is a pre-token of its own (only a literal space may lead a word), with or without the letter
+ *       after it. After more whitespace it is not: {@code "\n\n"} before a letter splits as {@code "\n", "\n"}, at
+ *       the end of the input as one {@code "\n\n"}.</li>
  * </ul>
  * Letters and digits here are {@link Character#isLetter} ({@code \p{L}}) and {@link Character#isDigit} (within
- * {@code \p{N}}); a supplementary character is never a boundary's neighbour, which only makes chunks longer.
+ * {@code \p{N}}); whitespace is counted generously (every {@code \s} of any definition, and more), and a
+ * supplementary character is never a boundary's neighbour: both only make chunks longer.
  */
 public final class Gpt2Tokenizer implements Tokenizer {
     /** The name runs record. */
@@ -75,7 +80,7 @@ public final class Gpt2Tokenizer implements Tokenizer {
         for (int p = limit - 1; p >= Math.max(1, from); p--) {
             char before = text.charAt(p - 1);
             char at = text.charAt(p);
-            if (before == '\n' && letterOrDigit(at)) {
+            if (before == '\n' && letterOrDigit(at) && p >= 2 && !space(text.charAt(p - 2))) {
                 return p;
             }
             if (at == ' ' && letterOrDigit(before) && p + 1 < text.length() && Character.isLetter(text.charAt(p + 1))) {
@@ -83,6 +88,12 @@ public final class Gpt2Tokenizer implements Tokenizer {
             }
         }
         return -1;
+    }
+
+    /** Whitespace by any definition a pre-tokenizer's {@code \s} may use (Java's, Unicode's White_Space), and more. */
+    private static boolean space(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085' || c == '\u200b'
+                || Character.getType(c) == Character.CONTROL || Character.getType(c) == Character.FORMAT;
     }
 
     private static boolean letterOrDigit(char c) {
