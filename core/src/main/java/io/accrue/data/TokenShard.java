@@ -101,6 +101,14 @@ public final class TokenShard {
         };
     }
 
+    /** The first {@code tokens} ids, a view of the same mapping. */
+    public TokenShard prefix(long tokens) {
+        if (tokens < 0 || tokens > size) {
+            throw new IllegalArgumentException("prefix of " + tokens + " tokens of a shard of " + size);
+        }
+        return new TokenShard(file, bytes.asSlice(0, tokens * tokenBytes), tokenBytes);
+    }
+
     /** The largest id, read through the whole file (one sequential pass). -1 when empty. */
     public int max() {
         int m = -1;
