@@ -25,7 +25,9 @@ import java.util.Locale;
  * {@code train.bin} of a prepared directory through {@link TokenWindows} (ids read from the mapping when a micro-batch
  * is built) and through a {@link SequenceDataset} of the same windows copied into {@code int[]}s, alternated
  * {@code rounds} times (mapped first in odd rounds, in-memory first in even ones). Prints one JSON line per run:
- * {@code data} (mapped or heap), {@code tokens_per_sec} (B·K·T over the median timed step), {@code step_times}.
+ * {@code data} (mapped or heap), {@code tokens_per_sec} (B·K·T over the median timed step),
+ * {@code batch_building_share} (the share of the steps' time spent building micro-batches from the data),
+ * {@code last_loss} (the same for both: the same windows in the same order), {@code step_times}.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp bench/target/classes:core/target/classes io.accrue.bench.ShardBench \
@@ -85,15 +87,37 @@ public final class ShardBench {
         TrainConfig tc = TrainConfig.builder().microBatch(b).accumulationSteps(k).maxSteps(total).threads(threads)
                 .lr(6e-4).schedule(ScheduleKind.CONSTANT).build();
         List<Double> times = new ArrayList<>();
-        try (Trainer<TokenBatch> trainer = new Trainer<>(tc, model, data, plan.activationBytes() / Float.BYTES)) {
-            trainer.addListener(m -> times.add(m.seconds()));
+        List<Double> losses = new ArrayList<>();
+        long[] batchNanos = {0};
+        Dataset<TokenBatch> timedData = new Dataset<>() {
+            @Override
+            public int size() {
+                return data.size();
+            }
+
+            @Override
+            public TokenBatch batch(int[] indices) {
+                long t0 = System.nanoTime();
+                TokenBatch batch = data.batch(indices);
+                batchNanos[0] += System.nanoTime() - t0;
+                return batch;
+            }
+        };
+        try (Trainer<TokenBatch> trainer = new Trainer<>(tc, model, timedData,
+                plan.activationBytes() / Float.BYTES)) {
+            trainer.addListener(m -> {
+                times.add(m.seconds());
+                losses.add(m.loss());
+            });
             trainer.fit();
         }
         double[] timed = times.subList(warmup, total).stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double rate = (double) b * k * cfg.context() / timed[timed.length / 2];
+        double stepSeconds = times.stream().mapToDouble(Double::doubleValue).sum();
         System.out.printf(Locale.ROOT, "{\"data\": \"%s\", \"config\": \"%s\", \"B\": %d, \"K\": %d, \"T\": %d, "
-                        + "\"tokens_per_sec\": %.1f, \"step_times\": %s}%n", label, name, b, k, cfg.context(), rate,
-                Arrays.toString(timed));
+                        + "\"tokens_per_sec\": %.1f, \"batch_building_share\": %.5f, \"last_loss\": %s, "
+                        + "\"step_times\": %s}%n", label, name, b, k, cfg.context(), rate,
+                batchNanos[0] / 1e9 / stepSeconds, losses.getLast(), Arrays.toString(timed));
         return rate;
     }
 

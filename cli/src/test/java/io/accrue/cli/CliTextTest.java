@@ -183,6 +183,8 @@ class CliTextTest {
         bad("unknown tokenizer 'gpt3'", "prepare", "--data", text.toString(), "--tokenizer", "gpt3", "--out",
                 out.toString());
         assertFalse(Files.exists(out), "prepare wrote nothing");
+        bad("invalid UTF-8 at byte 3", train(latin1, out, "--tokenizer", "gpt2").toArray(String[]::new));
+        assertFalse(Files.exists(out), "train preparing a text file on the fly wrote nothing");
 
         Path prep = tmp.resolve("prep");
         prepare(prep, "--val-fraction", "0.01");

@@ -34,8 +34,8 @@ import java.util.Map;
  * RunResult result = Run.prepare(spec, null).execute(RunListener.NONE);
  * }</pre>
  *
- * <p>Call order: {@link #prepare} (validates, loads the data, plans memory; writes nothing), optionally
- * {@link #gradientSync}, then {@link #execute} once.
+ * <p>Call order: {@link #prepare} (validates, loads the data, plans memory; writes nothing but a text file's tokens
+ * prepared on the fly), optionally {@link #gradientSync}, then {@link #execute} once.
  *
  * @param <I> the micro-batch type
  */
@@ -62,7 +62,8 @@ public final class Run<I> {
 
     /**
      * Validates {@code spec} against its data (and {@code resumeFrom}, when given: the same data and model), plans
-     * memory under a budget (B and K from the plan) and returns the run, nothing written and no model allocated.
+     * memory under a budget (B and K from the plan) and returns the run, nothing written (but see
+     * {@link #prepare(RunSpec, Checkpoint, Prepare.Listener)}) and no model allocated.
      *
      * @throws IllegalArgumentException one line naming the problem: missing data, a budget not even micro-batch 1
      *                                  fits, a checkpoint of another model or data

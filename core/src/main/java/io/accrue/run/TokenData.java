@@ -87,11 +87,22 @@ public record TokenData(String description, Dataset<TokenBatch> data, int seq, i
                 throw new IllegalArgumentException("--out " + spec.out() + " is a file; give a directory (it is "
                         + "created if missing)");
             }
+            boolean fresh = !Files.exists(spec.out());
+            boolean done = false;
             try {
                 p = Prepare.run(new Prepare.Options(List.of(data), Tokenizers.byName(spec.tokenizer()),
                         Prepare.DEFAULT_VAL_FRACTION, dir), listener);
+                done = true;
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
+            } finally {
+                if (!done && fresh) {
+                    try {
+                        Files.deleteIfExists(spec.out()); // the run directory this created, left empty
+                    } catch (IOException ignored) {
+                        // not empty after all: leave it
+                    }
+                }
             }
         }
         return prepared(p, spec, sha);
