@@ -74,13 +74,15 @@ public final class Conv2dOp {
         int pos = g.positions();
         float[] yd = y.data();
         Gemm gemm = tape.compute().gemm();
+        Matrix wm = Matrix.of(w, cout, kk);
+        Matrix colsm = Matrix.of(cols);
         for (int ex = 0; ex < n; ex++) {
             int yo = y.offset() + ex * cout * pos;
             for (int o = 0; o < cout; o++) {
                 Arrays.fill(yd, yo + o * pos, yo + (o + 1) * pos, b == null ? 0f : b.get(o));
             }
             im2col(tape, g, x.data(), x.offset() + ex * cin * h * wd, cols.data(), cols.offset());
-            gemm.multiply(Matrix.of(yd, yo, cout, pos), Matrix.of(w, cout, kk), Matrix.of(cols));
+            gemm.multiply(Matrix.of(yd, yo, cout, pos), wm, colsm);
         }
         return y;
     }
@@ -102,12 +104,17 @@ public final class Conv2dOp {
         float[] cd = cols.data();
         int co = cols.offset();
         Gemm gemm = tape.compute().gemm();
+        Matrix dwm = dw != null ? Matrix.of(dw, cout, kk) : null;
+        Matrix colsm = Matrix.of(cd, co, kk, pos);
+        Matrix colsT = colsm.t();
+        Matrix wT = Matrix.of(w, cout, kk).t();
         for (int ex = 0; ex < n; ex++) {
             int dyo = dy.offset() + ex * cout * pos;
+            Matrix dym = Matrix.of(dyd, dyo, cout, pos);
             if (dw != null) {
                 im2col(tape, g, x.data(), x.offset() + ex * plane, cd, co);
                 // dW(Cout, KK) += dY[n](Cout, pos) · cols(KK, pos)ᵀ: one chain along positions per weight element.
-                gemm.multiply(Matrix.of(dw, cout, kk), Matrix.of(dyd, dyo, cout, pos), Matrix.of(cd, co, kk, pos).t());
+                gemm.multiply(dwm, dym, colsT);
             }
             if (db != null) {
                 float[] dbd = db.data();
@@ -124,7 +131,7 @@ public final class Conv2dOp {
             if (dx != null) {
                 // dcols(KK, pos) = Wᵀ(KK, Cout) · dY[n](Cout, pos), then scattered back onto the image.
                 Arrays.fill(cd, co, co + kk * pos, 0f);
-                gemm.multiply(Matrix.of(cd, co, kk, pos), Matrix.of(w, cout, kk).t(), Matrix.of(dyd, dyo, cout, pos));
+                gemm.multiply(colsm, wT, dym);
                 col2im(tape, g, cd, co, dx.data(), dx.offset() + ex * plane);
             }
         }

@@ -3,7 +3,6 @@ package io.accrue.autograd;
 import io.accrue.tensor.Tensor;
 import io.accrue.tensor.elementwise.Elementwise;
 import io.accrue.tensor.gemm.Gemm;
-import io.accrue.tensor.gemm.Matrix;
 
 /**
  * {@code Y = X·Wᵀ + b}: X (N, in), W (out, in), b (out) or null, Y (N, out).
@@ -11,15 +10,15 @@ import io.accrue.tensor.gemm.Matrix;
  * <p>Forward computes Y = b + X·Wᵀ, each output's chain starting from its bias. Backward: {@code dX += dY·W} (or
  * {@code dX = dY·W} into a fresh gradient),
  * {@code dW += dYᵀ·X} and {@code db += Σ_rows dY} — the last two are sums over rows in ascending order that
- * continue from the gradient buffer's value (law 3). Both products by the weight go through
- * {@link Gemm#multiplyByWeight}: while the trainer holds the weights, Wᵀ and W are each packed once per window.
+ * continue from the gradient buffer's value (law 3). Both products by the weight go through Gemm's held weights
+ * ({@link Gemm#linearForward}, {@link Gemm#linearInputGradient}): while the trainer holds the weights, Wᵀ and W are
+ * each packed once per window.
  */
 public final class LinearOp {
     private LinearOp() {
     }
 
     public static Tensor forward(Tape tape, Tensor x, Tensor w, Tensor b) {
-        int n = x.rows();
         int in = x.cols();
         if (w.rank() != 2 || w.dim(1) != in) {
             throw new IllegalArgumentException("linear: input " + x + " does not match weight " + w
@@ -34,12 +33,11 @@ public final class LinearOp {
         Tensor y = tape.output(yShape);
         tape.record(() -> backward(tape, x, w, b, y));
         if (tape.planning()) {
-            tape.dryRun().weightProduct(w, n, in, out, true); // the product below, by Wᵀ
+            tape.dryRun().weightProduct(w, x.rows(), in, out, true); // the product below, by Wᵀ
             return y;
         }
         // Y = b (each row) + X·Wᵀ: the chains start from the bias, or from 0 without one.
-        tape.compute().gemm().multiplyByWeight(Matrix.of(y), b == null ? null : Matrix.repeatedRow(b, n),
-                Matrix.of(x), Matrix.of(w).t());
+        tape.compute().gemm().linearForward(y, b, x, w);
         return y;
     }
 
@@ -61,11 +59,10 @@ public final class LinearOp {
         }
         if (dx != null) {
             // dX = dY·W into a fresh gradient (chains from 0), else dX += dY·W
-            Matrix dxm = Matrix.of(dx);
-            gemm.multiplyByWeight(dxm, fresh != null ? null : dxm, Matrix.of(dy), Matrix.of(w));
+            gemm.linearInputGradient(dx, fresh == null, dy, w);
         }
         if (dw != null) {
-            gemm.multiply(Matrix.of(dw), Matrix.of(dy).t(), Matrix.of(x));
+            gemm.linearWeightGradient(dw, dy, x);
         }
         if (db != null) {
             Elementwise.addRowSums(tape.compute().parallel(), db, dy);

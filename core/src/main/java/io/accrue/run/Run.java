@@ -89,11 +89,7 @@ public final class Run<I> {
         MemoryPlan plan = task.plan(spec.train(), spec.memoryBudget());
         RunSpec planned = spec;
         if (spec.memoryBudget() > 0) {
-            TrainConfig c = spec.train();
-            planned = spec.withTrain(new TrainConfig(plan.microBatch(), plan.accumulation(), c.effectiveBatch(),
-                    c.epochs(), c.maxSteps(), c.dropLast(), c.shuffle(), c.optimizer(), c.lr(), c.weightDecay(),
-                    c.momentum(), c.beta1(), c.beta2(), c.adamEps(), c.schedule(), c.warmupSteps(), c.minLr(),
-                    c.clipNorm(), c.seed(), c.threads(), c.accumulationSchedule(), c.concurrentMicroBatches()));
+            planned = spec.withTrain(spec.train().withBatch(plan.microBatch(), plan.accumulation()));
         }
         int examples = task.train().size();
         if (planned.train().microBatch() > examples) {

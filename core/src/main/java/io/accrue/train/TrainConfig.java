@@ -127,6 +127,13 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
         }
     }
 
+    /** This configuration with micro-batch B = {@code b} and K = {@code k} (the effective batch becomes K·B). */
+    public TrainConfig withBatch(int b, int k) {
+        return new TrainConfig(b, k, 0, epochs, maxSteps, dropLast, shuffle, optimizer, lr, weightDecay, momentum,
+                beta1, beta2, adamEps, schedule, warmupSteps, minLr, clipNorm, seed, threads, accumulationSchedule,
+                concurrentMicroBatches);
+    }
+
     /** {@link #warmupSteps} when none is set: 100 steps, at most a tenth of the run's planned steps. */
     public static final int AUTO_WARMUP = -1;
 

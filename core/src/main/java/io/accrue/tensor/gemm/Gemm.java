@@ -1,21 +1,28 @@
 package io.accrue.tensor.gemm;
 
 import io.accrue.tensor.Parallel;
+import io.accrue.tensor.Tensor;
 import io.accrue.tensor.VectorApi;
 
 /**
  * General matrix multiply-accumulate {@code C(m×n) += A(m×k) · B(k×n)} on a {@link Parallel} team: the dispatcher of
- * the GEMM family. Operands are {@link Matrix} views, each possibly transposed (its storage holds the transpose).
+ * the GEMM family. Its entry points take tensors (a linear layer's three forms) or {@link Matrix} views (any
+ * product), each view possibly transposed (its storage holds the transpose).
  *
- * <p>The three forms training needs, with W of shape (out, in):
+ * <p>The three forms a linear layer needs, with X (N, in), W (out, in), Y (N, out), on tensors as they are (no
+ * views to build, so nothing is allocated per call):
  * <ul>
- *   <li>forward {@code Y = b + X·Wᵀ}: {@code multiplyByWeight(Y, bias, X, W.t())}, the chains starting from the
- *       bias ({@link Matrix#repeatedRow});</li>
- *   <li>input gradient {@code dX += dY·W}: {@code multiplyByWeight(dX, dY, W)};</li>
- *   <li>weight gradient {@code dW += dYᵀ·X}: {@code multiply(dW, dY.t(), X)} — a sum over rows (examples),
- *       which therefore continues across calls exactly: cutting the rows into micro-batches changes no bit.</li>
+ *   <li>{@link #linearForward} {@code Y = b + X·Wᵀ}, the chains starting from the bias;</li>
+ *   <li>{@link #linearInputGradient} {@code dX += dY·W}, or {@code dX = dY·W} into a fresh gradient;</li>
+ *   <li>{@link #linearWeightGradient} {@code dW += dYᵀ·X} — a sum over rows (examples), which therefore continues
+ *       across calls exactly: cutting the rows into micro-batches changes no bit.</li>
  * </ul>
- * Each output is one FMA chain along k from the value already in C (law 3); threads split outputs only (blocks of
+ * Any other product takes {@link Matrix} views: {@link #multiply} {@code C += A·B}, and {@link #multiplyByWeight}
+ * for a B that is a weight (the forms above are {@code multiplyByWeight(of(Y), repeatedRow(b, N), of(X), of(W).t())},
+ * {@code multiplyByWeight(of(dX), of(dY), of(W))} and {@code multiply(of(dW), of(dY).t(), of(X))}, with a view
+ * object per operand and call).
+ *
+ * <p>Each output is one FMA chain along k from the value already in C (law 3); threads split outputs only (blocks of
  * rows or of columns of C), so the result has the same bits for every thread count. {@link GemmReference} is the
  * oracle, and the fast path gives exactly its bits.
  *
@@ -98,7 +105,10 @@ public final class Gemm {
 
     /** {@code C += A·B}: C is m×n (not transposed), A m×k, B k×n. */
     public void multiply(Matrix c, Matrix a, Matrix b) {
-        checkShapes(c, a, b);
+        if (c.transposed() || a.rows() != c.rows() || b.cols() != c.cols() || a.cols() != b.rows()) {
+            throw shapeMismatch(c, a, b);
+        }
+        checkSizes(c.ld(), a.ld(), a.transposed(), b.ld(), b.transposed(), c.rows(), c.cols(), a.cols());
         product(c.data(), c.offset(), c.ld(), c.data(), c.offset(), c.ld(), a.data(), a.offset(), a.ld(),
                 a.transposed(), b.data(), b.offset(), b.ld(), b.transposed(), c.rows(), c.cols(), a.cols());
     }
@@ -155,27 +165,24 @@ public final class Gemm {
      * C — without that extra pass over C, and without C's old lines read from memory for the first k-block.
      */
     public void multiplyByWeight(Matrix c, Matrix init, Matrix a, Matrix w) {
-        checkShapes(c, a, w);
         int m = c.rows();
         int n = c.cols();
         int k = a.cols();
-        float[] initData = null;
-        int initOff = 0;
-        int initLd = 0;
-        if (init != null) {
-            if (init.transposed() || init.rows() != m || init.cols() != n) {
-                throw new IllegalArgumentException("initial values " + init + " do not match C " + c);
-            }
-            initData = init.data();
-            initOff = init.offset();
-            initLd = init.ld();
-            if (initLd != 0 && initLd < n) {
-                throw new IllegalArgumentException("initial values' leading dimension " + initLd + " is below n="
-                        + n + " (0 repeats one row)");
-            }
+        if (c.transposed() || a.rows() != m || w.cols() != n || w.rows() != k) {
+            throw shapeMismatch(c, a, w);
         }
-        multiplyByWeight(c.data(), c.offset(), c.ld(), initData, initOff, initLd, a.data(), a.offset(), a.ld(),
-                a.transposed(), w.data(), w.offset(), w.ld(), w.transposed(), m, n, k);
+        checkSizes(c.ld(), a.ld(), a.transposed(), w.ld(), w.transposed(), m, n, k);
+        if (init != null && (init.transposed() || init.rows() != m || init.cols() != n)) {
+            throw new IllegalArgumentException("initial values " + init + " do not match C " + c);
+        }
+        int initLd = init == null ? 0 : init.ld();
+        if (init != null && initLd != 0 && initLd < n) {
+            throw new IllegalArgumentException("initial values' leading dimension " + initLd + " is below n=" + n
+                    + " (0 repeats one row)");
+        }
+        multiplyByWeight(c.data(), c.offset(), c.ld(), init == null ? null : init.data(),
+                init == null ? 0 : init.offset(), initLd, a.data(), a.offset(), a.ld(), a.transposed(), w.data(),
+                w.offset(), w.ld(), w.transposed(), m, n, k);
     }
 
     private void multiplyByWeight(float[] c, int cOff, int ldc, float[] init, int initOff, int initLd,
@@ -188,6 +195,58 @@ public final class Gemm {
         }
         split(false, c, cOff, ldc, init, initOff, initLd, a, aOff, lda, transA, b, bOff, ldb, transB, m, n, k,
                 vector.heldPanel(parallel, b, bOff, ldb, transB, k, n));
+    }
+
+    /**
+     * A linear layer's forward {@code Y = b + X·Wᵀ} ({@code multiplyByWeight} with W transposed): each output's chain
+     * starts from its bias, or from +0 without one ({@code bias} null); Y's values before the call are not read.
+     * X is (N, in) as its 2-D view ({@link Tensor#rows()}, {@link Tensor#cols()}), W (out, in), b (out), Y (N, out).
+     */
+    public void linearForward(Tensor y, Tensor bias, Tensor x, Tensor w) {
+        int n = x.rows();
+        int in = x.cols();
+        if (w.rank() != 2 || w.dim(1) != in || y.rows() != n || y.cols() != w.dim(0)
+                || (bias != null && bias.size() != w.dim(0))) {
+            throw new IllegalArgumentException("linear forward: Y " + y + " = b " + bias + " + X " + x + " · Wᵀ, W "
+                    + w + ": shapes do not match");
+        }
+        int out = w.dim(0);
+        multiplyByWeight(y.data(), y.offset(), out, bias == null ? null : bias.data(),
+                bias == null ? 0 : bias.offset(), 0, x.data(), x.offset(), in, false, w.data(), w.offset(), in, true,
+                n, out, in);
+    }
+
+    /**
+     * A linear layer's input gradient {@code dX += dY·W} ({@code multiplyByWeight}), or with {@code accumulate}
+     * false {@code dX = dY·W}: the bits of accumulating onto zeros, without reading dX (a fresh gradient needs no
+     * zeroing). dY is (N, out), W (out, in), dX (N, in).
+     */
+    public void linearInputGradient(Tensor dx, boolean accumulate, Tensor dy, Tensor w) {
+        int n = dy.rows();
+        int out = dy.cols();
+        if (w.rank() != 2 || w.dim(0) != out || dx.rows() != n || dx.cols() != w.dim(1)) {
+            throw new IllegalArgumentException("linear input gradient: dX " + dx + " = dY " + dy + " · W " + w
+                    + ": shapes do not match");
+        }
+        int in = w.dim(1);
+        multiplyByWeight(dx.data(), dx.offset(), in, accumulate ? dx.data() : null, dx.offset(), in, dy.data(),
+                dy.offset(), out, false, w.data(), w.offset(), in, false, n, in, out);
+    }
+
+    /**
+     * A linear layer's weight gradient {@code dW += dYᵀ·X}: one chain per element of dW over the N rows ascending,
+     * continuing from dW's value (law 3). dY is (N, out), X (N, in), dW (out, in).
+     */
+    public void linearWeightGradient(Tensor dw, Tensor dy, Tensor x) {
+        int n = dy.rows();
+        int out = dy.cols();
+        int in = x.cols();
+        if (x.rows() != n || dw.rank() != 2 || dw.dim(0) != out || dw.dim(1) != in) {
+            throw new IllegalArgumentException("linear weight gradient: dW " + dw + " += dYᵀ · X, dY " + dy + ", X "
+                    + x + ": shapes do not match");
+        }
+        product(dw.data(), dw.offset(), in, dw.data(), dw.offset(), in, dy.data(), dy.offset(), out, true, x.data(),
+                x.offset(), in, false, out, in, n);
     }
 
     /**
@@ -221,15 +280,10 @@ public final class Gemm {
         return VectorGemm.panelFloats(k, n);
     }
 
-    /** C (not transposed) m×n, A m×k and B k×n, each with a leading dimension that holds its rows. */
-    private static void checkShapes(Matrix c, Matrix a, Matrix b) {
-        if (c.transposed()) {
-            throw new IllegalArgumentException("the product C must not be transposed: " + c);
-        }
-        if (a.rows() != c.rows() || b.cols() != c.cols() || a.cols() != b.rows()) {
-            throw new IllegalArgumentException("shapes do not multiply: C " + c + " += A " + a + " · B " + b);
-        }
-        checkSizes(c.ld(), a.ld(), a.transposed(), b.ld(), b.transposed(), c.rows(), c.cols(), a.cols());
+    /** The error for a C that is transposed, or shapes other than C m×n, A m×k and B k×n. */
+    private static IllegalArgumentException shapeMismatch(Matrix c, Matrix a, Matrix b) {
+        return new IllegalArgumentException(c.transposed() ? "the product C must not be transposed: " + c
+                : "shapes do not multiply: C " + c + " += A " + a + " · B " + b);
     }
 
     private static void checkSizes(int ldc, int lda, boolean transA, int ldb, boolean transB, int m, int n, int k) {

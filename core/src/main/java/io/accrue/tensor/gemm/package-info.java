@@ -1,9 +1,10 @@
 /**
- * The GEMM family: {@code C += A·B} over {@link io.accrue.tensor.gemm.Matrix} views (each possibly transposed),
- * split over a {@link io.accrue.tensor.Parallel} team.
+ * The GEMM family: {@code C += A·B} on tensors (a linear layer's three forms) or over
+ * {@link io.accrue.tensor.gemm.Matrix} views (each possibly transposed), split over a
+ * {@link io.accrue.tensor.Parallel} team.
  *
- * <p>{@link io.accrue.tensor.gemm.Gemm} is the dispatcher: it chooses the form (a swapped {@code Cᵀ += Bᵀ·Aᵀ} for few
- * rows), splits the outputs into thread parts, holds packed weights for a window, and runs
+ * <p>{@link io.accrue.tensor.gemm.Gemm} is the dispatcher: it chooses the form (a swapped {@code Cᵀ += Bᵀ·Aᵀ} for
+ * few rows), splits the outputs into thread parts, holds packed weights for a window, and runs
  * {@link io.accrue.tensor.gemm.VectorGemm} (packed panels, a register-blocked micro-kernel) or, without the Vector
  * API, the scalar oracle {@link io.accrue.tensor.gemm.GemmReference}.
  *

@@ -430,6 +430,72 @@ class GemmTest {
         assertThrows(IllegalArgumentException.class, () -> Matrix.of(w, out, in + 1));
     }
 
+    /**
+     * A linear layer's three forms on tensors give the oracle's bits: the forward from the bias or from zeros, the
+     * input gradient accumulated or fresh (its old values never read), the weight gradient across row splits; held
+     * or not, on one thread and two. Mismatched shapes are refused.
+     */
+    @Test
+    void linearFormsOnTensorsGiveTheOracleBits() {
+        int n = 37;
+        int in = 70;
+        int out = 90; // W of 6,300 floats: held when the trainer holds weights
+        SplittableRandom random = new SplittableRandom(17);
+        Tensor x = Tensor.of(random(random, n * in), n, in);
+        Tensor w = Tensor.of(random(random, out * in), out, in);
+        Tensor bias = Tensor.of(random(random, out), out);
+        Tensor dy = Tensor.of(random(random, n * out), n, out);
+        float[] dx0 = random(random, n * in);
+        float[] dw0 = random(random, out * in);
+        for (Parallel p : List.of(one, two)) {
+            for (boolean hold : new boolean[] {false, true}) {
+                String what = "threads=" + p.threads() + " hold=" + hold;
+                Gemm gemm = new Gemm(p);
+                gemm.holdWeights(hold);
+                for (Tensor b : new Tensor[] {bias, null}) {
+                    float[] expected = new float[n * out];
+                    for (int r = 0; r < n && b != null; r++) {
+                        System.arraycopy(b.data(), 0, expected, r * out, out);
+                    }
+                    GemmReference.multiply(expected, 0, out, x.data(), 0, in, false, w.data(), 0, in, true, n, out,
+                            in);
+                    Tensor y = new Tensor(new float[n * out], 0, n, out);
+                    Arrays.fill(y.data(), Float.NaN);
+                    gemm.linearForward(y, b, x, w);
+                    assertBits(expected, y.data(), "forward, bias " + (b != null) + ", " + what);
+                }
+                for (boolean accumulate : new boolean[] {true, false}) {
+                    float[] expected = accumulate ? dx0.clone() : new float[n * in];
+                    GemmReference.multiply(expected, 0, in, dy.data(), 0, out, false, w.data(), 0, in, false, n, in,
+                            out);
+                    Tensor dx = new Tensor(accumulate ? dx0.clone() : new float[n * in], 0, n, in);
+                    if (!accumulate) {
+                        Arrays.fill(dx.data(), Float.NaN);
+                    }
+                    gemm.linearInputGradient(dx, accumulate, dy, w);
+                    assertBits(expected, dx.data(), "input gradient, accumulate " + accumulate + ", " + what);
+                }
+                float[] expected = dw0.clone();
+                GemmReference.multiply(expected, 0, in, dy.data(), 0, out, true, x.data(), 0, in, false, out, in, n);
+                Tensor dw = new Tensor(dw0.clone(), 0, out, in);
+                for (int r0 = 0; r0 < n; r0 += 10) { // rows cut into micro-batches: the same chains
+                    int r = Math.min(10, n - r0);
+                    gemm.linearWeightGradient(dw, new Tensor(dy.data(), r0 * out, r, out),
+                            new Tensor(x.data(), r0 * in, r, in));
+                }
+                assertBits(expected, dw.data(), "weight gradient, " + what);
+                gemm.holdWeights(false);
+            }
+        }
+        Gemm gemm = new Gemm(one);
+        assertThrows(IllegalArgumentException.class,
+                () -> gemm.linearForward(Tensor.zeros(n, out), Tensor.zeros(out + 1), x, w));
+        assertThrows(IllegalArgumentException.class,
+                () -> gemm.linearInputGradient(Tensor.zeros(n, in), true, Tensor.zeros(n, in), w));
+        assertThrows(IllegalArgumentException.class,
+                () -> gemm.linearWeightGradient(Tensor.zeros(in, out), dy, x));
+    }
+
     private static void checkHeld(Gemm gemm, float[] a, float[] buffer, int m, int n, int k, boolean transB,
                                   String what) {
         int ldb = transB ? k : n;
