@@ -26,7 +26,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "prepare", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
         description = {"Tokenize text into token shards for 'accrue train --data DIR': train.bin and val.bin "
-                + "(little-endian uint16 ids, nanoGPT's format; uint32 beyond 65,536 tokens) and meta.json.",
+                + "(little-endian uint16 ids, nanoGPT's format; uint32 for vocabularies beyond 65,536) and meta.json.",
                 "Files are read in order (a directory: its files sorted by path; .gz decompressed), tokenized on all "
                         + "cores with exactly the ids of encoding each file whole, and separated by <|endoftext|>; "
                         + "the last --val-fraction of the token stream becomes val.bin."})

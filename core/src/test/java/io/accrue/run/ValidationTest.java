@@ -168,4 +168,21 @@ class ValidationTest {
         assertEquals(a.get("best_val_loss"), b.get("best_val_loss"), "the best of the first half is remembered");
         assertEquals(a.get("best_step"), b.get("best_step"));
     }
+
+    @Test
+    void specRecordsItsValidationAndReadsSpecsWrittenBeforeIt() {
+        RunSpec spec = RunSpec.builder(TaskKind.TEXT).data(data).shape(SHAPE).context(16).out(tmp.resolve("s"))
+                .build();
+        assertEquals("bytes", spec.tokenizer(), "the prepared directory's tokenizer");
+        assertEquals(TaskKind.EVAL_EVERY, spec.evalEvery(), "shards with val.bin validate by default");
+        assertEquals(TaskKind.EVAL_TOKENS, spec.evalTokens());
+        assertEquals(spec, RunSpec.fromJson(spec.toJson()));
+        String older = spec.toJson().replaceAll(",\\s*\"eval_every\": \\d+", "")
+                .replaceAll(",\\s*\"eval_tokens\": \\d+", "");
+        assertFalse(older.contains("eval_every") || older.contains("eval_tokens"), older);
+        assertEquals(0, RunSpec.fromJson(older).evalEvery(), "a spec from before validation: none");
+        RunSpec bytes = RunSpec.builder(TaskKind.TEXT).data(tmp.resolve("text.txt")).shape(SHAPE).out(tmp)
+                .build();
+        assertEquals(0, bytes.evalEvery(), "a text file read as bytes holds nothing out");
+    }
 }
