@@ -13,7 +13,7 @@ import java.io.PrintWriter;
  */
 @Command(name = "accrue", mixinStandardHelpOptions = true, version = "accrue 0.1.0",
         description = "Neural-network training with exact gradient accumulation.",
-        subcommands = {TrainCommand.class, SampleCommand.class, PlanCommand.class, BenchCommand.class,
+        subcommands = {PrepareCommand.class, TrainCommand.class, SampleCommand.class, PlanCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code of bad input. */

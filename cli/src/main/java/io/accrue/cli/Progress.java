@@ -120,7 +120,7 @@ abstract sealed class Progress implements AutoCloseable {
         }
 
         /** The terminal's width as jline sees it (80 when not a terminal), else 100. */
-        private static int terminalWidth() {
+        static int terminalWidth() {
             try {
                 return new ConsoleProgressBarConsumer(System.out).getMaxRenderedLength();
             } catch (RuntimeException | LinkageError e) {
@@ -157,7 +157,7 @@ abstract sealed class Progress implements AutoCloseable {
     }
 
     /** Draws the bar on the command's writer: carriage return, the rendered line; a newline at the end. */
-    private static final class WriterConsumer implements ProgressBarConsumer {
+    static final class WriterConsumer implements ProgressBarConsumer {
         private final PrintWriter out;
         private final int width;
 

@@ -22,8 +22,8 @@ import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /**
- * A self-contained {@code report.html}: the resolved config, the results, the evaluations (a table and, from two
- * on, a line plot), loss and throughput as embedded PNGs.
+ * A self-contained {@code report.html}: the resolved config, the results, the evaluations (test accuracy, held-out
+ * exact match or the validation loss: a table and, from two on, a line plot), loss and throughput as embedded PNGs.
  */
 final class Report {
     private static final int W = 720;
@@ -51,7 +51,9 @@ final class Report {
         html.append("</table>\n");
         if (!evals.isEmpty()) {
             String metric = evals.getFirst().metric();
-            html.append("<h2>").append(escape(metric.replace('_', ' '))).append(" per epoch</h2>\n<table>\n")
+            String title = metric.equals("val_loss") ? "validation loss (val_loss: mean per token on val.bin, nats)"
+                    : metric.replace('_', ' ') + " per epoch";
+            html.append("<h2>").append(escape(title)).append("</h2>\n<table>\n")
                     .append("<tr><th>epoch</th><th>step</th><th>").append(escape(metric)).append("</th></tr>\n");
             for (Eval e : evals) {
                 html.append(String.format(Locale.ROOT, "<tr><td>%d</td><td>%d</td><td>%.4f</td></tr>%n", e.epoch(),

@@ -4,6 +4,8 @@ import io.accrue.run.Run;
 import io.accrue.run.RunSpec;
 import io.accrue.data.AdditionTask;
 import io.accrue.data.CharVocabulary;
+import io.accrue.data.Tokenizer;
+import io.accrue.data.Tokenizers;
 import io.accrue.models.Decoding;
 import io.accrue.models.Gpt;
 import io.accrue.models.GptConfig;
@@ -18,12 +20,14 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code accrue sample}: continues a prompt with a trained checkpoint. */
+/**
+ * {@code accrue sample}: continues a prompt with a trained checkpoint, the prompt encoded and the continuation
+ * decoded with the run's tokenizer ({@code addition}, {@code bytes} or {@code gpt2}).
+ */
 @Command(name = "sample", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
         description = "Generate text from a checkpoint written by 'accrue train'.")
 final class SampleCommand implements Callable<Integer> {
@@ -70,6 +74,7 @@ final class SampleCommand implements Callable<Integer> {
         }
         int[] in;
         CharVocabulary vocab = AdditionTask.VOCABULARY;
+        Tokenizer tokenizer = addition ? null : Tokenizers.byName(run.tokenizer());
         if (addition) {
             try {
                 in = vocab.encode(prompt);
@@ -78,11 +83,7 @@ final class SampleCommand implements Callable<Integer> {
                         + "'=' like \"123+456=\"");
             }
         } else {
-            byte[] b = prompt.getBytes(StandardCharsets.UTF_8);
-            in = new int[b.length];
-            for (int i = 0; i < b.length; i++) {
-                in[i] = b[i] & 0xff;
-            }
+            in = tokenizer.encode(prompt);
         }
         if (in.length == 0) {
             throw new UsageException("--prompt is empty; give some text to continue");
@@ -118,11 +119,7 @@ final class SampleCommand implements Callable<Integer> {
                             + ")";
                 }
             } else {
-                byte[] b = new byte[outTokens.length];
-                for (int i = 0; i < b.length; i++) {
-                    b[i] = (byte) outTokens[i];
-                }
-                text = prompt + new String(b, StandardCharsets.UTF_8);
+                text = prompt + tokenizer.decode(outTokens);
             }
             spec.commandLine().getOut().println(text);
         }

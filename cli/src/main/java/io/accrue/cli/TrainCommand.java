@@ -28,7 +28,8 @@ import java.util.concurrent.Callable;
                 "--task addition (the default): a small GPT learns multi-digit addition (\"042+517=9550\", the sum "
                         + "written least-significant digit first) and reports exact-match accuracy on held-out "
                         + "problems.",
-                "--task text, or --data FILE: a byte-level GPT (V 256) on any UTF-8 text file.",
+                "--task text, or --data FILE|DIR: a GPT on text — a UTF-8 file's bytes (V 256), GPT-2 tokens "
+                        + "(--tokenizer gpt2), or shards prepared by 'accrue prepare', with a validation loss.",
                 "--task fashion-mnist: a small CNN classifies Fashion-MNIST images and reports test accuracy "
                         + "after every epoch."})
 final class TrainCommand implements Callable<Integer> {
@@ -46,10 +47,25 @@ final class TrainCommand implements Callable<Integer> {
                     + "--context of --data). Default: adder, or tiny with --data.")
     String model;
 
-    @Option(names = "--data", paramLabel = "FILE.txt|DIR", description = "Text task: the text file to train a "
-            + "byte-level model on. Fashion-MNIST: the directory holding the four IDX files (default "
-            + "$ACCRUE_FASHION_MNIST, else /usr/share/datasets/fashion-mnist).")
+    @Option(names = "--data", paramLabel = "FILE.txt|DIR", description = "Text task: a directory prepared by "
+            + "'accrue prepare' (train.bin, val.bin, meta.json; nanoGPT's shards too), memory-mapped; or a text file "
+            + "(read as bytes, or with --tokenizer gpt2 prepared into <out>/data first). Fashion-MNIST: the "
+            + "directory holding the four IDX files (default $ACCRUE_FASHION_MNIST, else "
+            + "/usr/share/datasets/fashion-mnist).")
     Path data;
+
+    @Option(names = "--tokenizer", paramLabel = "NAME", description = "Text task: bytes (V 256) or gpt2 (GPT-2's "
+            + "BPE, V 50,257). Default: bytes for a text file; a prepared directory's own.")
+    String tokenizer;
+
+    @Option(names = "--eval-every", paramLabel = "STEPS", description = "Text task: validation loss on val.bin "
+            + "every STEPS optimizer steps and after the last (0: none); the best checkpoint by it is kept in "
+            + "checkpoint-best/. Default: 250 when the data has a validation split, else 0.")
+    Long evalEvery;
+
+    @Option(names = "--eval-tokens", paramLabel = "N", description = "Text task: tokens of val.bin each validation "
+            + "scores (whole sequences, the same every time). Default: 32768.")
+    Long evalTokens;
 
     @Option(names = "--norm", paramLabel = "KIND", description = "Fashion-MNIST: normalization after each "
             + "convolution: group (exact under accumulation), layer, batch (statistics per micro-batch: not exact "
@@ -146,7 +162,7 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter console = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Checkpoint checkpoint = resume != null ? loadCheckpoint(resume) : null;
-        Run<?> run = Run.prepare(runSpec(checkpoint), checkpoint);
+        Run<?> run = Run.prepare(runSpec(checkpoint), checkpoint, PrepareCommand.listener(console, progress));
         if (run.plan() != null) {
             long planned = run.plannedBytes();
             ErrorHandlers.planned(planned, run.heapMiB() << 20);
@@ -253,6 +269,15 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (checkpointing) {
             b.checkpointing(true);
+        }
+        if (tokenizer != null) {
+            b.tokenizer(tokenizer);
+        }
+        if (evalEvery != null) {
+            b.evalEvery(evalEvery);
+        }
+        if (evalTokens != null) {
+            b.evalTokens(evalTokens);
         }
         if (memory != null) {
             b.memoryBudget(PlanCommand.parseBytes(memory));

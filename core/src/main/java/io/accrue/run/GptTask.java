@@ -23,8 +23,8 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * A GPT on token data: the addition task (scored by greedy exact match on held-out problems at the end) or a text
- * file (no evaluation).
+ * A GPT on token data: the addition task (scored by greedy exact match on held-out problems at the end) or text
+ * (scored by the validation loss on {@code val.bin} when the data has one, {@link Validation}).
  *
  * @param data          the sequences
  * @param modelName     the {@code --model} value
@@ -135,9 +135,15 @@ record GptTask(TokenData data, String modelName, GptConfig gpt, boolean checkpoi
         return "tok";
     }
 
-    /** Greedy decoding of {@link #evalSize} held-out addition problems; the first five are printed. */
+    /**
+     * Greedy decoding of {@link #evalSize} held-out addition problems (the first five are printed), or the validation
+     * loss of a text run.
+     */
     @Override
     public Evaluation evaluate(Trainer<TokenBatch> trainer, String when, Consumer<String> console) {
+        if (data.validation() != null) {
+            return validate(trainer, when, console);
+        }
         AdditionTask t = data.addition();
         if (t == null || evalSize == 0) {
             return null;
@@ -180,5 +186,19 @@ record GptTask(TokenData data, String modelName, GptConfig gpt, boolean checkpoi
         results.put("heldout_exact_match", fraction);
         results.put("eval_seconds", seconds);
         return new Evaluation("heldout_exact_match", fraction, results, seconds);
+    }
+
+    /** The per-token mean loss on the validation windows, in micro-batches of the training B. */
+    private Evaluation validate(Trainer<TokenBatch> trainer, String when, Consumer<String> console) {
+        long t0 = System.nanoTime();
+        Validation v = data.validation();
+        double loss = v.loss(trainer.model(), trainer.tape(), trainer.config().microBatch());
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        console.accept(String.format(Locale.ROOT, "validation %s: val_loss %.4f (%,d tokens, %s)", when, loss,
+                v.tokens(), Run.clock(seconds)));
+        Map<String, Object> results = new LinkedHashMap<>();
+        results.put("val_loss", loss);
+        results.put("val_tokens", v.tokens());
+        return new Evaluation("val_loss", loss, results, seconds, true);
     }
 }

@@ -17,7 +17,7 @@ import java.util.Set;
  *
  * <p>Free to change: the output directory, the checkpoint cadence, threads and concurrent micro-batches (the same
  * bits for any), activation checkpointing (recomputation gives the same bits), the memory budget (it only picks B
- * and K), the evaluation's size (it scores, it does not train) — and B with K when the effective batch N = K·B stays
+ * and K), the evaluation's size and the validation's interval and tokens (they score, they do not train) — and B with K when the effective batch N = K·B stays
  * the same: law 3 makes every cut of a window into micro-batches give the same bits. That last one is refused for
  * BatchNorm (its statistics are those of one micro-batch), with an accumulation schedule (K is given per step), and
  * inside a window unless the new B divides the examples of the window already done.
@@ -25,7 +25,7 @@ import java.util.Set;
 final class ResumeCheck {
     /** Spec fields (JSON keys of {@link RunSpecJson}, nested ones dotted) that change nothing in the training. */
     static final Set<String> FREE = Set.of("out", "checkpoint_every", "checkpoint_minutes", "eval_size",
-            "activation_checkpointing", "memory_budget_bytes", "train.threads", "train.concurrent_micro_batches");
+            "eval_every", "eval_tokens", "activation_checkpointing", "memory_budget_bytes", "train.threads", "train.concurrent_micro_batches");
     /** B and K: free together while N stays (see the class comment). */
     static final Set<String> SPLIT = Set.of("train.micro_batch", "train.accumulation_steps");
 

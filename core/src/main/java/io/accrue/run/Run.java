@@ -36,14 +36,16 @@ import java.util.Map;
  * RunResult result = Run.prepare(spec, null).execute(RunListener.NONE);
  * }</pre>
  *
- * <p>Call order: {@link #prepare} (validates, loads the data, plans memory; writes nothing), optionally
- * {@link #gradientSync}, then {@link #execute} once.
+ * <p>Call order: {@link #prepare} (validates, loads the data, plans memory; writes nothing but a text file's tokens
+ * prepared on the fly), optionally {@link #gradientSync}, then {@link #execute} once.
  *
  * @param <I> the micro-batch type
  */
 public final class Run<I> {
     /** The run directory's checkpoint subdirectory. */
     public static final String CHECKPOINT_DIR = "checkpoint";
+    /** The run directory's checkpoint with the lowest validation loss so far (runs that validate). */
+    public static final String BEST_CHECKPOINT_DIR = "checkpoint-best";
 
     private final RunSpec spec;
     private final Task<I> task;
@@ -62,13 +64,23 @@ public final class Run<I> {
 
     /**
      * Validates {@code spec} against its data (and {@code resumeFrom}, when given: the same data and model), plans
-     * memory under a budget (B and K from the plan) and returns the run, nothing written and no model allocated.
+     * memory under a budget (B and K from the plan) and returns the run, nothing written (but see
+     * {@link #prepare(RunSpec, Checkpoint, Prepare.Listener)}) and no model allocated.
      *
      * @throws IllegalArgumentException one line naming the problem: missing data, a budget not even micro-batch 1
      *                                  fits, a checkpoint of another model or data
      */
     public static Run<?> prepare(RunSpec spec, Checkpoint resumeFrom) {
-        return prepare(spec, spec.loadTask(), resumeFrom);
+        return prepare(spec, resumeFrom, Prepare.Listener.NONE);
+    }
+
+    /**
+     * {@link #prepare(RunSpec, Checkpoint)}; a text file with a tokenizer other than bytes is first prepared into
+     * {@code <out>/data} (the one thing written here, and reused when it is already there), followed by
+     * {@code preparing}.
+     */
+    public static Run<?> prepare(RunSpec spec, Checkpoint resumeFrom, Prepare.Listener preparing) {
+        return prepare(spec, spec.loadTask(preparing), resumeFrom);
     }
 
     private static <I> Run<I> prepare(RunSpec spec, Task<I> task, Checkpoint resumeFrom) {
@@ -198,6 +210,9 @@ public final class Run<I> {
         private final Runtime rt = Runtime.getRuntime();
         private Task.Evaluation lastEval;
         private double evalSeconds;
+        private final Path bestDir = spec.out().resolve(BEST_CHECKPOINT_DIR);
+        private double best = Double.NaN;
+        private long bestStep;
         private long peakHeap;
         private long startNanos;
         private MetricsLog metrics;
@@ -215,6 +230,27 @@ public final class Run<I> {
             strings.putAll(task.metadata());
             this.meta = new Checkpoint.Metadata(strings, RunSpecJson.toMap(spec));
             this.lastSaved = resumeFrom != null ? resumeFrom.state() : null;
+            if (resumeFrom != null) {
+                readBest();
+            }
+        }
+
+        /** The best value so far of a resumed run, from its {@code checkpoint-best/} sidecar (if it has one). */
+        private void readBest() {
+            Path sidecar = bestDir.resolve(Checkpoint.SIDECAR);
+            if (!Files.isRegularFile(sidecar)) {
+                return;
+            }
+            try {
+                if (io.accrue.train.Json.parse(Files.readString(sidecar)) instanceof Map<?, ?> j
+                        && j.get("metadata") instanceof Map<?, ?> m && m.get("best_value") instanceof String v
+                        && m.get("best_step") instanceof String at) {
+                    best = Double.parseDouble(v);
+                    bestStep = Long.parseLong(at);
+                }
+            } catch (IOException | IllegalArgumentException e) {
+                // unreadable: the next evaluation starts a new best
+            }
         }
 
         RunResult run() throws IOException {
@@ -294,7 +330,9 @@ public final class Run<I> {
             listener.step(report);
             Map<String, Object> extra = new LinkedHashMap<>();
             boolean epochEnd = trainer.state().cursor() >= task.train().size();
-            if (done >= planned || epochEnd && task.evaluatesEachEpoch()) {
+            boolean due = spec.evalEvery() > 0 && done % spec.evalEvery() == 0;
+            Task.Evaluation newBest = null;
+            if (done >= planned || epochEnd && task.evaluatesEachEpoch() || due) {
                 String when = epochEnd ? "after epoch " + (m.epoch() + 1) + " (step " + done + ")"
                         : "after step " + done;
                 Task.Evaluation ev = task.evaluate(trainer, when, listener::line);
@@ -303,11 +341,26 @@ public final class Run<I> {
                     evalSeconds += ev.seconds();
                     evals.add(new RunResult.Eval(m.epoch() + 1, done, ev.metric(), ev.value()));
                     extra.put(ev.metric(), ev.value());
+                    if (ev.keepLowest() && Double.isFinite(ev.value()) && (Double.isNaN(best) || ev.value() < best)) {
+                        best = ev.value();
+                        bestStep = done;
+                        newBest = ev;
+                    }
                 }
             }
             extra.putAll(sync.lastStepMetrics());
             try {
                 metrics.write(report, extra);
+                if (newBest != null) {
+                    Map<String, String> strings = new LinkedHashMap<>(meta.strings());
+                    strings.put("best_metric", newBest.metric());
+                    strings.put("best_value", Double.toString(newBest.value()));
+                    strings.put("best_step", Long.toString(done));
+                    Checkpoint.save(bestDir, trainer.model().parameters(), trainer.optimizer(), trainer.state(),
+                            new Checkpoint.Metadata(strings, meta.run()));
+                    listener.line(String.format(Locale.ROOT, "best %s so far: checkpoint in %s", newBest.metric(),
+                            bestDir));
+                }
                 boolean every = spec.checkpointEvery() > 0 && done % spec.checkpointEvery() == 0;
                 if ((every || checkpointTimeDue()) && done < planned) {
                     save(trainer.state());
@@ -349,6 +402,11 @@ public final class Run<I> {
             if (lastEval != null) {
                 results.putAll(lastEval.results());
                 results.put("eval_seconds", evalSeconds);
+                if (!Double.isNaN(best)) {
+                    results.put("best_" + lastEval.metric(), best);
+                    results.put("best_step", bestStep);
+                    results.put("best_checkpoint", bestDir.toString());
+                }
             }
             for (int i = 0; i < result.warnings().size(); i++) {
                 results.put("warning" + (i == 0 ? "" : "_" + (i + 1)), result.warnings().get(i));

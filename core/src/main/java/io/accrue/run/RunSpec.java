@@ -2,11 +2,13 @@ package io.accrue.run;
 
 import io.accrue.data.AdditionTask;
 import io.accrue.data.FashionMnist;
+import io.accrue.data.Tokenizers;
 import io.accrue.models.GptConfig;
 import io.accrue.nn.NormKind;
 import io.accrue.train.Checkpoint;
 import io.accrue.train.TrainConfig;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -28,18 +30,21 @@ import java.util.function.Consumer;
  * @param trainSize       generated addition problems, or the first N training images (0: all, or not applicable)
  * @param evalSize        held-out problems or the first N test images scored (0: no evaluation; {@link #ALL}: the
  *                        whole test set)
- * @param tokenizer       {@code addition} (digits, '+', '='), {@code bytes} (V 256) or null for images
+ * @param tokenizer       {@code addition} (digits, '+', '='), {@code bytes} (V 256), {@code gpt2} (V 50,257) or another
+ *                        {@link io.accrue.data.Tokenizers} name for text; null for images
  * @param checkpointing   activation checkpointing (a GPT keeps each block's output and recomputes the block)
  * @param memoryBudget    bytes the planner fits B and K into (0: B and K as configured)
  * @param train           the training configuration
  * @param out             the run directory
- * @param checkpointEvery optimizer steps between checkpoints (0: none by step count)
+ * @param checkpointEvery optimizer steps between checkpoints (0: only at the end)
+ * @param evalEvery       text task: optimizer steps between validation losses (also after the last step; 0: none)
+ * @param evalTokens      text task: tokens of {@code val.bin} each validation scores (whole sequences, at least one)
  * @param checkpointMinutes minutes of training between checkpoints, checked after every micro-batch, so a checkpoint
  *                        may fall inside a window (0: none by time); there is always one at the end and on a stop
  */
 public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm, Path data, int digits, int trainSize,
                       int evalSize, String tokenizer, boolean checkpointing, long memoryBudget, TrainConfig train,
-                      Path out, long checkpointEvery, double checkpointMinutes) {
+                      Path out, long checkpointEvery, long evalEvery, long evalTokens, double checkpointMinutes) {
 
     /** {@link #checkpointMinutes} by default: a checkpoint every half hour of training. */
     public static final double DEFAULT_CHECKPOINT_MINUTES = 30;
@@ -78,6 +83,16 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
         if (trainSize < 0) {
             throw new IllegalArgumentException("--train-size must be a positive integer, got " + trainSize);
         }
+        if (evalEvery < 0) {
+            throw new IllegalArgumentException("--eval-every must be ≥ 0, got " + evalEvery);
+        }
+        if (evalTokens < 0 || evalEvery > 0 && evalTokens == 0) {
+            throw new IllegalArgumentException("--eval-tokens must be a positive integer, got " + evalTokens);
+        }
+        if (task != TaskKind.TEXT && (evalEvery != 0 || evalTokens != 0)) {
+            throw new IllegalArgumentException("--eval-every and --eval-tokens apply to --task text (a validation "
+                    + "loss on val.bin), not " + task.id());
+        }
         switch (task) {
             case ADDITION -> {
                 require(gpt != null && norm == null && data == null, "the addition task generates its data and "
@@ -90,7 +105,7 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
             case TEXT -> {
                 require(gpt != null && norm == null && data != null, "--task text needs --data FILE.txt, the text "
                         + "file to train on (and no --norm: a GPT uses LayerNorm)");
-                require(BYTES_TOKENIZER.equals(tokenizer), "the text task's tokenizer is 'bytes', got " + tokenizer);
+                require(tokenizer != null && !tokenizer.isBlank(), "the text task needs a tokenizer: bytes or gpt2");
             }
             case FASHION_MNIST -> {
                 require(gpt == null && norm != null && data != null && tokenizer == null,
@@ -116,13 +131,13 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
     /** This spec with {@code train} as its training configuration (e.g. B and K from a memory plan). */
     public RunSpec withTrain(TrainConfig config) {
         return new RunSpec(task, model, gpt, norm, data, digits, trainSize, evalSize, tokenizer, checkpointing,
-                memoryBudget, config, out, checkpointEvery, checkpointMinutes);
+                memoryBudget, config, out, checkpointEvery, evalEvery, evalTokens, checkpointMinutes);
     }
 
     /** This spec writing into {@code dir}. */
     public RunSpec withOut(Path dir) {
         return new RunSpec(task, model, gpt, norm, data, digits, trainSize, evalSize, tokenizer, checkpointing,
-                memoryBudget, train, dir, checkpointEvery, checkpointMinutes);
+                memoryBudget, train, dir, checkpointEvery, evalEvery, evalTokens, checkpointMinutes);
     }
 
     /** A builder holding this spec's values, to change some (e.g. the options given with {@code --resume}). */
@@ -167,10 +182,18 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
      * @throws IllegalArgumentException one line naming a missing, unreadable or unusable data file
      */
     public Task<?> loadTask() {
+        return loadTask(Prepare.Listener.NONE);
+    }
+
+    /**
+     * {@link #loadTask()}, following the preparation of a text file into {@code <out>/data} (a tokenizer other than
+     * bytes on a text file) with {@code preparing}.
+     */
+    public Task<?> loadTask(Prepare.Listener preparing) {
         return switch (task) {
             case ADDITION -> new GptTask(TokenData.addition(digits, trainSize, train.seed()), model, gpt,
                     checkpointing, evalSize, trainSize, memoryBudget > 0);
-            case TEXT -> new GptTask(TokenData.bytes(data, gpt.context()), model, gpt, checkpointing, 0, 0,
+            case TEXT -> new GptTask(TokenData.text(this, preparing), model, gpt, checkpointing, 0, 0,
                     memoryBudget > 0);
             case FASHION_MNIST -> VisionTask.load(norm, data, trainSize == 0 ? null : trainSize,
                     evalSize == ALL ? null : evalSize);
@@ -198,6 +221,9 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
         private Path out;
         private long checkpointEvery;
         private double checkpointMinutes = DEFAULT_CHECKPOINT_MINUTES;
+        private String tokenizer;
+        private Long evalEvery;
+        private Long evalTokens;
         private Consumer<TrainConfig.Builder> train = b -> { };
         /** The spec this builder started from ({@link RunSpec#toBuilder}), or null for the task's defaults. */
         private final RunSpec base;
@@ -230,6 +256,11 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
             this.out = s.out();
             this.checkpointEvery = s.checkpointEvery();
             this.checkpointMinutes = s.checkpointMinutes();
+            if (s.task() == TaskKind.TEXT) {
+                this.tokenizer = s.tokenizer();
+                this.evalEvery = s.evalEvery();
+                this.evalTokens = s.evalTokens();
+            }
         }
 
         /** A shape name or a JSON model file ({@link ModelShapes}); GPT tasks only. */
@@ -313,6 +344,30 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
             return this;
         }
 
+        /**
+         * The text task's tokenizer: {@code bytes} (the default for a text file) or {@code gpt2}; a prepared
+         * directory's is its own (given, it must match).
+         */
+        public Builder tokenizer(String v) {
+            tokenizer = v;
+            return this;
+        }
+
+        /**
+         * Text task: optimizer steps between validation losses (0: none). Default {@link TaskKind#EVAL_EVERY} when the
+         * data has a validation split (a prepared directory, or a text file with a tokenizer other than bytes), else 0.
+         */
+        public Builder evalEvery(Long v) {
+            evalEvery = v;
+            return this;
+        }
+
+        /** Text task: tokens of {@code val.bin} each validation scores. Default {@link TaskKind#EVAL_TOKENS}. */
+        public Builder evalTokens(Long v) {
+            evalTokens = v;
+            return this;
+        }
+
         /** Settings applied to the task's default {@link TrainConfig.Builder}. */
         public Builder train(Consumer<TrainConfig.Builder> settings) {
             train = settings;
@@ -337,11 +392,12 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
                 gptOnly("--dropout", dropout != null);
                 gptOnly("--digits", digits != null);
                 gptOnly("--checkpointing", checkpointing);
+                textOnly();
                 return new RunSpec(task, "cnn", null, norm != null ? norm : NormKind.GROUP,
                         data != null ? data : FashionMnist.defaultDirectory(), 0,
                         trainSize != null ? trainSize : task.defaultTrainSize(),
                         evalSize != null ? evalSize : task.defaultEvalSize(), null, false, memoryBudget, config, dir,
-                        checkpointEvery, checkpointMinutes);
+                        checkpointEvery, 0, 0, checkpointMinutes);
             }
             if (norm != null) {
                 throw new IllegalArgumentException("--norm applies to --task fashion-mnist only; a GPT uses LayerNorm");
@@ -357,6 +413,7 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
                     throw new IllegalArgumentException("--context applies to --data only; the addition task sets its "
                             + "own length");
                 }
+                textOnly();
                 int d = digits != null ? digits : 3;
                 positive("--digits", d);
                 int problems = trainSize != null ? trainSize : task.defaultTrainSize();
@@ -365,7 +422,7 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
                         .withContext(new AdditionTask(d, 0).seq()).withDropout(p);
                 return new RunSpec(task, modelName, gpt, null, null, d, problems,
                         evalSize != null ? evalSize : task.defaultEvalSize(), ADDITION_TOKENIZER, checkpointing,
-                        memoryBudget, config, dir, checkpointEvery, checkpointMinutes);
+                        memoryBudget, config, dir, checkpointEvery, 0, 0, checkpointMinutes);
             }
             if (data == null) {
                 throw new IllegalArgumentException("--task text needs --data FILE.txt, the text file to train on");
@@ -375,9 +432,44 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
             }
             int t = context != null ? context : shape.context();
             positive("--context", t);
-            GptConfig gpt = shape.withVocab(256).withContext(t).withDropout(p);
-            return new RunSpec(task, modelName, gpt, null, data, 0, 0, 0, BYTES_TOKENIZER, checkpointing,
-                    memoryBudget, config, dir, checkpointEvery, checkpointMinutes);
+            String tok;
+            int vocab;
+            boolean heldOut;
+            if (Files.isDirectory(data)) {
+                PreparedData prepared = PreparedData.open(data, tokenizer, false);
+                if (tokenizer != null && !tokenizer.equals(prepared.tokenizer())) {
+                    throw new IllegalArgumentException(String.format(Locale.ROOT, "--tokenizer %s does not match "
+                            + "--data %s, prepared with the %s tokenizer (V %,d); drop --tokenizer, or prepare the "
+                            + "text again with --tokenizer %s", tokenizer, data, prepared.tokenizer(),
+                            prepared.vocab(), tokenizer));
+                }
+                tok = prepared.tokenizer();
+                vocab = prepared.vocab();
+                heldOut = prepared.valTokens() > 0;
+            } else {
+                tok = tokenizer != null ? tokenizer : BYTES_TOKENIZER;
+                vocab = Tokenizers.byName(tok).vocabSize();
+                heldOut = !tok.equals(BYTES_TOKENIZER);
+            }
+            long every = evalEvery != null ? evalEvery : heldOut ? TaskKind.EVAL_EVERY : 0;
+            long evalTok = evalTokens != null ? evalTokens : every > 0 ? TaskKind.EVAL_TOKENS : 0;
+            if (every > 0 && !heldOut) {
+                throw new IllegalArgumentException(Files.isDirectory(data) ? "--eval-every: --data " + data + " has no "
+                        + PreparedData.VAL + " to validate on; prepare it with accrue prepare, or drop --eval-every"
+                        : "--eval-every: a text file read as bytes is all training data, with nothing held out; "
+                        + "prepare it first (accrue prepare --data " + data + " --tokenizer bytes --out DIR) and "
+                        + "train on DIR, or use --tokenizer gpt2 (prepared on the fly with a validation split)");
+            }
+            GptConfig gpt = shape.withVocab(vocab).withContext(t).withDropout(p);
+            return new RunSpec(task, modelName, gpt, null, data, 0, 0, 0, tok, checkpointing, memoryBudget, config,
+                    dir, checkpointEvery, every, evalTok, checkpointMinutes);
+        }
+
+        private void textOnly() {
+            if (tokenizer != null || evalEvery != null || evalTokens != null) {
+                throw new IllegalArgumentException((tokenizer != null ? "--tokenizer" : evalEvery != null
+                        ? "--eval-every" : "--eval-tokens") + " applies to --task text (--data), not " + task.id());
+            }
         }
 
         private void gptOnly(String option, boolean given) {

@@ -24,7 +24,7 @@ import java.util.TreeMap;
 final class RunSpecJson {
     private static final Set<String> SPEC_KEYS = Set.of("task", "model", "gpt", "norm", "data", "digits", "train_size",
             "eval_size", "tokenizer", "activation_checkpointing", "memory_budget_bytes", "train", "out",
-            "checkpoint_every", "checkpoint_minutes");
+            "checkpoint_every", "eval_every", "eval_tokens", "checkpoint_minutes");
     private static final Set<String> GPT_KEYS = Set.of("layers", "heads", "width", "context", "vocab", "dropout");
     private static final Set<String> TRAIN_KEYS = Set.of("micro_batch", "accumulation_steps", "effective_batch",
             "epochs", "max_steps", "drop_last", "shuffle", "optimizer", "lr", "weight_decay", "momentum", "beta1",
@@ -68,6 +68,8 @@ final class RunSpecJson {
         m.put("train", train(s.train()));
         m.put("out", s.out().toString());
         m.put("checkpoint_every", s.checkpointEvery());
+        m.put("eval_every", s.evalEvery());
+        m.put("eval_tokens", s.evalTokens());
         m.put("checkpoint_minutes", s.checkpointMinutes());
         return m;
     }
@@ -130,7 +132,8 @@ final class RunSpecJson {
                 data == null ? null : Path.of(data), f.integer("digits"), f.integer("train_size"),
                 f.integer("eval_size"), f.string("tokenizer", null), f.bool("activation_checkpointing"),
                 f.whole("memory_budget_bytes"), train(t), Path.of(f.string("out", "out")),
-                f.whole("checkpoint_every"), f.map.containsKey("checkpoint_minutes") ? f.real("checkpoint_minutes")
+                f.whole("checkpoint_every"), f.wholeOr("eval_every", 0), f.wholeOr("eval_tokens", 0),
+                f.map.containsKey("checkpoint_minutes") ? f.real("checkpoint_minutes")
                         : RunSpec.DEFAULT_CHECKPOINT_MINUTES); // absent from specs written before it existed
     }
 
@@ -214,6 +217,11 @@ final class RunSpecJson {
                 throw new IllegalArgumentException(where + ": '" + key + "' must be an integer, got " + map.get(key));
             }
             return l;
+        }
+
+        /** {@link #whole}, or {@code fallback} when absent (a key added later than the format). */
+        long wholeOr(String key, long fallback) {
+            return map.containsKey(key) ? whole(key) : fallback;
         }
 
         int integer(String key) {

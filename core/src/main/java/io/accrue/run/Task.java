@@ -99,11 +99,18 @@ public interface Task<I> {
     /**
      * One evaluation's outcome.
      *
-     * @param metric  the key of {@code value} in {@code metrics.jsonl} and {@code results.json}
-     * @param value   the score, a fraction in [0, 1]
-     * @param results further keys for {@code results.json}
-     * @param seconds wall time of the evaluation
+     * @param metric     the key of {@code value} in {@code metrics.jsonl} and {@code results.json}
+     * @param value      the score: a fraction in [0, 1] (accuracy), or a loss in nats
+     * @param results    further keys for {@code results.json}
+     * @param seconds    wall time of the evaluation
+     * @param keepLowest whether the run keeps the checkpoint with the lowest value ({@code checkpoint-best/}): a
+     *                   validation loss
      */
-    public record Evaluation(String metric, double value, Map<String, Object> results, double seconds) {
+    public record Evaluation(String metric, double value, Map<String, Object> results, double seconds,
+                             boolean keepLowest) {
+        /** An evaluation whose best checkpoint is not kept (an accuracy). */
+        public Evaluation(String metric, double value, Map<String, Object> results, double seconds) {
+            this(metric, value, results, seconds, false);
+        }
     }
 }
