@@ -153,13 +153,13 @@ public final class Prepare {
                 for (int i = 0; i < files.size(); i++) {
                     Path f = files.get(i);
                     if (i > 0 && tok.endOfText() >= 0) {
-                        w.accept(new int[] {tok.endOfText()});
+                        enc.addIds(new int[] {tok.endOfText()}, w);
                     }
                     MessageDigest md = sha256();
                     long before = read[0];
                     try (InputStream raw = new Counting(new DigestInputStream(open(f), md), read, listener);
                          Utf8Reader text = new Utf8Reader(f, decompressed(f, raw), o.replaceInvalid())) {
-                        chars += enc.encode(text, w);
+                        chars += enc.add(text, w); // the next file's chunks queue behind this one's
                         replaced += text.replaced;
                         raw.transferTo(java.io.OutputStream.nullOutputStream()); // the rest of the file (a gzip trailer), for its hash
                     }
@@ -169,6 +169,7 @@ public final class Prepare {
                     s.put("sha256", HexFormat.of().formatHex(md.digest()));
                     sources.add(s);
                 }
+                enc.finish(w);
                 tokens = w.count;
             }
             if (tokens == 0) {

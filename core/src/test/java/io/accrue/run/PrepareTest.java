@@ -206,4 +206,30 @@ class PrepareTest {
                 () -> PreparedData.open(dir, "bytes", true));
         assertTrue(e.getMessage().contains("token id 256, outside the bytes tokenizer's vocabulary"), e.getMessage());
     }
+
+    @Test
+    void manySmallDocumentsKeepTheirOrderAndSeparators() throws IOException {
+        Tokenizer wide = Tokenizers.byName("test-wide");
+        Path dir = Files.createDirectories(tmp.resolve("docs"));
+        java.util.List<Integer> expected = new java.util.ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            String doc = "document " + i + " " + "é✓".repeat(i % 7) + "\n".repeat(i % 3);
+            Files.writeString(dir.resolve(String.format("%03d.txt", i)), doc);
+            if (i > 0) {
+                expected.add(69_999);
+            }
+            for (int id : wide.encode(doc)) {
+                expected.add(id);
+            }
+        }
+        Path out = tmp.resolve("out");
+        PreparedData p = Prepare.run(new Prepare.Options(List.of(dir), wide, 0.1, out, 2, false, 3),
+                Prepare.Listener.NONE);
+        assertEquals(expected.size(), p.trainTokens() + p.valTokens());
+        for (int i = 0; i < expected.size(); i++) {
+            long at = i;
+            int got = at < p.trainTokens() ? p.train().get(at) : p.val().get(at - p.trainTokens());
+            assertEquals(expected.get(i), got, "id " + i);
+        }
+    }
 }
