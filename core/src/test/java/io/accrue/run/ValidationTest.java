@@ -58,12 +58,10 @@ class ValidationTest {
                 .toArray();
     }
 
+    /** The newest checkpoint's model or optimizer file (the directory also keeps the one before). */
     private byte[] file(String run, String prefix) throws IOException {
-        Path cp = tmp.resolve(run).resolve(Run.CHECKPOINT_DIR);
-        try (var files = Files.list(cp)) {
-            return Files.readAllBytes(files.filter(f -> f.getFileName().toString().startsWith(prefix)).findFirst()
-                    .orElseThrow());
-        }
+        Checkpoint cp = Checkpoint.load(tmp.resolve(run).resolve(Run.CHECKPOINT_DIR));
+        return Files.readAllBytes(prefix.startsWith("model") ? cp.modelFile() : cp.optimizerFile());
     }
 
     @Test
