@@ -437,14 +437,18 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
             boolean heldOut;
             if (Files.isDirectory(data)) {
                 PreparedData prepared = PreparedData.open(data, tokenizer, false);
-                if (tokenizer != null && !tokenizer.equals(prepared.tokenizer())) {
+                // A resumed run keeps its own tokenizer and vocabulary: data re-prepared since is refused when the
+                // task loads it, naming the run's model, not an option the user did not give.
+                boolean resumed = base != null && data.equals(base.data())
+                        && java.util.Objects.equals(tokenizer, base.tokenizer());
+                if (!resumed && tokenizer != null && !tokenizer.equals(prepared.tokenizer())) {
                     throw new IllegalArgumentException(String.format(Locale.ROOT, "--tokenizer %s does not match "
                             + "--data %s, prepared with the %s tokenizer (V %,d); drop --tokenizer, or prepare the "
                             + "text again with --tokenizer %s", tokenizer, data, prepared.tokenizer(),
                             prepared.vocab(), tokenizer));
                 }
-                tok = prepared.tokenizer();
-                vocab = prepared.vocab();
+                tok = resumed ? base.tokenizer() : prepared.tokenizer();
+                vocab = resumed ? base.gpt().vocab() : prepared.vocab();
                 heldOut = prepared.valTokens() > 0;
             } else {
                 tok = tokenizer != null ? tokenizer : BYTES_TOKENIZER;
