@@ -3,6 +3,7 @@ package io.accrue.run;
 import io.accrue.models.Model;
 import io.accrue.train.Checkpoint;
 import io.accrue.train.GradientSync;
+import io.accrue.train.Json;
 import io.accrue.train.MemoryPlan;
 import io.accrue.train.MemoryUsage;
 import io.accrue.train.StepListener;
@@ -242,7 +243,7 @@ public final class Run<I> {
                 return;
             }
             try {
-                if (io.accrue.train.Json.parse(Files.readString(sidecar)) instanceof Map<?, ?> j
+                if (Json.parse(Files.readString(sidecar)) instanceof Map<?, ?> j
                         && j.get("metadata") instanceof Map<?, ?> m && m.get("best_value") instanceof String v
                         && m.get("best_step") instanceof String at) {
                     best = Double.parseDouble(v);
@@ -411,7 +412,7 @@ public final class Run<I> {
             for (int i = 0; i < result.warnings().size(); i++) {
                 results.put("warning" + (i == 0 ? "" : "_" + (i + 1)), result.warnings().get(i));
             }
-            Files.writeString(spec.out().resolve("results.json"), io.accrue.train.Json.write(results, 2) + "\n");
+            Files.writeString(spec.out().resolve("results.json"), Json.write(results, 2) + "\n");
             return new RunResult(spec, finished, steps, planned, results, settings(), List.copyOf(history),
                     List.copyOf(evals), task.unit(), end, windowK);
         }
