@@ -17,16 +17,19 @@ final class CliListener implements RunListener {
     private final PrintWriter console;
     private final Progress.Mode mode;
     private final Long stopAfter;
+    private final long logEvery;
     private final long stepDelayMillis;
     private final long microBatchDelayMillis;
     private final long checkpointDelayMillis;
     private Progress progress;
 
-    CliListener(Run<?> run, PrintWriter console, Progress.Mode mode, Long stopAfter, long stepDelayMillis,
+    CliListener(Run<?> run, PrintWriter console, Progress.Mode mode, long logEvery, Long stopAfter,
+                long stepDelayMillis,
                 long microBatchDelayMillis, long checkpointDelayMillis) {
         this.run = run;
         this.console = console;
         this.mode = mode;
+        this.logEvery = logEvery;
         this.stopAfter = stopAfter;
         this.stepDelayMillis = stepDelayMillis;
         this.microBatchDelayMillis = microBatchDelayMillis;
@@ -45,7 +48,7 @@ final class CliListener implements RunListener {
 
     @Override
     public void started(long plannedSteps, long doneSteps, String unit) {
-        progress = Progress.create(mode, console, plannedSteps, doneSteps, unit);
+        progress = Progress.create(mode, console, plannedSteps, doneSteps, unit, logEvery);
     }
 
     @Override

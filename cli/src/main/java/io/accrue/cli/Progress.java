@@ -15,7 +15,9 @@ import java.util.Locale;
 
 /**
  * How {@code accrue train} shows progress: a live bar on a terminal (optimizer step of the total, micro-batch
- * within the window, window loss, LR, tokens/s, memory, ETA), else one plain line per optimizer step.
+ * within the window, window loss, LR, tokens/s, memory, ETA), else a plain line every {@code --log-every} optimizer
+ * steps (by default about every 10 seconds; the first and the last step always); {@code metrics.jsonl} has every
+ * step either way.
  * Call {@link #micro} after each micro-batch, {@link #step} after each step boundary, {@link #close} at the end.
  */
 abstract sealed class Progress implements AutoCloseable {
@@ -49,9 +51,17 @@ abstract sealed class Progress implements AutoCloseable {
      * in {@code unit}s per second ({@code tok}, {@code img}).
      */
     static Progress create(Mode mode, PrintWriter out, long planned, long done, String unit) {
+        return create(mode, out, planned, done, unit, 0);
+    }
+
+    /**
+     * {@link #create} whose plain lines come every {@code logEvery} optimizer steps, or with 0 about every
+     * {@link Plain#AUTO_SECONDS} seconds; the first step of the process and the run's last are always shown.
+     */
+    static Progress create(Mode mode, PrintWriter out, long planned, long done, String unit, long logEvery) {
         return switch (mode.resolve()) {
             case BAR -> new Bar(out, planned, done, mode == Mode.AUTO, unit);
-            default -> new Plain(out, planned, unit);
+            default -> new Plain(out, planned, unit, logEvery);
         };
     }
 
@@ -80,8 +90,14 @@ abstract sealed class Progress implements AutoCloseable {
 
     /** One line per optimizer step; nothing per micro-batch. */
     static final class Plain extends Progress {
-        Plain(PrintWriter out, long planned, String unit) {
+        /** Seconds of training between lines when no step interval is given: a log stays readable at any speed. */
+        static final double AUTO_SECONDS = 10;
+        private final long logEvery;
+        private double lastShown = Double.NaN;
+
+        Plain(PrintWriter out, long planned, String unit, long logEvery) {
             super(out, planned, unit);
+            this.logEvery = logEvery;
         }
 
         @Override
@@ -90,8 +106,14 @@ abstract sealed class Progress implements AutoCloseable {
 
         @Override
         void step(StepReport s) {
-            out.println(plainLine(s, planned, unit));
-            out.flush();
+            long done = s.metrics().step() + 1;
+            boolean due = Double.isNaN(lastShown) || done >= planned
+                    || (logEvery > 0 ? done % logEvery == 0 : s.elapsed() - lastShown >= AUTO_SECONDS);
+            if (due) {
+                lastShown = s.elapsed();
+                out.println(plainLine(s, planned, unit));
+                out.flush();
+            }
         }
 
         @Override

@@ -130,9 +130,14 @@ final class TrainCommand implements Callable<Integer> {
     boolean printSpec;
 
     @Option(names = "--progress", paramLabel = "MODE", defaultValue = "auto",
-            description = "plain: one line per optimizer step; bar: a live progress bar (step, micro-batch, loss, "
+            description = "plain: a line every --log-every steps; bar: a live progress bar (step, micro-batch, loss, "
                     + "lr, tokens/s, memory, ETA); auto: the bar when the output is a terminal.")
     String progressOption;
+
+    @Option(names = "--log-every", paramLabel = "STEPS", defaultValue = "0", description = "Plain progress: a line "
+            + "every STEPS optimizer steps (0: about every 10 seconds of training); the first and last step always. "
+            + "metrics.jsonl has every step.")
+    long logEvery;
 
     Progress.Mode progress;
 
@@ -180,7 +185,10 @@ final class TrainCommand implements Callable<Integer> {
             console.flush();
             return 0;
         }
-        CliListener listener = new CliListener(run, console, progress, stopAfter, stepDelay, microBatchDelay,
+        if (logEvery < 0) {
+            throw new UsageException("--log-every must be ≥ 0, got " + logEvery);
+        }
+        CliListener listener = new CliListener(run, console, progress, logEvery, stopAfter, stepDelay, microBatchDelay,
                 checkpointDelay);
         RunResult result;
         int signalled;

@@ -45,9 +45,30 @@ class CliProgressTest {
     }
 
     @Test
+    void plainLinesComeEveryLogEveryStepsOrAboutEveryTenSecondsFirstAndLastAlways() throws IOException {
+        List<Integer> every3 = shownSteps(CliRun.of(tiny(tmp.resolve("e3"), "--progress", "plain", "--log-every",
+                "3").toArray(String[]::new)));
+        assertEquals(List.of(1, 3, 4), every3);
+        List<Integer> timed = shownSteps(CliRun.of(tiny(tmp.resolve("auto"), "--progress", "plain")
+                .toArray(String[]::new)));
+        assertEquals(List.of(1, 4), timed, "four quick steps: well under 10 seconds between the first and the last");
+        assertEquals(4, Files.readAllLines(tmp.resolve("auto").resolve("metrics.jsonl")).size(), "every step logged");
+        CliRun bad = CliRun.of(tiny(tmp.resolve("bad"), "--log-every", "-1").toArray(String[]::new));
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--log-every must be ≥ 0"), bad.err());
+    }
+
+    /** The optimizer steps the console showed a plain line for. */
+    private static List<Integer> shownSteps(CliRun r) {
+        assertEquals(0, r.code(), r.err());
+        return r.out().lines().filter(l -> l.matches(PLAIN))
+                .map(l -> Integer.parseInt(l.substring(5, l.indexOf('/')))).toList();
+    }
+
+    @Test
     void plainModeWritesOneLinePerStepWithMemoryAndTheMetricsFileHasBytes() throws IOException {
         Path out = tmp.resolve("plain");
-        CliRun r = CliRun.of(tiny(out, "--progress", "plain").toArray(String[]::new));
+        CliRun r = CliRun.of(tiny(out, "--progress", "plain", "--log-every", "1").toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         List<String> steps = r.out().lines().filter(l -> l.startsWith("step ")).toList();
         assertEquals(4, steps.size(), r.out());

@@ -18,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -45,6 +46,8 @@ import java.util.Map;
 public final class Run<I> {
     /** The run directory's checkpoint subdirectory. */
     public static final String CHECKPOINT_DIR = "checkpoint";
+    /** Steps whose median time estimates the time left. */
+    private static final int ETA_STEPS = 20;
     /** The run directory's checkpoint with the lowest validation loss so far (runs that validate). */
     public static final String BEST_CHECKPOINT_DIR = "checkpoint-best";
 
@@ -215,6 +218,9 @@ public final class Run<I> {
         private double best = Double.NaN;
         private long bestStep;
         private long peakHeap;
+        /** The last steps' seconds, a ring, for the ETA. */
+        private final double[] recentSeconds = new double[ETA_STEPS];
+        private int recentCount;
         private long startNanos;
         private MetricsLog metrics;
         /** When the last checkpoint was saved (or training started), for {@link RunSpec#checkpointMinutes}. */
@@ -326,7 +332,7 @@ public final class Run<I> {
             long heap = rt.totalMemory() - rt.freeMemory();
             peakHeap = Math.max(peakHeap, heap);
             long done = m.step() + 1;
-            double eta = elapsed / (done - firstStep) * (planned - done);
+            double eta = eta(m, planned - done);
             StepReport report = new StepReport(m, memory, heap, rate, elapsed, eta);
             listener.step(report);
             Map<String, Object> extra = new LinkedHashMap<>();
@@ -369,6 +375,23 @@ public final class Run<I> {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }
+
+        /**
+         * Seconds left: the median time of this process's recent steps (the first, which compiles the step, left
+         * out) times the steps left; NaN until there is one.
+         */
+        private double eta(StepMetrics m, long stepsLeft) {
+            if (m.step() > firstStep) {
+                recentSeconds[recentCount++ % recentSeconds.length] = m.seconds();
+            }
+            if (recentCount == 0) {
+                return stepsLeft == 0 ? 0 : Double.NaN;
+            }
+            double[] s = Arrays.copyOf(recentSeconds, Math.min(recentCount, recentSeconds.length));
+            Arrays.sort(s);
+            double median = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+            return median * stepsLeft;
         }
 
         private RunResult summary(TrainResult result) throws IOException {
