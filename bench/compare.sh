@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Accrue against the PyTorch reference (/work/shared/bench, or $REF_DIR), side by side: builds once, then for each
+# Accrue against the PyTorch reference ($REF_DIR, default ../shared/bench beside this repository: the reference
+# scripts are not part of it), side by side: builds once, then for each
 # config runs Accrue and PyTorch ALTERNATELY, REPS times, each run a fresh process (the order rotates every
 # repetition so that neither side always runs first), and prints a markdown table of the medians over the runs.
 #
@@ -29,7 +30,7 @@ REPS=${REPS:-}
 QUICK=${QUICK:-}
 THREADS=${THREADS:-2}
 RUN_TIMEOUT=${RUN_TIMEOUT:-1200}
-REF_DIR=${REF_DIR:-/work/shared/bench}
+REF_DIR=${REF_DIR:-../shared/bench}   # relative to the repository root (the script cd-s there)
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --reps) REPS=$2; shift ;;
     --no-build) NO_BUILD=1 ;;
     --table) TABLE_ONLY=$2; shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
     *) args+=("$1") ;;
   esac
@@ -46,7 +47,7 @@ done
 if [ ${#args[@]} -gt 0 ]; then CONFIGS="${args[*]}"; fi
 CONFIGS=${CONFIGS:-$DEFAULT_CONFIGS}
 if [ -z "$REPS" ]; then if [ -n "$QUICK" ]; then REPS=1; else REPS=3; fi; fi
-[ -x "$REF_DIR/pytorch-ref" ] || { echo "compare.sh: no $REF_DIR/pytorch-ref (set REF_DIR)" >&2; exit 2; }
+[ -n "${NO_PYTORCH:-}" ] || [ -x "$REF_DIR/pytorch-ref" ] || { echo "compare.sh: no $REF_DIR/pytorch-ref; set REF_DIR to the directory of the PyTorch reference scripts (gpt_bench.py, mlp_bench.py, pytorch-ref), or NO_PYTORCH=1" >&2; exit 2; }
 
 # The shared JSON parsing: medians per (config, variant) and the table (configs absent from RAW show "–").
 make_table() { # RAW CONFIGS REPS START_DATE START_LOAD END_DATE END_LOAD BASELINE THREADS QUICK
