@@ -17,7 +17,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -105,13 +104,6 @@ class CliKillTest {
         assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child did not die");
     }
 
-    private void assertSameBytes(Path whole, Path run, String what) throws IOException {
-        assertArrayEquals(Files.readAllBytes(CliRun.newest(whole, "model_file")),
-                Files.readAllBytes(CliRun.newest(run, "model_file")), "weights, " + what);
-        assertArrayEquals(Files.readAllBytes(CliRun.newest(whole, "optimizer_file")),
-                Files.readAllBytes(CliRun.newest(run, "optimizer_file")), "optimizer state, " + what);
-    }
-
     @Test
     void sigkilledAt22MomentsAndResumedEachTimeEndsWithTheUninterruptedBytes() throws Exception {
         int steps = 24;
@@ -170,7 +162,7 @@ class CliKillTest {
 
         CliRun resumed = CliRun.of("train", "--resume", run.toString());
         assertEquals(0, resumed.code(), resumed.err() + "\n" + moments);
-        assertSameBytes(whole, run, "uninterrupted vs killed 22 times: " + moments);
+        CliRun.assertSameBytes(whole, run, "uninterrupted vs killed 22 times: " + moments);
         List<String> metrics = Files.readAllLines(run.resolve("metrics.jsonl"));
         assertEquals(steps, metrics.size(), "each step logged once");
         for (int i = 0; i < steps; i++) {
@@ -223,7 +215,7 @@ class CliKillTest {
         CliRun resumed = CliRun.of("train", "--resume", run.toString());
         assertEquals(0, resumed.code(), resumed.err());
         assertTrue(resumed.out().contains("resuming at step " + s.step()), resumed.out());
-        assertSameBytes(whole, run, signal + " at " + s.step() + "+" + s.windowExamples());
+        CliRun.assertSameBytes(whole, run, signal + " at " + s.step() + "+" + s.windowExamples());
     }
 
     /** {@code -b 4} of {@link #args} replaced by the {@code -b 1} given after it (picocli takes an option once). */

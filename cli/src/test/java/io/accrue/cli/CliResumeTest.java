@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,13 +43,6 @@ class CliResumeTest {
         return ok(List.of(args));
     }
 
-    private void assertSameBytes(Path whole, Path run, String what) throws IOException {
-        assertArrayEquals(Files.readAllBytes(CliRun.newest(whole, "model_file")),
-                Files.readAllBytes(CliRun.newest(run, "model_file")), "weights, " + what);
-        assertArrayEquals(Files.readAllBytes(CliRun.newest(whole, "optimizer_file")),
-                Files.readAllBytes(CliRun.newest(run, "optimizer_file")), "optimizer state, " + what);
-    }
-
     @Test
     void optionsThatChangeNothingInTheTrainingMayChange() throws IOException {
         Path whole = tmp.resolve("whole");
@@ -67,7 +59,7 @@ class CliResumeTest {
         // B and K at the same effective batch: 4 × 4 → 2 × 8 (law 3: the same bits for any cut of the window)
         r = ok("train", "--resume", run.toString(), "-b", "2", "--progress", "plain");
         assertTrue(r.out().contains("B=2 × K=8 = effective 16"), r.out());
-        assertSameBytes(whole, run, "resumed with other threads, concurrency, cadence, then B and K");
+        CliRun.assertSameBytes(whole, run, "resumed with other threads, concurrency, cadence, then B and K");
     }
 
     @Test
@@ -108,6 +100,6 @@ class CliResumeTest {
                 + newest + ": corrupt: SHA-256 differs"), r.out());
         assertTrue(r.out().contains("using the previous one, at step 4") && r.out().contains("resuming at step 4"),
                 r.out());
-        assertSameBytes(whole, run, "resumed from the previous checkpoint");
+        CliRun.assertSameBytes(whole, run, "resumed from the previous checkpoint");
     }
 }

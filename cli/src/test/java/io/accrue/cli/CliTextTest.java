@@ -72,19 +72,9 @@ class CliTextTest {
 
     /** Training options on {@code data}; {@code extra} holds option/value pairs that replace or add to these. */
     private List<String> train(Path data, Path out, String... extra) {
-        List<String> a = new ArrayList<>(List.of("train", "--data", data.toString(), "--model", model.toString(),
+        return CliRun.withOptions(List.of("train", "--data", data.toString(), "--model", model.toString(),
                 "--context", "32", "-b", "2", "-n", "4", "--steps", "4", "--warmup", "1", "--eval-every", "2",
-                "--eval-tokens", "256", "--threads", "1", "--progress", "plain", "--out", out.toString()));
-        for (int i = 0; i < extra.length; i += 2) {
-            int at = a.indexOf(extra[i]);
-            if (at >= 0) {
-                a.set(at + 1, extra[i + 1]);
-            } else {
-                a.add(extra[i]);
-                a.add(extra[i + 1]);
-            }
-        }
-        return a;
+                "--eval-tokens", "256", "--threads", "1", "--progress", "plain", "--out", out.toString()), extra);
     }
 
     @Test

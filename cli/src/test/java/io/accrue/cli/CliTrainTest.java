@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -25,18 +24,9 @@ class CliTrainTest {
      * {@code extra} holds option/value pairs that replace or add to these.
      */
     private static List<String> tiny(Path out, String... extra) {
-        List<String> a = new ArrayList<>(List.of("train", "--train-size", "64", "--eval-size", "20", "-b", "4", "-n",
-                "16", "--steps", "12", "--warmup", "2", "--dropout", "0.1", "--threads", "1", "--out", out.toString()));
-        for (int i = 0; i < extra.length; i += 2) {
-            int at = a.indexOf(extra[i]);
-            if (at >= 0) {
-                a.set(at + 1, extra[i + 1]);
-            } else {
-                a.add(extra[i]);
-                a.add(extra[i + 1]);
-            }
-        }
-        return a;
+        return CliRun.withOptions(List.of("train", "--train-size", "64", "--eval-size", "20", "-b", "4", "-n",
+                "16", "--steps", "12", "--warmup", "2", "--dropout", "0.1", "--threads", "1", "--out", out.toString()),
+                extra);
     }
 
     private static CliRun ok(List<String> args) {
