@@ -2,7 +2,10 @@
 # Order: $JAVA_HOME if it is 25+, then `java` on PATH if 25+, then JDKs installed under /usr/lib/jvm and
 # /opt (newest first).
 accrue_java_major() {
-  "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -n1
+  # small reservations, so that an address-space limit (ulimit -v) is reported by the launcher, not taken for no JDK
+  "$1/bin/java" -Xmx16m -XX:CompressedClassSpaceSize=16m -XX:ReservedCodeCacheSize=16m \
+    -XX:ErrorFile="${TMPDIR:-/tmp}/accrue-jvm-%p.log" -XshowSettings:properties -version 2>&1 \
+    | sed -n 's/^ *java.specification.version = //p' | head -n1
 }
 accrue_find_jdk() {
   local candidates=()

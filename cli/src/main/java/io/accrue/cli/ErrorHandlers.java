@@ -1,21 +1,44 @@
 package io.accrue.cli;
 
+import io.accrue.data.EnvironmentException;
 import io.accrue.train.CheckpointException;
 import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * How a command reports errors: every error caused by the input — an unknown option, a malformed number, a missing
  * file, a configuration the trainer rejects, a corrupt checkpoint, a plan beyond the machine's memory — is one line
  * on stderr ({@code accrue: <problem>; <fix>}) and exit code {@link #USAGE}; running out of memory anyway is one
- * line and exit code {@link #OUT_OF_MEMORY}; an internal failure is exit code 1. (A run stopped by SIGINT or SIGTERM
- * exits with 130 or 143 after its checkpoint, {@link Signals}.) Public so that the Spark launcher reports its errors
- * the same way.
+ * line and exit code {@link #OUT_OF_MEMORY}; a fault of the machine — a full disk, a directory that cannot be
+ * written, data changed under the run, a checkpoint of a newer Accrue ({@link EnvironmentException}, or any other
+ * I/O failure) — is one line and exit code {@link #ENVIRONMENT}; an internal failure is exit code 1. (A run stopped
+ * by SIGINT or SIGTERM exits with 130 or 143 after its checkpoint, {@link Signals}.) Public so that the Spark
+ * launcher reports its errors the same way.
  */
 public final class ErrorHandlers {
     /** Exit code of bad input. */
     public static final int USAGE = 2;
     /** Exit code of an {@link OutOfMemoryError}: the JVM ran out of heap (or native memory) in spite of the plan. */
     public static final int OUT_OF_MEMORY = 3;
+    /** Exit code of a fault of the machine (disk full, output not writable, data changed during the run). */
+    public static final int ENVIRONMENT = 4;
+    /** The exit codes as every command's {@code --help} lists them. */
+    static final Map<String, String> EXIT_CODES = exitCodes(
+            "0", "done",
+            "1", "internal error (ACCRUE_DEBUG=1 adds the stack trace)",
+            "2", "bad input: options, data, configuration or checkpoint (one line: the problem and the fix)",
+            "3", "out of memory: the heap the plan asks for cannot be reserved, or memory ran out during the run",
+            "4", "a fault of the machine: no space left, an output directory that cannot be written, data deleted "
+                    + "or changed during the run, a checkpoint of a newer Accrue; the newest complete checkpoint is "
+                    + "kept",
+            "130", "stopped by SIGINT (Ctrl-C) after a checkpoint",
+            "143", "stopped by SIGTERM after a checkpoint");
 
     /** The running command's memory plan: its predicted peak and the heap it asked for (0: none yet). */
     private static volatile long plannedBytes;
@@ -44,8 +67,9 @@ public final class ErrorHandlers {
                 + "--checkpointing, a smaller --micro-batch, or --memory SIZE";
     }
 
-    /** Installs the handlers on {@code cl} and returns it. */
+    /** Installs the handlers on {@code cl}, lists the exit codes in every command's {@code --help}, returns it. */
     public static CommandLine install(CommandLine cl) {
+        listExitCodes(cl);
         CommandLine.IExecutionStrategy run = new CommandLine.RunLast();
         cl.setExecutionStrategy(parseResult -> {
             try {
@@ -74,6 +98,15 @@ public final class ErrorHandlers {
                 c.getErr().flush();
                 return USAGE;
             }
+            if (ex instanceof EnvironmentException || ex instanceof IOException
+                    || ex instanceof UncheckedIOException) {
+                c.getErr().println("accrue: " + oneLine(environmentFault(ex)));
+                if (System.getenv("ACCRUE_DEBUG") != null) {
+                    ex.printStackTrace(c.getErr());
+                }
+                c.getErr().flush();
+                return ENVIRONMENT;
+            }
             c.getErr().println("accrue: internal error: " + oneLine(String.valueOf(ex)));
             if (System.getenv("ACCRUE_DEBUG") != null) {
                 ex.printStackTrace(c.getErr());
@@ -82,6 +115,31 @@ public final class ErrorHandlers {
             return 1;
         });
         return cl;
+    }
+
+    private static Map<String, String> exitCodes(String... codeAndMeaning) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < codeAndMeaning.length; i += 2) {
+            m.put(codeAndMeaning[i], codeAndMeaning[i + 1]);
+        }
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    private static void listExitCodes(CommandLine cl) {
+        cl.getCommandSpec().usageMessage().exitCodeListHeading("Exit codes:%n").exitCodeList(EXIT_CODES);
+        cl.getSubcommands().values().forEach(ErrorHandlers::listExitCodes);
+    }
+
+    /** The line of a fault of the machine; an I/O failure no layer described says what the system said. */
+    private static String environmentFault(Exception ex) {
+        if (ex instanceof EnvironmentException) {
+            return ex.getMessage();
+        }
+        IOException io = ex instanceof UncheckedIOException u ? u.getCause() : (IOException) ex;
+        String what = io instanceof FileSystemException f && f.getFile() != null
+                ? EnvironmentException.of("access", Path.of(f.getFile()), io).getMessage()
+                : "input/output error: " + io.getMessage();
+        return what + (EnvironmentException.isDiskFull(io) ? "" : "; check the files and the disk named");
     }
 
     static String oneLine(String s) {

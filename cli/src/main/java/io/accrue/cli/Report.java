@@ -2,6 +2,7 @@ package io.accrue.cli;
 
 import io.accrue.run.RunResult;
 import io.accrue.run.RunResult.Eval;
+import io.accrue.train.AtomicFiles;
 import io.accrue.train.StepMetrics;
 
 import javax.imageio.ImageIO;
@@ -13,7 +14,6 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
@@ -74,7 +74,7 @@ final class Report {
         }
         html.append("</body></html>\n");
         Path f = dir.resolve("report.html");
-        Files.writeString(f, html);
+        AtomicFiles.write(f, html.toString()); // a full disk leaves no half report
         return f;
     }
 

@@ -1,5 +1,6 @@
 package io.accrue.cli;
 
+import io.accrue.data.EnvironmentException;
 import io.accrue.nn.NormKind;
 import io.accrue.run.Run;
 import io.accrue.run.RunResult;
@@ -203,6 +204,9 @@ final class TrainCommand implements Callable<Integer> {
         try {
             Path report = Report.write(result);
             console.println("report: " + report);
+        } catch (EnvironmentException e) {
+            throw e.then("the run itself is complete (its checkpoint and results.json are written); only report.html "
+                    + "is missing");
         } catch (IOException | RuntimeException | LinkageError e) {
             console.println("report: not written (" + e + ")");
         }

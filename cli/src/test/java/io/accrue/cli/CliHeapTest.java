@@ -67,6 +67,36 @@ class CliHeapTest {
         }
     }
 
+    /**
+     * The launcher's last step ({@code scripts/launch.sh}) under an address-space limit (ulimit -v) that a 64 GiB heap
+     * exceeds: one line with the figure and whose it is, exit 3, no JVM start-up error; a heap within the limit
+     * starts the command.
+     */
+    @Test
+    void aHeapTheMachineCannotReserveIsOneLineWithExitCode3() throws Exception {
+        Path root = Path.of("..").toAbsolutePath().normalize();
+        String script = ". scripts/jdk.sh && ulimit -v 4000000 && . scripts/launch.sh && launch \"$0\" \"the memory "
+                + "plan of this run\" -cp \"$CP\" io.accrue.cli.Main --version";
+        for (String heap : List.of("64g", "256m")) {
+            ProcessBuilder pb = new ProcessBuilder("bash", "-c", script, heap).directory(root.toFile());
+            pb.environment().put("CP", System.getProperty("java.class.path"));
+            Path log = tmp.resolve("launch-" + heap + ".log");
+            Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "ended");
+            String out = Files.readString(log).strip();
+            if (heap.equals("64g")) {
+                assertEquals(ErrorHandlers.OUT_OF_MEMORY, p.exitValue(), out);
+                assertEquals("accrue: cannot reserve the Java heap of 64g (-Xmx64g, the memory plan of this run): this "
+                        + "machine or its limits (ulimit -v, vm.overcommit_memory) allow less; free memory or raise "
+                        + "the limit, or plan a smaller run (--memory SIZE, a smaller --micro-batch, --checkpointing)",
+                        out);
+            } else {
+                assertEquals(0, p.exitValue(), out);
+                assertEquals("accrue 0.1.0", out);
+            }
+        }
+    }
+
     /** A JVM given too small a heap (not through the launcher): one line naming what ran out and the plan, exit 3. */
     @Test
     void anOutOfMemoryErrorIsOneLineWithExitCode3() throws Exception {

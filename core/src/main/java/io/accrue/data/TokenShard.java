@@ -11,6 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Locale;
+import java.util.Objects;
 
 /**
  * A file of token ids, memory-mapped and read in place: never copied into the Java heap, so the heap does not grow
@@ -18,7 +21,7 @@ import java.nio.file.StandardOpenOption;
  * (nanoGPT's {@code train.bin}/{@code val.bin}, uint16) or 4 (uint32, for vocabularies beyond 65,536).
  *
  * <p>The mapping lives as long as the shard is reachable (a {@link Arena#ofAuto() GC-managed arena}); reads are safe
- * from any thread.
+ * from any thread. A file changed under the running process is detected ({@link #checkUnchanged}) rather than read.
  */
 public final class TokenShard {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -28,12 +31,15 @@ public final class TokenShard {
     private final MemorySegment bytes;
     private final int tokenBytes;
     private final long size;
+    /** The file as it was mapped: its identity (inode), size and modification time. */
+    private final BasicFileAttributes mapped;
 
-    private TokenShard(Path file, MemorySegment bytes, int tokenBytes) {
+    private TokenShard(Path file, MemorySegment bytes, int tokenBytes, BasicFileAttributes mapped) {
         this.file = file;
         this.bytes = bytes;
         this.tokenBytes = tokenBytes;
         this.size = bytes.byteSize() / tokenBytes;
+        this.mapped = mapped;
     }
 
     /**
@@ -48,6 +54,7 @@ public final class TokenShard {
             throw new IllegalArgumentException(file + ": token width " + tokenBytes + " bytes is not 1, 2 or 4");
         }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
             long n = ch.size();
             if (n % tokenBytes != 0) {
                 throw new IllegalArgumentException(file + ": " + n + " bytes is not a whole number of " + tokenBytes
@@ -55,7 +62,7 @@ public final class TokenShard {
             }
             MemorySegment seg = n == 0 ? MemorySegment.ofArray(new byte[0])
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, n, Arena.ofAuto());
-            return new TokenShard(file, seg, tokenBytes);
+            return new TokenShard(file, seg, tokenBytes, attributes);
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException(file + ": no such file; prepare the data with accrue prepare");
         } catch (AccessDeniedException e) {
@@ -63,6 +70,56 @@ public final class TokenShard {
         } catch (IOException e) {
             throw new IllegalArgumentException(file + ": cannot map (" + e.getMessage() + ")");
         }
+    }
+
+    /**
+     * Returns normally when the file is still the one mapped, with its size and modification time: a file deleted,
+     * replaced (renamed over), truncated or rewritten under a running process is a fault of the environment, and a
+     * read of a mapping past a truncated end would end the JVM's access with SIGBUS. One {@code stat}: cheap enough to
+     * call before every micro-batch.
+     *
+     * @throws EnvironmentException one line: what happened to the file and what to do
+     */
+    public void checkUnchanged() {
+        String change = change();
+        if (change != null) {
+            throw new EnvironmentException(file + " " + change + " while the run read it; put the original back (the "
+                    + "run's checkpoints name its SHA-256)");
+        }
+    }
+
+    /**
+     * The fault of a read that failed with {@code e} (the JVM's {@link InternalError} for SIGBUS in a mapping): the
+     * file changed after {@link #checkUnchanged}.
+     */
+    public EnvironmentException faulted(InternalError e) {
+        String change = change();
+        return new EnvironmentException(file + " " + (change != null ? change : "could not be read through its "
+                + "mapping") + " while the run read it; put the original back (the run's checkpoints name its "
+                + "SHA-256)", e);
+    }
+
+    /** What became of the file since it was mapped, in words; null when nothing did. */
+    private String change() {
+        BasicFileAttributes now;
+        try {
+            now = Files.readAttributes(file, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            return "was deleted";
+        } catch (IOException e) {
+            return "became unreadable (" + e.getMessage() + ")";
+        }
+        if (!Objects.equals(now.fileKey(), mapped.fileKey())) {
+            return "was replaced by another file";
+        }
+        if (now.size() != mapped.size()) {
+            return String.format(Locale.ROOT, "was %s from %,d to %,d bytes", now.size() < mapped.size()
+                    ? "truncated" : "extended", mapped.size(), now.size());
+        }
+        if (!now.lastModifiedTime().equals(mapped.lastModifiedTime())) {
+            return "was rewritten (modified " + now.lastModifiedTime() + ")";
+        }
+        return null;
     }
 
     /** Whether {@code file} exists and is a regular file. */
@@ -106,7 +163,7 @@ public final class TokenShard {
         if (tokens < 0 || tokens > size) {
             throw new IllegalArgumentException("prefix of " + tokens + " tokens of a shard of " + size);
         }
-        return new TokenShard(file, bytes.asSlice(0, tokens * tokenBytes), tokenBytes);
+        return new TokenShard(file, bytes.asSlice(0, tokens * tokenBytes), tokenBytes, mapped);
     }
 
     /** The largest id, read through the whole file (one sequential pass). -1 when empty. */

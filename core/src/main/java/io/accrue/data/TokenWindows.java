@@ -10,8 +10,9 @@ import io.accrue.models.TokenBatch;
  * ({@link EpochOrder}) picks the index from (seed, epoch, position in the epoch), which the split into micro-batches
  * does not change (law 5).
  *
- * <p>Tokens are read from the {@link TokenShard} (memory-mapped) when a micro-batch is built; an id outside the
- * vocabulary is an error naming the shard and the position.
+ * <p>Tokens are read from the {@link TokenShard} (memory-mapped) when a micro-batch is built, after checking that
+ * its file is as it was mapped ({@link TokenShard#checkUnchanged}); an id outside the vocabulary is an error naming
+ * the shard and the position.
  */
 public final class TokenWindows implements Dataset<TokenBatch> {
     private final TokenShard tokens;
@@ -66,8 +67,23 @@ public final class TokenWindows implements Dataset<TokenBatch> {
         return (int) ((tokens.size() - 1) / seq);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws EnvironmentException when the shard's file was deleted, replaced or changed since it was mapped (a
+     *                              truncated mapping would fault on a read)
+     */
     @Override
     public TokenBatch batch(int[] indices) {
+        tokens.checkUnchanged();
+        try {
+            return read(indices);
+        } catch (InternalError e) {
+            throw tokens.faulted(e); // the file was cut short between the check and the read: SIGBUS
+        }
+    }
+
+    private TokenBatch read(int[] indices) {
         int b = indices.length;
         int[] in = new int[b * seq];
         int[] tg = new int[b * seq];

@@ -8,5 +8,8 @@
  * {@link io.accrue.data.Tokenizers}); {@link io.accrue.data.ParallelEncoder} encodes a stream on several threads
  * with exactly the ids of encoding it whole; {@link io.accrue.data.TokenShard} memory-maps a file of ids and
  * {@link io.accrue.data.TokenWindows} reads it as windows of T+1 tokens at stride T.
+ *
+ * <p>{@link io.accrue.data.EnvironmentException} is a fault of the machine rather than of the input — a full disk, a
+ * file changed under the running process — for every layer above to raise and the command line to report in one line.
  */
 package io.accrue.data;

@@ -1,20 +1,23 @@
 package io.accrue.run;
 
+import io.accrue.data.EnvironmentException;
+import io.accrue.train.AtomicFiles;
 import io.accrue.train.Json;
 import io.accrue.train.MemoryUsage;
 import io.accrue.train.StepMetrics;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * {@code metrics.jsonl}: one JSON object per optimizer step, the same fields for every front end (the README's
@@ -22,32 +25,57 @@ import java.util.Map;
  * {@code lr}, {@code grad_norm}, {@code skipped}, {@code seconds}, {@code tokens_per_s} or {@code images_per_s},
  * {@code elapsed_s}, the memory fields in bytes, {@code heap_used_bytes}; then the evaluation's metric on the steps
  * after which one ran, and the data-parallel figures ({@link io.accrue.train.GradientSync#lastStepMetrics}). A
- * value JSON cannot hold (NaN, ±∞) is null. Each line is flushed as it is written.
+ * value JSON cannot hold (NaN, ±∞) is null. Each line is written whole or not at all: a write that fails (a full
+ * disk) is cut off again, and the file ends with the line before.
  */
 final class MetricsLog implements AutoCloseable {
-    private final BufferedWriter out;
+    private final Path file;
+    private final FileChannel out;
     private final String rateKey;
+    /** The length of the complete lines: a write that fails is cut back to it. */
+    private long committed;
 
     /**
      * Opens {@code file}: a fresh log, or with {@code resumedAt} ≥ 0 the lines up to that step kept and appended to.
      *
      * @param rateKey the throughput field, {@code tokens_per_s} or {@code images_per_s}
+     * @throws EnvironmentException when the file cannot be written
      */
-    MetricsLog(Path file, String rateKey, long resumedAt) throws IOException {
-        if (resumedAt >= 0) {
-            truncate(file, resumedAt);
+    MetricsLog(Path file, String rateKey, long resumedAt) {
+        this.file = file;
+        try {
+            if (resumedAt >= 0) {
+                truncate(file, resumedAt);
+            }
+            this.out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    resumedAt >= 0 ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
+            this.committed = out.size();
+        } catch (IOException e) {
+            throw EnvironmentException.of("write", file, e);
         }
-        this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE, resumedAt >= 0 ? StandardOpenOption.APPEND
-                        : StandardOpenOption.TRUNCATE_EXISTING);
         this.rateKey = rateKey;
     }
 
-    /** Writes one step's line with the extra fields (evaluation, synchronization) in order. */
-    void write(StepReport r, Map<String, Object> extra) throws IOException {
-        out.write(line(r, rateKey, extra));
-        out.newLine();
-        out.flush();
+    /**
+     * Writes one step's line with the extra fields (evaluation, synchronization) in order.
+     *
+     * @throws EnvironmentException when it cannot be written (a full disk): the file then ends with the line before
+     */
+    void write(StepReport r, Map<String, Object> extra) {
+        ByteBuffer line = StandardCharsets.UTF_8.encode(line(r, rateKey, extra) + "\n");
+        try {
+            while (line.hasRemaining()) {
+                out.write(line);
+            }
+            committed = out.position();
+        } catch (IOException e) {
+            try {
+                out.truncate(committed);
+            } catch (IOException cut) {
+                e.addSuppressed(cut);
+            }
+            throw EnvironmentException.of("write", file, e);
+        }
     }
 
     @Override
@@ -103,8 +131,6 @@ final class MetricsLog implements AutoCloseable {
                 // a line cut off by a kill: dropped
             }
         }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, keep, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, keep.stream().map(l -> l + "\n").collect(Collectors.joining()));
     }
 }

@@ -1,5 +1,6 @@
 package io.accrue.run;
 
+import io.accrue.data.EnvironmentException;
 import io.accrue.data.ParallelEncoder;
 import io.accrue.data.Tokenizer;
 import io.accrue.train.Json;
@@ -44,8 +45,8 @@ import java.util.zip.GZIPInputStream;
  *
  * <p>Invalid UTF-8 is refused (one line naming the file and the byte offset), or with {@link Options#replaceInvalid}
  * replaced by U+FFFD and counted. Outputs are written under temporary names and renamed at the end, {@code meta.json}
- * last; on any error the temporary files (and an output directory this call created) are removed, and earlier
- * outputs in the directory are left as they were.
+ * last; on any error — bad input, or a full disk ({@link EnvironmentException}) — the temporary files (and an output
+ * directory this call created) are removed, and earlier outputs in the directory are left as they were.
  */
 public final class Prepare {
     /** The validation share when none is given: the last tenth of the token stream. */
@@ -135,7 +136,11 @@ public final class Prepare {
             total += Files.size(f);
         }
         boolean created = !Files.exists(out);
-        Files.createDirectories(out);
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw EnvironmentException.of("create", out, e);
+        }
         Path tmpTrain = out.resolve(PreparedData.TRAIN + ".tmp");
         Path tmpVal = out.resolve(PreparedData.VAL + ".tmp");
         Path tmpMeta = out.resolve(PreparedData.META + ".tmp");
@@ -183,7 +188,11 @@ public final class Prepare {
                         + "give more text or another --val-fraction", o.valFraction(), tokens, tokens - val, val));
             }
             long train = tokens - val;
-            split(tmpTrain, tmpVal, train * width);
+            try {
+                split(tmpTrain, tmpVal, train * width);
+            } catch (IOException e) {
+                throw EnvironmentException.of("write", out.resolve(PreparedData.VAL), e);
+            }
             Map<String, Object> meta = new LinkedHashMap<>();
             meta.put("format", PreparedData.FORMAT);
             meta.put("version", 1L);
@@ -201,8 +210,12 @@ public final class Prepare {
             meta.put("invalid_utf8", o.replaceInvalid() ? "replaced" : "refused");
             meta.put("replaced_invalid_utf8", replaced);
             meta.put("sources", sources);
-            Files.writeString(tmpMeta, Json.write(meta, 2) + "\n");
-            force(tmpMeta);
+            try {
+                Files.writeString(tmpMeta, Json.write(meta, 2) + "\n");
+                force(tmpMeta);
+            } catch (IOException e) {
+                throw EnvironmentException.of("write", out.resolve(PreparedData.META), e);
+            }
             // meta.json goes first and comes back last: a crash between the renames leaves no meta.json, never one
             // describing other shards
             Files.deleteIfExists(out.resolve(PreparedData.META));
@@ -328,15 +341,22 @@ public final class Prepare {
 
     /** Token ids to a file, little-endian, 2 or 4 bytes each. */
     private static final class TokenWriter implements ParallelEncoder.Sink, AutoCloseable {
+        private final Path file;
         private final FileChannel ch;
         private final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
         private final int width;
         private final int vocab;
         long count;
 
-        TokenWriter(Path file, int width, int vocab) throws IOException {
-            this.ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING);
+        /** Writes to {@code file}, a temporary name of {@code train.bin}. */
+        TokenWriter(Path file, int width, int vocab) {
+            this.file = file;
+            try {
+                this.ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING);
+            } catch (IOException e) {
+                throw EnvironmentException.of("write", file.resolveSibling(PreparedData.TRAIN), e);
+            }
             this.width = width;
             this.vocab = vocab;
         }
@@ -359,10 +379,14 @@ public final class Prepare {
             count += ids.length;
         }
 
-        private void flush() throws IOException {
+        private void flush() {
             buf.flip();
-            while (buf.hasRemaining()) {
-                ch.write(buf);
+            try {
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+            } catch (IOException e) {
+                throw EnvironmentException.of("write", file.resolveSibling(PreparedData.TRAIN), e);
             }
             buf.clear();
         }

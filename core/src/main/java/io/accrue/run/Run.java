@@ -1,7 +1,10 @@
 package io.accrue.run;
 
+import io.accrue.data.EnvironmentException;
 import io.accrue.models.Model;
+import io.accrue.train.AtomicFiles;
 import io.accrue.train.Checkpoint;
+import io.accrue.train.DiskSpace;
 import io.accrue.train.GradientSync;
 import io.accrue.train.Json;
 import io.accrue.train.MemoryPlan;
@@ -92,6 +95,7 @@ public final class Run<I> {
             throw new IllegalArgumentException("--out " + spec.out() + " is a file; give a directory (it is created "
                     + "if missing)");
         }
+        checkWritable(spec.out());
         MemoryPlan plan = task.plan(spec.train(), spec.memoryBudget());
         RunSpec planned = spec;
         if (spec.memoryBudget() > 0) {
@@ -154,6 +158,26 @@ public final class Run<I> {
         Trainer<I> t = trainer;
         if (t != null) {
             t.stop();
+        }
+    }
+
+    /**
+     * Refuses, before anything is written, a run directory that could not be created or written: a part of its path
+     * that is a file, or a directory the process may not write (permissions, a read-only file system).
+     */
+    private static void checkWritable(Path out) {
+        Path existing = out.toAbsolutePath();
+        while (!Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        String cannot = "cannot " + (existing.equals(out.toAbsolutePath()) ? "write --out " : "create --out ") + out
+                + ": ";
+        if (!Files.isDirectory(existing)) {
+            throw new EnvironmentException(cannot + existing + " is a file; choose a directory elsewhere");
+        }
+        if (!Files.isWritable(existing)) {
+            throw new EnvironmentException(cannot + existing + " is not writable (permissions or a read-only file "
+                    + "system); make it writable or choose another --out");
         }
     }
 
@@ -260,29 +284,54 @@ public final class Run<I> {
             }
         }
 
+        /**
+         * Trains, saves the last checkpoint and writes {@code results.json}.
+         *
+         * @throws EnvironmentException a fault of the machine (a full disk, data changed under the run), saying which
+         *                              complete checkpoint a resume continues from
+         */
         RunResult run() throws IOException {
             describe().forEach(listener::line);
-            Files.createDirectories(spec.out());
+            try {
+                Files.createDirectories(spec.out());
+            } catch (IOException e) {
+                throw EnvironmentException.of("create", spec.out(), e);
+            }
             startNanos = System.nanoTime();
             lastCheckpointNanos = startNanos;
-            TrainResult result;
-            try (MetricsLog log = new MetricsLog(spec.out().resolve("metrics.jsonl"), rateKey(),
-                    resumeFrom != null ? resumeFrom.state().step() : -1);
-                 Warnings warnings = Warnings.to(listener::line)) {
-                metrics = log;
-                trainer.addListener(this);
-                listener.started(planned, firstStep, task.unit());
-                try {
-                    result = trainer.fit();
-                } catch (UncheckedIOException e) {
-                    throw e.getCause();
-                } finally {
-                    listener.finished();
+            try {
+                warnIfLowOnSpace();
+                TrainResult result;
+                try (MetricsLog log = new MetricsLog(spec.out().resolve("metrics.jsonl"), rateKey(),
+                        resumeFrom != null ? resumeFrom.state().step() : -1);
+                     Warnings warnings = Warnings.to(listener::line)) {
+                    metrics = log;
+                    trainer.addListener(this);
+                    listener.started(planned, firstStep, task.unit());
+                    try {
+                        result = trainer.fit();
+                    } catch (UncheckedIOException e) {
+                        throw e.getCause();
+                    } finally {
+                        listener.finished();
+                    }
+                    warnings.printMissed(result.warnings(), listener::line);
                 }
-                warnings.printMissed(result.warnings(), listener::line);
+                save(trainer.state());
+                return summary(result);
+            } catch (EnvironmentException e) {
+                throw e.then(resumable());
             }
-            save(trainer.state());
-            return summary(result);
+        }
+
+        /** Where a resume after a fault continues from: the newest complete checkpoint. */
+        private String resumable() {
+            if (lastSaved == null) {
+                return "no checkpoint was written yet: start the run again once that is fixed";
+            }
+            return "the newest complete checkpoint, at step " + lastSaved.step() + (lastSaved.windowOpen() ? " + "
+                    + lastSaved.windowExamples() + " examples" : "") + ", is in " + checkpointDir
+                    + ": once that is fixed, resume with accrue train --resume " + spec.out();
         }
 
         /** Saves {@code state} as the newest checkpoint, unless it already is. */
@@ -294,6 +343,23 @@ public final class Run<I> {
                     listener::checkpointWriting);
             lastSaved = state;
             lastCheckpointNanos = System.nanoTime();
+            warnIfLowOnSpace();
+        }
+
+        /**
+         * Warns, at the start and after each checkpoint, when the run directory's file system has less free space
+         * than the next checkpoint needs: the run would stop there.
+         */
+        private void warnIfLowOnSpace() {
+            // a checkpoint by time may fall inside a window, and then holds the gradient sums too
+            long next = Checkpoint.bytes(trainer.model().parameters(), trainer.optimizer(),
+                    spec.checkpointMinutes() > 0);
+            long free = DiskSpace.usable(spec.out());
+            if (free < next) {
+                listener.line("warning: " + spec.out() + " has " + bytes(free) + " free, and the next checkpoint "
+                        + "needs " + bytes(next) + " (the last two are kept: " + bytes(2 * next) + "); free space "
+                        + "before then, or the run stops at that checkpoint");
+            }
         }
 
         /** Whether {@link RunSpec#checkpointMinutes} have passed since the last checkpoint. */
@@ -435,7 +501,7 @@ public final class Run<I> {
             for (int i = 0; i < result.warnings().size(); i++) {
                 results.put("warning" + (i == 0 ? "" : "_" + (i + 1)), result.warnings().get(i));
             }
-            Files.writeString(spec.out().resolve("results.json"), Json.write(results, 2) + "\n");
+            AtomicFiles.write(spec.out().resolve("results.json"), Json.write(results, 2) + "\n");
             return new RunResult(spec, finished, steps, planned, results, settings(), List.copyOf(history),
                     List.copyOf(evals), task.unit(), end, windowK);
         }
@@ -528,16 +594,6 @@ public final class Run<I> {
 
     /** Bytes in binary units with one decimal: {@code 512 B}, {@code 1.5 KiB}, {@code 6.9 MiB}, {@code 1.2 GiB}. */
     public static String bytes(long b) {
-        if (b < 1024) {
-            return b + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        double v = b;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+        return DiskSpace.bytes(b);
     }
 }

@@ -1,11 +1,13 @@
 package io.accrue.train;
 
+import io.accrue.data.EnvironmentException;
 import io.accrue.optim.Optimizer;
 import io.accrue.tensor.Parameter;
 import io.accrue.tensor.ParameterStore;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -46,7 +48,13 @@ import java.util.regex.Pattern;
  *
  * <p>Saving is atomic: each file is written to a temporary name, forced to disk and renamed; the sidecar is
  * renamed last, so until then the previous sidecar and the files it names are intact; files no longer named are
- * deleted after. A crash at any point leaves the previous or the new checkpoint, never a mix.
+ * deleted after. A crash at any point leaves the previous or the new checkpoint, never a mix. A save first checks
+ * that the checkpoint's {@link #bytes} fit the file system ({@link DiskSpace}); a write that fails anyway (a full
+ * disk) removes its own files and leaves the checkpoints that were there ({@link EnvironmentException}).
+ *
+ * <p>The sidecar's {@code version} is the format's: one written by a newer Accrue is refused
+ * ({@link EnvironmentException}); an older one is read, migrated to this version by the next save, and
+ * {@link #notes()} says so.
  */
 public final class Checkpoint {
     /** The newest checkpoint's sidecar. */
@@ -150,10 +158,58 @@ public final class Checkpoint {
         write(dir, sidecar, store, optimizer, state, meta, WriteListener.NONE);
     }
 
+    /**
+     * The bytes a checkpoint of {@code store} and {@code optimizer} takes on disk, a little more rather than less:
+     * every float, each tensor's header entry, the sidecar with the run's description.
+     */
+    public static long bytes(ParameterStore store, Optimizer optimizer, boolean windowOpen) {
+        long floats = store.values().length + (windowOpen ? store.gradSize() : 0);
+        int tensors = store.parameters().size() + optimizer.state().size() + 1;
+        for (float[] b : store.buffers().values()) {
+            floats += b.length;
+            tensors++;
+        }
+        for (float[] s : optimizer.state()) {
+            floats += s.length;
+        }
+        return Float.BYTES * floats + 256L * tensors + (64 << 10);
+    }
+
+    /**
+     * Writes the checkpoint after checking that its {@link #bytes} fit the file system; when a write fails anyway,
+     * removes what this save wrote (its temporary and renamed files no sidecar names), so the directory holds the
+     * checkpoints it held before.
+     *
+     * @throws EnvironmentException too little space, or a file that cannot be written (naming the directory)
+     */
     private static void write(Path dir, String sidecarName, ParameterStore store, Optimizer optimizer,
                               TrainerState state, Metadata meta, WriteListener listener) throws IOException {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw EnvironmentException.of("create", dir, e);
+        }
+        DiskSpace.require(dir, bytes(store, optimizer, state.windowOpen()), "the checkpoint at step " + state.step()
+                + (state.windowOpen() ? " + " + state.windowExamples() + " examples" : ""));
+        try {
+            writeFiles(dir, sidecarName, store, optimizer, state, meta, listener);
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(dir.resolve(sidecarName + ".tmp"));
+                deleteUnnamed(dir);
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            if (e instanceof IOException io && !(io instanceof InterruptedIOException)) { // a stop is no disk fault
+                throw EnvironmentException.of("write the checkpoint in", dir, io);
+            }
+            throw e;
+        }
+    }
+
+    private static void writeFiles(Path dir, String sidecarName, ParameterStore store, Optimizer optimizer,
+                                   TrainerState state, Metadata meta, WriteListener listener) throws IOException {
         Map<String, String> metadata = meta.strings();
-        Files.createDirectories(dir);
         String suffix = state.windowOpen() ? String.format("-%08d-%06d", state.step(), state.windowExamples())
                 : String.format("-%08d", state.step());
         String modelName = "model" + suffix + ".safetensors";
@@ -370,8 +426,10 @@ public final class Checkpoint {
                     + "; " + e.getMessage());
         }
         String note = "the newest checkpoint in " + dir + " " + why + "; using the previous one, " + cp.position();
+        List<String> notes = new ArrayList<>(cp.notes);
+        notes.addFirst(note);
         return new Checkpoint(cp.dir, cp.state, cp.optimizerName, cp.optimizerSteps, cp.modelFile, cp.optimizerFile,
-                cp.gradsFile, cp.metadata, cp.run, List.of(note));
+                cp.gradsFile, cp.metadata, cp.run, List.copyOf(notes));
     }
 
     /**
@@ -410,9 +468,18 @@ public final class Checkpoint {
         if (!FORMAT.equals(j.get("format"))) {
             throw new CheckpointException(sidecar, "not an accrue checkpoint (format " + j.get("format") + ")");
         }
-        if (!(j.get("version") instanceof Long version) || version < 1 || version > VERSION) {
-            throw new CheckpointException(sidecar, "unsupported checkpoint version " + j.get("version"));
+        if (!(j.get("version") instanceof Long version) || version < 1) {
+            throw new CheckpointException(sidecar, "corrupt: 'version' is " + j.get("version") + ", not a positive "
+                    + "integer");
         }
+        if (version > VERSION) {
+            throw new EnvironmentException(sidecar + ": written by a newer Accrue (checkpoint format version "
+                    + version + "; this one reads versions 1 to " + VERSION + "), refused; resume it with the Accrue "
+                    + "that wrote it, or upgrade this one");
+        }
+        List<String> said = version == VERSION ? notes : List.of(sidecar + ": written by an older Accrue (checkpoint "
+                + "format version " + version + "), migrated: read as version " + VERSION + " (what it lacks, it did not "
+                + "have: a window's gradients, its defaults); the next checkpoint is saved as version " + VERSION);
         TrainerState state;
         try {
             int windowExamples = j.containsKey("window_examples") ? (int) number(sidecar, j, "window_examples") : 0;
@@ -450,7 +517,7 @@ public final class Checkpoint {
             }
         }
         return new Checkpoint(dir, state, optName, number(sidecar, j, "optimizer_steps"), model, opt, grads, meta,
-                run, notes);
+                run, said);
     }
 
     /**

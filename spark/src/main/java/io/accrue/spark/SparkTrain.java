@@ -1,5 +1,6 @@
 package io.accrue.spark;
 
+import io.accrue.data.EnvironmentException;
 import io.accrue.run.Run;
 import io.accrue.run.RunListener;
 import io.accrue.run.RunSpec;
@@ -34,6 +35,8 @@ import java.util.concurrent.Callable;
 public final class SparkTrain implements Callable<Integer> {
     /** Exit code of bad input, as for {@code accrue}. */
     static final int USAGE = 2;
+    /** Exit code of a fault of the machine (a full disk, data changed during the run), as for {@code accrue}. */
+    static final int ENVIRONMENT = 4;
 
     @Option(names = "--spec", paramLabel = "RUN.json", description = "The run's description, as 'accrue train "
             + "--print-spec [options]' writes it (its data readable at the same path on every executor).")
@@ -59,7 +62,10 @@ public final class SparkTrain implements Callable<Integer> {
             description = "Stop after this step, as if interrupted (tests).")
     Long stopAfter;
 
-    /** {@code SparkTrain train [options]}; exit status 0 on success, 2 on bad input (one line on stderr). */
+    /**
+     * {@code SparkTrain train [options]}; exit status 0 on success, 2 on bad input, 4 on a fault of the machine (one
+     * line on stderr).
+     */
     public static void main(String[] args) {
         if (args.length == 0 || !args[0].equals("train")) {
             System.err.println("usage: SparkTrain train --spec RUN.json [options]   (see: SparkTrain train --help)");
@@ -71,7 +77,10 @@ public final class SparkTrain implements Callable<Integer> {
         }
     }
 
-    /** The command with one-line error reports: exit 2 for bad input, 1 for an internal failure. */
+    /**
+     * The command with one-line error reports: exit 2 for bad input, 4 for a fault of the machine, 1 for an internal
+     * failure.
+     */
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SparkTrain());
         cl.setParameterExceptionHandler((ex, args) -> {
@@ -79,6 +88,10 @@ public final class SparkTrain implements Callable<Integer> {
             return USAGE;
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            if (ex instanceof EnvironmentException) {
+                System.err.println("accrue-spark: " + ex.getMessage());
+                return ENVIRONMENT;
+            }
             boolean usage = ex instanceof IllegalArgumentException || ex instanceof CheckpointException;
             System.err.println("accrue-spark: " + (usage ? "" : "internal error: ") + ex.getMessage());
             return usage ? USAGE : 1;
