@@ -122,7 +122,7 @@ class CheckpointTest {
             assertEquals(new TrainerState(1, 0, 16), cp.state());
             AdamW adamB = new AdamW(b.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
             cp.restoreWeights(b.parameters());
-            cp.restoreOptimizer(adamB);
+            cp.restoreOptimizer(adamB, b.parameters());
             assertArrayEquals(a.parameters().values(), b.parameters().values());
             assertEquals(1, adamB.steps());
             for (int i = 0; i < adamA.state().size(); i++) {
