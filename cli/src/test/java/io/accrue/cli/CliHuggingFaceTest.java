@@ -1,6 +1,10 @@
 package io.accrue.cli;
 
 import io.accrue.models.Gpt;
+import io.accrue.models.GptConfig;
+import io.accrue.optim.Sgd;
+import io.accrue.tensor.Parallel;
+import io.accrue.train.TrainerState;
 import io.accrue.train.Checkpoint;
 import io.accrue.train.HuggingFaceGpt2;
 import io.accrue.train.SafeTensors;
@@ -95,6 +99,24 @@ class CliHuggingFaceTest {
         assertEquals(0, s.code(), s.err());
         bad(CliRun.of("sample", "--checkpoint", hf.toString(), "--prompt", "the "), "give --tokenizer");
         bad(CliRun.of("sample", "--checkpoint", tmp.toString(), "--prompt", "the "), "neither an Accrue checkpoint");
+    }
+
+    @Test
+    void aVocabularyOfGpt2sSizeTrainsAndSamplesWithGpt2sTokenizer() throws IOException {
+        GptConfig shape = new GptConfig(1, 2, 8, 16, 50_257, 0f);
+        Gpt gpt = new Gpt(shape, 4);
+        Path dir = tmp.resolve("gpt2-vocab");
+        try (Parallel parallel = new Parallel(1)) {
+            Checkpoint.save(dir, gpt.parameters(), new Sgd(gpt.parameters(), parallel, 0f, 0f),
+                    new TrainerState(0, 0, 0), new Checkpoint.Metadata(Map.of(), null, shape));
+        }
+        Files.delete(dir.resolve(Checkpoint.SIDECAR)); // a plain Hugging Face directory: config.json + weights
+        CliRun r = train("--init-from", dir.toString(), "--eval-tokens", "64", "--steps", "1");
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("gpt2, V 50,257") && r.out().contains("V=50257"), r.out());
+        CliRun s = CliRun.of("sample", "--checkpoint", dir.toString(), "--prompt", "Hello", "--tokens", "3");
+        assertEquals(0, s.code(), s.err());
+        assertTrue(s.out().startsWith("Hello"), s.out());
     }
 
     private static void bad(CliRun r, String expected) {
