@@ -13,8 +13,8 @@ import java.util.Map;
 /**
  * Accrue's side of {@code hf-check.py}: imports the Hugging Face GPT-2 directory {@code args[0]} (an Accrue
  * checkpoint directory or {@code accrue export}'s are such directories) and writes its logits (B, T, V) on
- * {@code hf-check.py}'s fixed batch — B = 2 rows of T = min(32, n_positions) ids {@code (7919·i + 13) mod V} — to the
- * safetensors file {@code args[1]}. Run as a single-file program with the accrue jar on the class path.
+ * {@code hf-check.py}'s fixed batch — B = 2 rows of T = min(32, n_positions) ids {@code (7919·i + 13) mod V} — to
+ * the safetensors file {@code args[1]}. Run as a single-file program with the accrue jar on the class path.
  */
 public final class HfLogits {
     public static void main(String[] args) throws Exception {

@@ -37,7 +37,8 @@ final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path inRun = checkpoint.resolve(Run.CHECKPOINT_DIR);
-        Checkpoint cp = Checkpoint.load(Checkpoint.exists(checkpoint) || !Checkpoint.exists(inRun) ? checkpoint : inRun);
+        boolean runDir = !Checkpoint.exists(checkpoint) && Checkpoint.exists(inRun);
+        Checkpoint cp = Checkpoint.load(runDir ? inRun : checkpoint);
         cp.notes().forEach(n -> spec.commandLine().getErr().println("accrue: " + n));
         RunSpec run = RunSpec.fromCheckpoint(cp);
         if (run.gpt() == null) {

@@ -25,8 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Import → fine-tune → export → sample with a GPT-2 that Hugging Face saved ({@code hf-gpt2-tiny}, V 512), and bad
- * input to {@code --init-from} and {@code export}: one line naming the problem and the fix, exit code 2, nothing
+ * Import → fine-tune → export → sample with a GPT-2 that Hugging Face saved ({@code hf-gpt2-tiny}, V 512), and
+ * bad input to {@code --init-from} and {@code export}: one line naming the problem and the fix, exit code 2, nothing
  * written.
  */
 class CliHuggingFaceTest {

@@ -27,7 +27,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Executes a {@link RunSpec}: builds the task's model and a {@link Trainer}, resumes from a checkpoint, and owns the
+ * Executes a {@link RunSpec}: builds the task's model and a {@link Trainer}, resumes from a checkpoint (or starts from
+ * a Hugging Face GPT-2's weights, {@link RunSpec#initFrom}), and owns the
  * run directory — {@code metrics.jsonl} (one line per optimizer step, {@link MetricsLog}), {@code checkpoint/}
  * (every {@link RunSpec#checkpointEvery} steps, every {@link RunSpec#checkpointMinutes} minutes of training — then
  * possibly between two micro-batches of a window — at the end and on {@link #stop}, with the spec; the last two

@@ -196,7 +196,7 @@ public final class HuggingFaceGpt2 {
         }
         Object act = j.containsKey("activation_function") ? j.get("activation_function") : "gelu_new";
         if (!TANH_GELU.contains(act)) {
-            refuse(file, "activation_function is " + act + (act.equals("gelu") ? " (exact, erf-based GELU)" : "")
+            refuse(file, "activation_function is " + act + ("gelu".equals(act) ? " (exact, erf-based GELU)" : "")
                     + ", but Accrue's GPT computes GELU in GPT-2's tanh form", "activation_function gelu_new");
         }
         Object eps = j.containsKey("layer_norm_epsilon") ? j.get("layer_norm_epsilon") : 1e-5;

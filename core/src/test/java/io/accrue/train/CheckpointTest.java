@@ -306,9 +306,9 @@ class CheckpointTest {
             Checkpoint.save(tmp, a.parameters(), adam, new TrainerState(1, 0, 4), Map.of());
             // rewrite it as version 2 wrote it: each buffer flat as adamw.<i>
             Path opt = Checkpoint.load(tmp).optimizerFile();
-            SafeTensors.write(opt, Map.of(), List.of(
-                    new SafeTensors.Entry("adamw.0", new int[] {a.parameters().size()}, adam.state().get(0), 0, false),
-                    new SafeTensors.Entry("adamw.1", new int[] {a.parameters().size()}, adam.state().get(1), 0, false)));
+            int[] flat = {a.parameters().size()};
+            SafeTensors.write(opt, Map.of(), List.of(new SafeTensors.Entry("adamw.0", flat, adam.state().get(0), 0, false),
+                    new SafeTensors.Entry("adamw.1", flat, adam.state().get(1), 0, false)));
             String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
                     .digest(Files.readAllBytes(opt)));
             Path sidecar = tmp.resolve(Checkpoint.SIDECAR);
