@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Checks that Hugging Face transformers loads Accrue's GPT-2 directories as they are and computes Accrue's logits.
 
-Usage: bench/hf-check.py DIR [DIR ...]   (run from the repository after building cli/target/accrue.jar, e.g. by
-./accrue --help; needs torch and transformers, e.g. ~/.cache/accrue-torch2/bin/python bench/hf-check.py DIR)
+Usage: . scripts/jdk.sh; PYTHON bench/hf-check.py DIR [DIR ...]   (after building cli/target/accrue.jar, e.g. by
+./accrue --help; PYTHON with torch and transformers, e.g. ~/.cache/accrue-torch2/bin/python)
 
 Each DIR is an Accrue checkpoint directory (RUN/checkpoint, RUN/checkpoint-best), a directory written by
 `accrue export`, or any Hugging Face GPT-2 directory. For each, GPT2LMHeadModel.from_pretrained(DIR) must report no
@@ -22,19 +22,22 @@ from transformers import GPT2LMHeadModel
 HERE = os.path.dirname(os.path.abspath(__file__))
 JAR = os.path.join(HERE, "..", "cli", "target", "accrue.jar")
 TOLERANCE = 1e-5
+# a JDK 25: $JAVA_HOME's (`. scripts/jdk.sh` sets it), else java on the PATH
+JAVA = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else "java"
 
 
 def accrue_logits(directory):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "logits.safetensors")
-        subprocess.run(["java", "--add-modules", "jdk.incubator.vector", "-cp", JAR,
+        subprocess.run([JAVA, "--add-modules", "jdk.incubator.vector", "-cp", JAR,
                         os.path.join(HERE, "HfLogits.java"), directory, out],
-                       check=True, stderr=subprocess.DEVNULL)
+                       check=True)
         return load_file(out)["logits"]
 
 
 def check(directory):
-    model, info = GPT2LMHeadModel.from_pretrained(directory, output_loading_info=True)
+    # float32 whatever the files hold: Accrue reads F16 and BF16 weights as F32 too
+    model, info = GPT2LMHeadModel.from_pretrained(directory, output_loading_info=True, dtype=torch.float32)
     problems = {k: v for k, v in info.items() if v}
     model.eval()
     cfg = model.config
