@@ -13,8 +13,8 @@ import java.io.PrintWriter;
  */
 @Command(name = "accrue", mixinStandardHelpOptions = true, version = "accrue 0.1.0",
         description = "Neural-network training with exact gradient accumulation.",
-        subcommands = {PrepareCommand.class, TrainCommand.class, SampleCommand.class, PlanCommand.class, BenchCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {PrepareCommand.class, TrainCommand.class, SampleCommand.class, ExportCommand.class,
+                PlanCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code of bad input. */
     public static final int USAGE = ErrorHandlers.USAGE;

@@ -1,6 +1,5 @@
 package io.accrue.cli;
 
-import io.accrue.run.Run;
 import io.accrue.run.RunSpec;
 import io.accrue.data.AdditionTask;
 import io.accrue.data.CharVocabulary;
@@ -12,7 +11,6 @@ import io.accrue.models.GptConfig;
 import io.accrue.tensor.Arena;
 import io.accrue.tensor.Compute;
 import io.accrue.autograd.Tape;
-import io.accrue.train.Checkpoint;
 import io.accrue.train.MemoryPlan;
 import io.accrue.train.MemoryPlanner;
 import picocli.CommandLine.Command;
@@ -25,18 +23,25 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code accrue sample}: continues a prompt with a trained checkpoint, the prompt encoded and the continuation
- * decoded with the run's tokenizer ({@code addition}, {@code bytes} or {@code gpt2}).
+ * {@code accrue sample}: continues a prompt with a trained checkpoint, an exported or a Hugging Face GPT-2 directory
+ * ({@link ModelSource}), the prompt encoded and the continuation decoded with the run's tokenizer ({@code addition},
+ * {@code bytes} or {@code gpt2}) or {@code --tokenizer}.
  */
 @Command(name = "sample", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
-        description = "Generate text from a checkpoint written by 'accrue train'.")
+        description = "Generate text from a checkpoint written by 'accrue train', a directory written by 'accrue "
+                + "export', or a Hugging Face GPT-2 directory.")
 final class SampleCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     @Option(names = "--checkpoint", paramLabel = "DIR", required = true,
-            description = "A run's --out directory or its checkpoint/ directory.")
+            description = "A run's --out directory or its checkpoint/ directory, or a Hugging Face GPT-2 directory "
+                    + "(config.json and model.safetensors: accrue export's, or save_pretrained's).")
     Path checkpoint;
+
+    @Option(names = "--tokenizer", paramLabel = "NAME", description = "bytes or gpt2. Default: the run's; for a "
+            + "Hugging Face directory the one its weights name, else gpt2 for a vocabulary of 50,257.")
+    String tokenizerName;
 
     @Option(names = "--prompt", paramLabel = "TEXT", required = true, description = "Text to continue, e.g. "
             + "\"123+456=\" for the addition task.")
@@ -59,22 +64,16 @@ final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path dir = Checkpoint.exists(checkpoint) ? checkpoint : checkpoint.resolve(Run.CHECKPOINT_DIR);
-        Checkpoint cp = Checkpoint.load(Checkpoint.exists(dir) ? dir : checkpoint);
-        cp.notes().forEach(n -> spec.commandLine().getErr().println("accrue: " + n));
-        RunSpec run = RunSpec.fromCheckpoint(cp);
-        if (run.gpt() == null) {
-            throw new UsageException("--checkpoint " + checkpoint + ": a Fashion-MNIST classifier cannot sample text; "
-                    + "give a checkpoint of a GPT task (addition or --data)");
-        }
-        GptConfig cfg = run.gpt().withDropout(0f);
-        boolean addition = RunSpec.ADDITION_TOKENIZER.equals(run.tokenizer());
+        ModelSource source = ModelSource.resolve(checkpoint, tokenizerName);
+        source.notes().forEach(n -> spec.commandLine().getErr().println("accrue: " + n));
+        GptConfig cfg = source.gpt().withDropout(0f);
+        boolean addition = RunSpec.ADDITION_TOKENIZER.equals(source.tokenizer());
         if (temperature < 0 || !Double.isFinite(temperature)) {
             throw new UsageException("--temperature must be ≥ 0, got " + temperature);
         }
         int[] in;
         CharVocabulary vocab = AdditionTask.VOCABULARY;
-        Tokenizer tokenizer = addition ? null : Tokenizers.byName(run.tokenizer());
+        Tokenizer tokenizer = addition ? null : Tokenizers.byName(source.tokenizer());
         if (addition) {
             try {
                 in = vocab.encode(prompt);
@@ -88,7 +87,7 @@ final class SampleCommand implements Callable<Integer> {
         if (in.length == 0) {
             throw new UsageException("--prompt is empty; give some text to continue");
         }
-        int n = tokens != null ? tokens : addition ? run.digits() + 1 : 200;
+        int n = tokens != null ? tokens : addition ? source.digits() + 1 : 200;
         if (n < 0) {
             throw new UsageException("--tokens must be ≥ 0, got " + n);
         }
@@ -99,14 +98,14 @@ final class SampleCommand implements Callable<Integer> {
         MemoryPlan plan = MemoryPlanner.planInference(shapes, shapes.planningBatch(1, t), 1, threads);
         long heapMiB = MemoryPlan.xmxMiB(plan.heapBytes());
         ErrorHandlers.planned(plan.totalBytes(), heapMiB << 20);
-        MachineMemory.refuseBeyond(plan.totalBytes(), "sampling from model " + run.model(), "sample from a smaller "
+        MachineMemory.refuseBeyond(plan.totalBytes(), "sampling from model " + source.model(), "sample from a smaller "
                 + "model");
         if (heapOnly) {
             spec.commandLine().getOut().println(heapMiB);
             return 0;
         }
         Gpt model = new Gpt(cfg, 0);
-        cp.restoreWeights(model.parameters());
+        source.restore(model.parameters());
         try (Compute compute = new Compute(threads)) {
             Tape tape = new Tape(compute, new Arena(Math.min(plan.activationBytes() / Float.BYTES, Arena.MAX_CHUNK)));
             int[] outTokens = Decoding.generate(model, tape, new int[][] {in}, n, temperature, seed)[0];

@@ -48,6 +48,12 @@ final class TrainCommand implements Callable<Integer> {
                     + "--context of --data). Default: adder, or tiny with --data.")
     String model;
 
+    @Option(names = "--init-from", paramLabel = "DIR", description = "Text task: fine-tune a Hugging Face GPT-2 "
+            + "directory (config.json and model.safetensors, or a sharded index; from save_pretrained or accrue "
+            + "export): its config gives the shape (no --model) and its vocabulary the run's; the tokenizer is gpt2 "
+            + "for a vocabulary of 50,257, else bytes, unless --tokenizer or the data says otherwise.")
+    Path initFrom;
+
     @Option(names = "--data", paramLabel = "FILE.txt|DIR", description = "Text task: a directory prepared by "
             + "'accrue prepare' (train.bin, val.bin, meta.json; nanoGPT's shards too), memory-mapped; or a text file "
             + "(read as bytes, or with --tokenizer gpt2 prepared into <out>/data first). Fashion-MNIST: the "
@@ -260,6 +266,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (data != null) {
             b.data(data);
+        }
+        if (initFrom != null) {
+            b.initFrom(initFrom);
         }
         if (context != null) {
             b.context(context);

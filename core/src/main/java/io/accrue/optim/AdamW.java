@@ -83,6 +83,11 @@ public final class AdamW implements Optimizer {
     }
 
     @Override
+    public List<String> stateNames() {
+        return List.of("exp_avg", "exp_avg_sq");
+    }
+
+    @Override
     public long steps() {
         return steps;
     }

@@ -27,6 +27,13 @@ public interface Optimizer {
      */
     List<float[]> state();
 
+    /**
+     * The names of the {@link #state()} buffers, in the same order, as PyTorch's optimizer of the same kind calls
+     * them ({@code exp_avg} and {@code exp_avg_sq} for AdamW, {@code momentum_buffer} for SGD): a checkpoint saves
+     * each parameter's slice of a buffer as {@code <name>.<parameter>}.
+     */
+    List<String> stateNames();
+
     /** Number of steps taken so far (the AdamW bias-correction step count). */
     long steps();
 

@@ -84,6 +84,11 @@ public final class Sgd implements Optimizer {
     }
 
     @Override
+    public List<String> stateNames() {
+        return buf == null ? List.of() : List.of("momentum_buffer");
+    }
+
+    @Override
     public long steps() {
         return steps;
     }

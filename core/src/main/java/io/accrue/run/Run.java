@@ -1,11 +1,13 @@
 package io.accrue.run;
 
 import io.accrue.data.EnvironmentException;
+import io.accrue.models.GptConfig;
 import io.accrue.models.Model;
 import io.accrue.train.AtomicFiles;
 import io.accrue.train.Checkpoint;
 import io.accrue.train.DiskSpace;
 import io.accrue.train.GradientSync;
+import io.accrue.train.HuggingFaceGpt2;
 import io.accrue.train.Json;
 import io.accrue.train.MemoryPlan;
 import io.accrue.train.MemoryUsage;
@@ -28,7 +30,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Executes a {@link RunSpec}: builds the task's model and a {@link Trainer}, resumes from a checkpoint, and owns the
+ * Executes a {@link RunSpec}: builds the task's model and a {@link Trainer}, resumes from a checkpoint (or starts from
+ * a Hugging Face GPT-2's weights, {@link RunSpec#initFrom}), and owns the
  * run directory — {@code metrics.jsonl} (one line per optimizer step, {@link MetricsLog}), {@code checkpoint/}
  * (every {@link RunSpec#checkpointEvery} steps, every {@link RunSpec#checkpointMinutes} minutes of training — then
  * possibly between two micro-batches of a window — at the end and on {@link #stop}, with the spec; the last two
@@ -58,11 +61,14 @@ public final class Run<I> {
     private final Task<I> task;
     private final MemoryPlan plan;
     private final Checkpoint resumeFrom;
+    /** The Hugging Face model a new run starts from ({@link RunSpec#initFrom}), or null. */
+    private final HuggingFaceGpt2 initFrom;
     private GradientSync sync = GradientSync.SINGLE;
     private volatile Trainer<I> trainer;
     private volatile boolean stopRequested;
 
-    private Run(RunSpec spec, Task<I> task, MemoryPlan plan, Checkpoint resumeFrom) {
+    private Run(RunSpec spec, Task<I> task, MemoryPlan plan, Checkpoint resumeFrom, HuggingFaceGpt2 initFrom) {
+        this.initFrom = initFrom;
         this.spec = spec;
         this.task = task;
         this.plan = plan;
@@ -87,10 +93,22 @@ public final class Run<I> {
      * {@code preparing}.
      */
     public static Run<?> prepare(RunSpec spec, Checkpoint resumeFrom, Prepare.Listener preparing) {
-        return prepare(spec, spec.loadTask(preparing), resumeFrom);
+        HuggingFaceGpt2 initFrom = resumeFrom == null && spec.initFrom() != null ? imported(spec) : null;
+        return prepare(spec, spec.loadTask(preparing), resumeFrom, initFrom);
     }
 
-    private static <I> Run<I> prepare(RunSpec spec, Task<I> task, Checkpoint resumeFrom) {
+    /** The model {@code --init-from} names, its weights' headers checked against the spec's shape. */
+    private static HuggingFaceGpt2 imported(RunSpec spec) {
+        HuggingFaceGpt2 hf = HuggingFaceGpt2.open(spec.initFrom());
+        GptConfig want = spec.gpt().withDropout(0f);
+        if (!hf.config().withContext(want.context()).equals(want) || want.context() > hf.config().context()) {
+            throw new IllegalArgumentException("--init-from " + spec.initFrom() + " holds a model of " + hf.config()
+                    + ", the run describes " + want + "; start the run from that directory's own config");
+        }
+        return hf;
+    }
+
+    private static <I> Run<I> prepare(RunSpec spec, Task<I> task, Checkpoint resumeFrom, HuggingFaceGpt2 initFrom) {
         if (Files.exists(spec.out()) && !Files.isDirectory(spec.out())) {
             throw new IllegalArgumentException("--out " + spec.out() + " is a file; give a directory (it is created "
                     + "if missing)");
@@ -112,7 +130,7 @@ public final class Run<I> {
             }
             checkCompatible(resumeFrom, task); // the data's content too
         }
-        return new Run<>(planned, task, plan, resumeFrom);
+        return new Run<>(planned, task, plan, resumeFrom, initFrom);
     }
 
     /** The spec as it runs: with a memory budget, B and K are the plan's. */
@@ -211,9 +229,11 @@ public final class Run<I> {
             t.gradientSync(sync);
             if (resumeFrom != null) {
                 resumeFrom.restoreWeights(model.parameters());
-                resumeFrom.restoreOptimizer(t.optimizer());
+                resumeFrom.restoreOptimizer(t.optimizer(), model.parameters());
                 resumeFrom.restoreGradients(model.parameters());
                 t.restore(resumeFrom.state());
+            } else if (initFrom != null) {
+                initFrom.restore(model.parameters());
             }
             trainer = t;
             if (stopRequested) {
@@ -259,7 +279,10 @@ public final class Run<I> {
             this.firstStep = trainer.state().step();
             Map<String, String> strings = new LinkedHashMap<>(task.identity());
             strings.putAll(task.metadata());
-            this.meta = new Checkpoint.Metadata(strings, RunSpecJson.toMap(spec));
+            if (spec.tokenizer() != null) {
+                strings.putIfAbsent(HuggingFaceGpt2.TOKENIZER_KEY, spec.tokenizer());
+            }
+            this.meta = new Checkpoint.Metadata(strings, RunSpecJson.toMap(spec), spec.gpt());
             this.lastSaved = resumeFrom != null ? resumeFrom.state() : null;
             if (resumeFrom != null) {
                 readBest();
@@ -430,7 +453,7 @@ public final class Run<I> {
                     strings.put("best_value", Double.toString(newBest.value()));
                     strings.put("best_step", Long.toString(done));
                     Checkpoint.save(bestDir, trainer.model().parameters(), trainer.optimizer(), trainer.state(),
-                            new Checkpoint.Metadata(strings, meta.run()));
+                            meta.withStrings(strings));
                     listener.line(String.format(Locale.ROOT, "best %s so far: checkpoint in %s", newBest.metric(),
                             bestDir));
                 }

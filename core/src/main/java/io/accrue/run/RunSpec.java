@@ -6,6 +6,7 @@ import io.accrue.data.Tokenizers;
 import io.accrue.models.GptConfig;
 import io.accrue.nn.NormKind;
 import io.accrue.train.Checkpoint;
+import io.accrue.train.HuggingFaceGpt2;
 import io.accrue.train.TrainConfig;
 
 import java.nio.file.Files;
@@ -41,10 +42,13 @@ import java.util.function.Consumer;
  * @param evalTokens      text task: tokens of {@code val.bin} each validation scores (whole sequences, at least one)
  * @param checkpointMinutes minutes of training between checkpoints, checked after every micro-batch, so a checkpoint
  *                        may fall inside a window (0: none by time); there is always one at the end and on a stop
+ * @param initFrom        text task: a Hugging Face GPT-2 directory ({@link HuggingFaceGpt2}) whose weights a new run
+ *                        starts from (its shape is {@link #gpt}'s, its vocabulary the run's); null: random weights
  */
 public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm, Path data, int digits, int trainSize,
                       int evalSize, String tokenizer, boolean checkpointing, long memoryBudget, TrainConfig train,
-                      Path out, long checkpointEvery, long evalEvery, long evalTokens, double checkpointMinutes) {
+                      Path out, long checkpointEvery, long evalEvery, long evalTokens, double checkpointMinutes,
+                      Path initFrom) {
 
     /** {@link #checkpointMinutes} by default: a checkpoint every half hour of training. */
     public static final double DEFAULT_CHECKPOINT_MINUTES = 30;
@@ -93,6 +97,10 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
             throw new IllegalArgumentException("--eval-every and --eval-tokens apply to --task text (a validation "
                     + "loss on val.bin), not " + task.id());
         }
+        if (initFrom != null && task != TaskKind.TEXT) {
+            throw new IllegalArgumentException("--init-from applies to --task text (fine-tuning a GPT-2 on --data), "
+                    + "not " + task.id());
+        }
         switch (task) {
             case ADDITION -> {
                 require(gpt != null && norm == null && data == null, "the addition task generates its data and "
@@ -131,13 +139,13 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
     /** This spec with {@code train} as its training configuration (e.g. B and K from a memory plan). */
     public RunSpec withTrain(TrainConfig config) {
         return new RunSpec(task, model, gpt, norm, data, digits, trainSize, evalSize, tokenizer, checkpointing,
-                memoryBudget, config, out, checkpointEvery, evalEvery, evalTokens, checkpointMinutes);
+                memoryBudget, config, out, checkpointEvery, evalEvery, evalTokens, checkpointMinutes, initFrom);
     }
 
     /** This spec writing into {@code dir}. */
     public RunSpec withOut(Path dir) {
         return new RunSpec(task, model, gpt, norm, data, digits, trainSize, evalSize, tokenizer, checkpointing,
-                memoryBudget, train, dir, checkpointEvery, evalEvery, evalTokens, checkpointMinutes);
+                memoryBudget, train, dir, checkpointEvery, evalEvery, evalTokens, checkpointMinutes, initFrom);
     }
 
     /** A builder holding this spec's values, to change some (e.g. the options given with {@code --resume}). */
@@ -224,6 +232,7 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
         private String tokenizer;
         private Long evalEvery;
         private Long evalTokens;
+        private Path initFrom;
         private Consumer<TrainConfig.Builder> train = b -> { };
         /** The spec this builder started from ({@link RunSpec#toBuilder}), or null for the task's defaults. */
         private final RunSpec base;
@@ -256,6 +265,7 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
             this.out = s.out();
             this.checkpointEvery = s.checkpointEvery();
             this.checkpointMinutes = s.checkpointMinutes();
+            this.initFrom = s.initFrom();
             if (s.task() == TaskKind.TEXT) {
                 this.tokenizer = s.tokenizer();
                 this.evalEvery = s.evalEvery();
@@ -368,6 +378,17 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
             return this;
         }
 
+        /**
+         * Text task: start from the weights of a Hugging Face GPT-2 directory, whose {@code config.json} gives the
+         * shape (no {@link #model}) and whose vocabulary the run's: the tokenizer is then GPT-2's for its
+         * vocabulary of 50,257, else bytes, unless given or the data's own, and the data's token ids must fit it.
+         * A {@link #context} shorter than its {@code n_positions} crops the position embeddings.
+         */
+        public Builder initFrom(Path dir) {
+            initFrom = dir;
+            return this;
+        }
+
         /** Settings applied to the task's default {@link TrainConfig.Builder}. */
         public Builder train(Consumer<TrainConfig.Builder> settings) {
             train = settings;
@@ -380,7 +401,12 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
          * @throws IllegalArgumentException naming the option that does not apply or the bad value
          */
         public RunSpec build() {
-            String modelName = model != null ? model : shape != null ? "custom" : task.defaultModel();
+            if (initFrom != null && base == null && (model != null || shape != null)) {
+                throw new IllegalArgumentException("--init-from takes the model's shape from " + initFrom.resolve(
+                        HuggingFaceGpt2.CONFIG) + "; drop --model");
+            }
+            String modelName = model != null ? model : shape != null ? "custom" : initFrom != null
+                    ? initFrom.toString() : task.defaultModel();
             TrainConfig.Builder tb = base != null ? TrainConfig.builder().from(base.train()) : task.defaults(modelName);
             train.accept(tb);
             TrainConfig config = tb.build();
@@ -392,17 +418,19 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
                 gptOnly("--dropout", dropout != null);
                 gptOnly("--digits", digits != null);
                 gptOnly("--checkpointing", checkpointing);
+                gptOnly("--init-from", initFrom != null);
                 textOnly();
                 return new RunSpec(task, "cnn", null, norm != null ? norm : NormKind.GROUP,
                         data != null ? data : FashionMnist.defaultDirectory(), 0,
                         trainSize != null ? trainSize : task.defaultTrainSize(),
                         evalSize != null ? evalSize : task.defaultEvalSize(), null, false, memoryBudget, config, dir,
-                        checkpointEvery, 0, 0, checkpointMinutes);
+                        checkpointEvery, 0, 0, checkpointMinutes, null);
             }
             if (norm != null) {
                 throw new IllegalArgumentException("--norm applies to --task fashion-mnist only; a GPT uses LayerNorm");
             }
-            GptConfig shape = this.shape != null ? this.shape : ModelShapes.resolve(modelName);
+            GptConfig shape = this.shape != null ? this.shape : initFrom != null
+                    ? HuggingFaceGpt2.readConfig(initFrom) : ModelShapes.resolve(modelName);
             float p = dropout != null ? dropout : shape.dropout();
             if (task == TaskKind.ADDITION) {
                 if (data != null) {
@@ -414,6 +442,10 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
                             + "own length");
                 }
                 textOnly();
+                if (initFrom != null) {
+                    throw new IllegalArgumentException("--init-from applies to --task text (fine-tuning a GPT-2 on "
+                            + "--data), not addition");
+                }
                 int d = digits != null ? digits : 3;
                 positive("--digits", d);
                 int problems = trainSize != null ? trainSize : task.defaultTrainSize();
@@ -422,7 +454,7 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
                         .withContext(new AdditionTask(d, 0).seq()).withDropout(p);
                 return new RunSpec(task, modelName, gpt, null, null, d, problems,
                         evalSize != null ? evalSize : task.defaultEvalSize(), ADDITION_TOKENIZER, checkpointing,
-                        memoryBudget, config, dir, checkpointEvery, 0, 0, checkpointMinutes);
+                        memoryBudget, config, dir, checkpointEvery, 0, 0, checkpointMinutes, null);
             }
             if (data == null) {
                 throw new IllegalArgumentException("--task text needs --data FILE.txt, the text file to train on");
@@ -432,6 +464,10 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
             }
             int t = context != null ? context : shape.context();
             positive("--context", t);
+            if (initFrom != null && t > shape.context()) {
+                throw new IllegalArgumentException("--context " + t + " exceeds the n_positions " + shape.context()
+                        + " of --init-from " + initFrom + "; give --context ≤ " + shape.context());
+            }
             String tok;
             int vocab;
             boolean heldOut;
@@ -451,9 +487,19 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
                 vocab = resumed ? base.gpt().vocab() : prepared.vocab();
                 heldOut = prepared.valTokens() > 0;
             } else {
-                tok = tokenizer != null ? tokenizer : BYTES_TOKENIZER;
+                tok = tokenizer != null ? tokenizer : initFrom != null ? importTokenizer(shape.vocab())
+                        : BYTES_TOKENIZER;
                 vocab = Tokenizers.byName(tok).vocabSize();
                 heldOut = !tok.equals(BYTES_TOKENIZER);
+            }
+            if (initFrom != null) {
+                if (vocab > shape.vocab()) {
+                    throw new IllegalArgumentException(String.format(Locale.ROOT, "--init-from %s has a vocabulary "
+                            + "of %,d tokens, but the data's tokenizer %s has %,d; fine-tune on text tokenized for "
+                            + "this model (--tokenizer %s)", initFrom, shape.vocab(), tok, vocab,
+                            importTokenizer(shape.vocab())));
+                }
+                vocab = shape.vocab(); // the model's: the data's ids fit it
             }
             long every = evalEvery != null ? evalEvery : heldOut ? TaskKind.EVAL_EVERY : 0;
             long evalTok = evalTokens != null ? evalTokens : every > 0 ? TaskKind.EVAL_TOKENS : 0;
@@ -466,7 +512,12 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
             }
             GptConfig gpt = shape.withVocab(vocab).withContext(t).withDropout(p);
             return new RunSpec(task, modelName, gpt, null, data, 0, 0, 0, tok, checkpointing, memoryBudget, config,
-                    dir, checkpointEvery, every, evalTok, checkpointMinutes);
+                    dir, checkpointEvery, every, evalTok, checkpointMinutes, initFrom);
+        }
+
+        /** The tokenizer of an imported vocabulary: GPT-2's for its 50,257 tokens, else bytes. */
+        private static String importTokenizer(int vocab) {
+            return vocab == GptConfig.named("gpt2").vocab() ? "gpt2" : BYTES_TOKENIZER;
         }
 
         private void textOnly() {

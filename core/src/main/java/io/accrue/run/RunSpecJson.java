@@ -24,7 +24,7 @@ import java.util.TreeMap;
 final class RunSpecJson {
     private static final Set<String> SPEC_KEYS = Set.of("task", "model", "gpt", "norm", "data", "digits", "train_size",
             "eval_size", "tokenizer", "activation_checkpointing", "memory_budget_bytes", "train", "out",
-            "checkpoint_every", "eval_every", "eval_tokens", "checkpoint_minutes");
+            "checkpoint_every", "eval_every", "eval_tokens", "checkpoint_minutes", "init_from");
     private static final Set<String> GPT_KEYS = Set.of("layers", "heads", "width", "context", "vocab", "dropout");
     private static final Set<String> TRAIN_KEYS = Set.of("micro_batch", "accumulation_steps", "effective_batch",
             "epochs", "max_steps", "drop_last", "shuffle", "optimizer", "lr", "weight_decay", "momentum", "beta1",
@@ -71,6 +71,9 @@ final class RunSpecJson {
         m.put("eval_every", s.evalEvery());
         m.put("eval_tokens", s.evalTokens());
         m.put("checkpoint_minutes", s.checkpointMinutes());
+        if (s.initFrom() != null) {
+            m.put("init_from", s.initFrom().toString());
+        }
         return m;
     }
 
@@ -124,6 +127,7 @@ final class RunSpecJson {
                 g.integer("context"), g.integer("vocab"), (float) g.real("dropout"));
         String norm = f.string("norm", null);
         String data = f.string("data", null);
+        String initFrom = f.string("init_from", null);
         Fields t = f.object("train", TRAIN_KEYS);
         if (t == null) {
             throw new IllegalArgumentException("run spec: 'train' is missing");
@@ -134,7 +138,8 @@ final class RunSpecJson {
                 f.whole("memory_budget_bytes"), train(t), Path.of(f.string("out", "out")),
                 f.whole("checkpoint_every"), f.wholeOr("eval_every", 0), f.wholeOr("eval_tokens", 0),
                 f.map.containsKey("checkpoint_minutes") ? f.real("checkpoint_minutes")
-                        : RunSpec.DEFAULT_CHECKPOINT_MINUTES); // absent from specs written before it existed
+                        : RunSpec.DEFAULT_CHECKPOINT_MINUTES, // absent from specs written before it existed
+                initFrom == null ? null : Path.of(initFrom));
     }
 
     private static TrainConfig train(Fields t) {

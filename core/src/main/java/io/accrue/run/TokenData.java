@@ -128,7 +128,7 @@ public record TokenData(String description, Dataset<TokenBatch> data, int seq, i
         int t = spec.gpt().context();
         int vocab = spec.gpt().vocab();
         Path where = sourceSha != null ? spec.data() : p.dir();
-        if (!p.tokenizer().equals(spec.tokenizer()) || p.vocab() != vocab) {
+        if (!p.tokenizer().equals(spec.tokenizer()) || p.vocab() > vocab) { // a larger model vocabulary holds the ids
             throw new IllegalArgumentException(String.format(Locale.ROOT, "--data %s holds tokens of the %s "
                     + "tokenizer (V %,d), but the run's model reads %s (V %,d); train on data prepared with --tokenizer "
                     + "%s, or start a new run for this data", where, p.tokenizer(), p.vocab(), spec.tokenizer(),

@@ -1,6 +1,7 @@
 package io.accrue.train;
 
 import io.accrue.data.EnvironmentException;
+import io.accrue.models.GptConfig;
 import io.accrue.optim.Optimizer;
 import io.accrue.tensor.Parameter;
 import io.accrue.tensor.ParameterStore;
@@ -43,8 +44,14 @@ import java.util.regex.Pattern;
  * {@code h.0.attn.c_attn.weight}, …) in the layout the model declared for each: our linear weights are (out, in)
  * like {@code torch.nn.Linear}, and a parameter the model declared {@link Parameter#storedTransposed stored
  * transposed} (GPT-2's {@code Conv1D} weights, which Hugging Face stores (in, out)) is transposed on write and on
- * read, so a Gpt's file loads into {@code GPT2LMHeadModel} as it is. The optimizer file holds each state buffer
- * flat, in the parameter layout, as {@code <optimizer>.<i>}.
+ * read, so a Gpt's file loads into {@code GPT2LMHeadModel} as it is. A checkpoint of a GPT ({@link Metadata#gpt()})
+ * makes its directory a Hugging Face one too: after each {@link #save}, {@code config.json} and
+ * {@code model.safetensors} (a hard link to the newest model file) sit beside it ({@link HuggingFaceGpt2}), so
+ * {@code GPT2LMHeadModel.from_pretrained(dir)} loads the newest weights. The optimizer file holds each state buffer
+ * per parameter, in the parameter's file layout, named as PyTorch's optimizer state names it:
+ * {@code exp_avg.<parameter>} and {@code exp_avg_sq.<parameter>} for AdamW, {@code momentum_buffer.<parameter>} for
+ * SGD ({@link Optimizer#stateNames()}). Checkpoints of version 2 and before held each buffer flat as
+ * {@code <optimizer>.<i>}; they are still read.
  *
  * <p>Saving is atomic: each file is written to a temporary name, forced to disk and renamed; the sidecar is
  * renamed last, so until then the previous sidecar and the files it names are intact; files no longer named are
@@ -62,7 +69,9 @@ public final class Checkpoint {
     /** The sidecar of the checkpoint before the newest. */
     public static final String PREVIOUS = "checkpoint.previous.json";
     private static final String FORMAT = "accrue-checkpoint";
-    private static final int VERSION = 2;
+    private static final int VERSION = 3;
+    /** The last version whose optimizer file holds each state buffer flat, as {@code <optimizer>.<i>}. */
+    private static final int FLAT_OPTIMIZER_VERSION = 2;
     private static final Pattern OWN_FILE = Pattern.compile("(model|optimizer|grads)-\\d+(-\\d+)?\\.safetensors(\\.tmp)?");
     private static final Pattern SIDECAR_FILE = Pattern.compile("[^/]+\\.json");
 
@@ -73,13 +82,15 @@ public final class Checkpoint {
     private final Path modelFile;
     private final Path optimizerFile;
     private final Path gradsFile;
+    private final int version;
     private final Map<String, String> metadata;
     private final Map<String, Object> run;
     private final List<String> notes;
 
     private Checkpoint(Path dir, TrainerState state, String optimizerName, long optimizerSteps, Path modelFile,
-                       Path optimizerFile, Path gradsFile, Map<String, String> metadata, Map<String, Object> run,
-                       List<String> notes) {
+                       Path optimizerFile, Path gradsFile, int version, Map<String, String> metadata,
+                       Map<String, Object> run, List<String> notes) {
+        this.version = version;
         this.run = run;
         this.gradsFile = gradsFile;
         this.notes = notes;
@@ -103,8 +114,19 @@ public final class Checkpoint {
      * @param strings saved in the sidecar's {@code metadata} and the model file's {@code __metadata__}: names of
      *                the data and the model, compared on resume
      * @param run     the run's description as a JSON object (the sidecar's {@code run}), or null
+     * @param gpt     the shape of the model when it is a {@code Gpt}: the directory then gets {@code config.json} and
+     *                {@code model.safetensors} as well (a Hugging Face GPT-2 directory); null for other models
      */
-    public record Metadata(Map<String, String> strings, Map<String, Object> run) {
+    public record Metadata(Map<String, String> strings, Map<String, Object> run, GptConfig gpt) {
+        /** Metadata of a model that is not a GPT (or whose directory need not load into Hugging Face). */
+        public Metadata(Map<String, String> strings, Map<String, Object> run) {
+            this(strings, run, null);
+        }
+
+        /** These metadata with {@code strings} instead. */
+        public Metadata withStrings(Map<String, String> other) {
+            return new Metadata(other, run, gpt);
+        }
     }
 
     /** Told each step of a {@link #save} as it happens (progress displays; tests that kill a process inside one). */
@@ -233,8 +255,7 @@ public final class Checkpoint {
         List<SafeTensors.Entry> buffers = new ArrayList<>();
         List<float[]> s = optimizer.state();
         for (int i = 0; i < s.size(); i++) {
-            buffers.add(new SafeTensors.Entry(optimizer.name() + "." + i, new int[] {s.get(i).length}, s.get(i), 0,
-                    false));
+            buffers.addAll(perParameter(store, optimizer.stateNames().get(i), s.get(i)));
         }
         Map<String, String> optMeta = new LinkedHashMap<>();
         optMeta.put("optimizer", optimizer.name());
@@ -292,7 +313,20 @@ public final class Checkpoint {
         } else {
             writeAtomically(dir, sidecarName, f -> Files.write(f, sidecar), listener);
         }
+        if (meta.gpt() != null && sidecarName.equals(SIDECAR)) {
+            HuggingFaceGpt2.publish(dir, dir.resolve(modelName), meta.gpt());
+        }
         deleteUnnamed(dir);
+    }
+
+    /** The entries of {@code buffer} (in the parameter layout) for each parameter, as {@code <state>.<parameter>}. */
+    private static List<SafeTensors.Entry> perParameter(ParameterStore store, String state, float[] buffer) {
+        List<SafeTensors.Entry> entries = new ArrayList<>();
+        for (Parameter p : store.parameters()) {
+            entries.add(new SafeTensors.Entry(state + "." + p.name(), p.value().shape(), buffer, p.offset(),
+                    p.storedTransposed()));
+        }
+        return entries;
     }
 
     /**
@@ -308,7 +342,8 @@ public final class Checkpoint {
                 String n = f.getFileName().toString();
                 if (OWN_FILE.matcher(n).matches()) {
                     candidates.add(f);
-                } else if (n.equals(SIDECAR + ".tmp")) {
+                } else if (n.equals(SIDECAR + ".tmp") || n.equals(HuggingFaceGpt2.WEIGHTS + ".tmp")
+                        || n.equals(HuggingFaceGpt2.CONFIG + ".tmp")) {
                     Files.deleteIfExists(f);
                 } else if (SIDECAR_FILE.matcher(n).matches()) {
                     try {
@@ -339,8 +374,13 @@ public final class Checkpoint {
     }
 
     @FunctionalInterface
-    private interface FileWriter {
+    interface FileWriter {
         void write(Path file) throws IOException;
+    }
+
+    /** {@link #writeAtomically(Path, String, FileWriter, WriteListener)} with no listener. */
+    static String writeAtomically(Path dir, String name, FileWriter writer) throws IOException {
+        return writeAtomically(dir, name, writer, WriteListener.NONE);
     }
 
     /** Writes via {@code name.tmp}, forces it, renames it over {@code name}, forces the directory; returns SHA-256. */
@@ -429,7 +469,7 @@ public final class Checkpoint {
         List<String> notes = new ArrayList<>(cp.notes);
         notes.addFirst(note);
         return new Checkpoint(cp.dir, cp.state, cp.optimizerName, cp.optimizerSteps, cp.modelFile, cp.optimizerFile,
-                cp.gradsFile, cp.metadata, cp.run, List.copyOf(notes));
+                cp.gradsFile, cp.version, cp.metadata, cp.run, List.copyOf(notes));
     }
 
     /**
@@ -477,9 +517,12 @@ public final class Checkpoint {
                     + version + "; this one reads versions 1 to " + VERSION + "), refused; resume it with the Accrue "
                     + "that wrote it, or upgrade this one");
         }
-        List<String> said = version == VERSION ? notes : List.of(sidecar + ": written by an older Accrue (checkpoint "
-                + "format version " + version + "), migrated: read as version " + VERSION + " (what it lacks, it did not "
-                + "have: a window's gradients, its defaults); the next checkpoint is saved as version " + VERSION);
+        List<String> said = new ArrayList<>(notes);
+        if (version < VERSION) {
+            said.add(sidecar + ": written by an older Accrue (checkpoint format version " + version + "), migrated: "
+                    + "read as version " + VERSION + " (what it lacks, such as an open window's gradients, it did not "
+                    + "have); the next checkpoint is saved as version " + VERSION);
+        }
         TrainerState state;
         try {
             int windowExamples = j.containsKey("window_examples") ? (int) number(sidecar, j, "window_examples") : 0;
@@ -516,8 +559,8 @@ public final class Checkpoint {
                 run.put((String) e.getKey(), e.getValue());
             }
         }
-        return new Checkpoint(dir, state, optName, number(sidecar, j, "optimizer_steps"), model, opt, grads, meta,
-                run, said);
+        return new Checkpoint(dir, state, optName, number(sidecar, j, "optimizer_steps"), model, opt, grads,
+                version.intValue(), meta, run, List.copyOf(said));
     }
 
     /**
@@ -659,30 +702,37 @@ public final class Checkpoint {
     }
 
     /**
-     * Copies the saved optimizer state into {@code optimizer} and sets its step count.
+     * Copies the saved optimizer state into {@code optimizer}, which updates {@code store}, and sets its step count.
+     * Reads both layouts: per parameter ({@code exp_avg.<parameter>}, version 3) and flat ({@code adamw.0}, before).
      *
-     * @throws CheckpointException if the optimizer kind or the buffer sizes differ
+     * @throws CheckpointException if the optimizer kind, the tensor names or the sizes differ
      */
-    public void restoreOptimizer(Optimizer optimizer) {
+    public void restoreOptimizer(Optimizer optimizer, ParameterStore store) {
         if (!optimizer.name().equals(optimizerName)) {
             throw new CheckpointException(optimizerFile, "holds " + optimizerName + " state, this run uses "
                     + optimizer.name());
         }
         SafeTensors.Header h = SafeTensors.header(optimizerFile);
         List<float[]> live = optimizer.state();
-        if (h.tensors().size() != live.size()) {
-            throw new CheckpointException(optimizerFile, "holds " + h.tensors().size() + " buffers, " + optimizer.name()
-                    + " has " + live.size());
+        boolean flat = version <= FLAT_OPTIMIZER_VERSION;
+        int perBuffer = flat ? 1 : store.parameters().size();
+        if (h.tensors().size() != live.size() * perBuffer) {
+            throw new CheckpointException(optimizerFile, "holds " + h.tensors().size() + " tensors, " + optimizer.name()
+                    + " of this model has " + live.size() * perBuffer);
         }
         List<float[]> restored = new ArrayList<>();
         for (int i = 0; i < live.size(); i++) {
-            String name = optimizer.name() + "." + i;
-            SafeTensors.Stored s = h.tensor(name);
-            if (s == null) {
-                throw new CheckpointException(optimizerFile, "has no buffer '" + name + "'");
-            }
             float[] buf = new float[live.get(i).length];
-            SafeTensors.read(optimizerFile, h, s, new SafeTensors.Entry(name, new int[] {buf.length}, buf, 0, false));
+            List<SafeTensors.Entry> entries = flat
+                    ? List.of(new SafeTensors.Entry(optimizer.name() + "." + i, new int[] {buf.length}, buf, 0, false))
+                    : perParameter(store, optimizer.stateNames().get(i), buf);
+            for (SafeTensors.Entry e : entries) {
+                SafeTensors.Stored s = h.tensor(e.name());
+                if (s == null) {
+                    throw new CheckpointException(optimizerFile, "has no tensor '" + e.name() + "'");
+                }
+                SafeTensors.read(optimizerFile, h, s, e);
+            }
             restored.add(buf);
         }
         optimizer.restore(restored, optimizerSteps);

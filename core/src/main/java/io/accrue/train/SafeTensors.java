@@ -12,12 +12,15 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * The safetensors file format (Hugging Face), F32 tensors only: an 8-byte little-endian header length n, n bytes
- * of JSON header {@code {"__metadata__": {str: str}, name: {"dtype": "F32", "shape": [...], "data_offsets":
- * [begin, end]}, ...}} padded with spaces to a multiple of 8, then the raw little-endian data; offsets are relative
- * to the start of the data and tensors are stored back to back in header order.
+ * The safetensors file format (Hugging Face): an 8-byte little-endian header length n, n bytes of JSON header
+ * {@code {"__metadata__": {str: str}, name: {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ...}}
+ * padded with spaces to a multiple of 8, then the raw little-endian data; offsets are relative to the start of the
+ * data and tensors are stored back to back in header order. Written tensors are F32; read ones may also be F16 or
+ * BF16 (converted to F32 exactly: every such value is a float). A header may describe tensors of any of the format's
+ * dtypes ({@link #ELEMENT_BYTES}); reading one of another dtype into floats is refused.
  *
  * <p>A tensor can be written <em>transposed</em>: the source holds a row-major (R, C) matrix, the file holds its
  * (C, R) transpose. Reading with the same flag transposes back.
@@ -25,6 +28,13 @@ import java.util.Map;
 public final class SafeTensors {
     private static final int CHUNK = 1 << 16; // floats per I/O buffer
     private static final long MAX_HEADER = 100L << 20;
+    /** Bytes per element of each dtype the format defines. */
+    private static final Map<String, Integer> ELEMENT_BYTES = Map.ofEntries(Map.entry("F64", 8), Map.entry("F32", 4),
+            Map.entry("F16", 2), Map.entry("BF16", 2), Map.entry("I64", 8), Map.entry("I32", 4), Map.entry("I16", 2),
+            Map.entry("I8", 1), Map.entry("U8", 1), Map.entry("BOOL", 1), Map.entry("U16", 2), Map.entry("U32", 4),
+            Map.entry("U64", 8), Map.entry("F8_E4M3", 1), Map.entry("F8_E5M2", 1));
+    /** The dtypes {@link #read} converts to floats. */
+    private static final Set<String> FLOAT_DTYPES = Set.of("F32", "F16", "BF16");
 
     private SafeTensors() {
     }
@@ -64,11 +74,12 @@ public final class SafeTensors {
      * A tensor described by a file's header.
      *
      * @param name  its name
+     * @param dtype its element type as the file names it ({@code F32}, {@code F16}, {@code BF16}, {@code I64}, …)
      * @param shape its shape in the file
      * @param begin first byte, relative to the data section
      * @param end   one past the last byte, relative to the data section
      */
-    public record Stored(String name, int[] shape, long begin, long end) {
+    public record Stored(String name, String dtype, int[] shape, long begin, long end) {
     }
 
     /**
@@ -151,7 +162,7 @@ public final class SafeTensors {
     }
 
     /**
-     * Reads and validates the header of {@code file}: length within the file, JSON shape, F32 dtypes, offsets
+     * Reads and validates the header of {@code file}: length within the file, JSON shape, known dtypes, offsets
      * matching shapes, inside the data section and back to back.
      *
      * @throws CheckpointException naming the file and the problem
@@ -222,9 +233,8 @@ public final class SafeTensors {
                 || !(t.get("data_offsets") instanceof List<?> offs) || offs.size() != 2) {
             throw new CheckpointException(file, "tensor '" + name + "' lacks dtype/shape/data_offsets");
         }
-        if (!"F32".equals(t.get("dtype"))) {
-            throw new CheckpointException(file, "tensor '" + name + "' has dtype " + t.get("dtype")
-                    + "; only F32 is supported");
+        if (!(t.get("dtype") instanceof String dtype) || !ELEMENT_BYTES.containsKey(dtype)) {
+            throw new CheckpointException(file, "tensor '" + name + "' has an unknown dtype " + t.get("dtype"));
         }
         int[] dims = new int[shape.size()];
         long count = 1;
@@ -236,16 +246,18 @@ public final class SafeTensors {
             count *= x;
         }
         if (!(offs.get(0) instanceof Long begin) || !(offs.get(1) instanceof Long end) || begin < 0
-                || end - begin != count * Float.BYTES) {
+                || end - begin != count * ELEMENT_BYTES.get(dtype)) {
             throw new CheckpointException(file, "tensor '" + name + "' has data_offsets " + offs
-                    + " that do not match its shape " + shape);
+                    + " that do not match its shape " + shape + " of " + dtype);
         }
-        return new Stored(name, dims, begin, end);
+        return new Stored(name, dtype, dims, begin, end);
     }
 
     /**
      * Reads tensor {@code stored} of {@code file} into {@code into} (whose shape must equal the stored shape, or its
-     * transpose when {@code into.transposed()}).
+     * transpose when {@code into.transposed()}), converting F16 and BF16 to F32.
+     *
+     * @throws CheckpointException for another shape, or a dtype that is not F32, F16 or BF16
      */
     public static void read(Path file, Header header, Stored stored, Entry into) {
         if (!Arrays.equals(stored.shape(), into.fileShape())) {
@@ -253,8 +265,13 @@ public final class SafeTensors {
                     + Arrays.toString(stored.shape()) + ", the model expects " + Arrays.toString(into.fileShape())
                     + " (a checkpoint of a different model?)");
         }
+        if (!FLOAT_DTYPES.contains(stored.dtype())) {
+            throw new CheckpointException(file, "tensor '" + stored.name() + "' has dtype " + stored.dtype()
+                    + "; weights are read from F32, F16 or BF16");
+        }
+        int width = ELEMENT_BYTES.get(stored.dtype());
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer buf = ByteBuffer.allocate(CHUNK * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer buf = ByteBuffer.allocate(CHUNK * width).order(ByteOrder.LITTLE_ENDIAN);
             long n = into.size();
             int cols = into.shape().length == 2 ? into.shape()[1] : 1;
             int rows = into.shape().length == 2 ? into.shape()[0] : 1;
@@ -262,13 +279,17 @@ public final class SafeTensors {
             long k = 0;
             while (k < n) {
                 int chunk = (int) Math.min(CHUNK, n - k);
-                buf.clear().limit(chunk * Float.BYTES);
+                buf.clear().limit(chunk * width);
                 readFully(ch, buf, pos, file);
-                pos += (long) chunk * Float.BYTES;
+                pos += (long) chunk * width;
                 buf.flip();
                 for (int j = 0; j < chunk; j++, k++) {
                     long dst = into.transposed() ? (k % rows) * cols + k / rows : k;
-                    into.data()[into.offset() + (int) dst] = buf.getFloat();
+                    into.data()[into.offset() + (int) dst] = switch (stored.dtype()) {
+                        case "F16" -> Float.float16ToFloat(buf.getShort());
+                        case "BF16" -> Float.intBitsToFloat((buf.getShort() & 0xffff) << 16);
+                        default -> buf.getFloat();
+                    };
                 }
             }
         } catch (IOException ex) {

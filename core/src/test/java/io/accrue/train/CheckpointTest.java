@@ -123,7 +123,7 @@ class CheckpointTest {
             assertEquals(new TrainerState(1, 0, 16), cp.state());
             AdamW adamB = new AdamW(b.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
             cp.restoreWeights(b.parameters());
-            cp.restoreOptimizer(adamB);
+            cp.restoreOptimizer(adamB, b.parameters());
             assertArrayEquals(a.parameters().values(), b.parameters().values());
             assertEquals(1, adamB.steps());
             for (int i = 0; i < adamA.state().size(); i++) {
@@ -295,5 +295,32 @@ class CheckpointTest {
         assertEquals(1, Checkpoint.load(tmp, "best.json").state().step());
         assertEquals(4, Checkpoint.load(tmp).state().step());
         assertFalse(files(tmp).contains("model-00000002.safetensors"), files(tmp).toString());
+    }
+
+    @Test
+    void optimizerStateOfVersionTwoFlatBuffersIsStillRead() throws Exception {
+        Gpt a = new Gpt(SHAPE, 7);
+        try (Parallel parallel = new Parallel(1)) {
+            AdamW adam = new AdamW(a.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
+            java.util.Arrays.fill(a.parameters().grads(), 0.25f);
+            adam.step(0.01f);
+            Checkpoint.save(tmp, a.parameters(), adam, new TrainerState(1, 0, 4), Map.of());
+            // rewrite it as version 2 wrote it: each buffer flat as adamw.<i>
+            Path opt = Checkpoint.load(tmp).optimizerFile();
+            int[] flat = {a.parameters().size()};
+            SafeTensors.write(opt, Map.of(), List.of(new SafeTensors.Entry("adamw.0", flat, adam.state().get(0), 0, false),
+                    new SafeTensors.Entry("adamw.1", flat, adam.state().get(1), 0, false)));
+            String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(Files.readAllBytes(opt)));
+            Path sidecar = tmp.resolve(Checkpoint.SIDECAR);
+            String json = Files.readString(sidecar).replace("\"version\": 3", "\"version\": 2")
+                    .replaceFirst("(\"optimizer_file\": \\{[^}]*\"bytes\": )\\d+(, \"sha256\": \")[0-9a-f]+",
+                            "$1" + Files.size(opt) + "$2" + sha);
+            Files.writeString(sidecar, json);
+            AdamW restored = new AdamW(new Gpt(SHAPE, 8).parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
+            Checkpoint.load(tmp).restoreOptimizer(restored, a.parameters());
+            assertArrayEquals(adam.state().get(0), restored.state().get(0));
+            assertArrayEquals(adam.state().get(1), restored.state().get(1));
+        }
     }
 }

@@ -111,7 +111,7 @@ class MidWindowResumeTest {
             if (from != null) {
                 Checkpoint cp = Checkpoint.load(from);
                 cp.restoreWeights(t.model().parameters());
-                cp.restoreOptimizer(t.optimizer());
+                cp.restoreOptimizer(t.optimizer(), t.model().parameters());
                 cp.restoreGradients(t.model().parameters());
                 t.restore(cp.state());
             }
