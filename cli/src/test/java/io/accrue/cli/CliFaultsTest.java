@@ -99,10 +99,12 @@ class CliFaultsTest {
         return step == 2 ? new long[] {2} : new long[] {step - 2, step};
     }
 
-    /** The run's checkpoint directory holds the checkpoints at {@code steps} and nothing else. */
+    /** The run's (GPT) checkpoint directory holds the checkpoints at {@code steps} and nothing else. */
     private static void checkpointsAt(Path run, long... steps) throws IOException {
         Path dir = run.resolve("checkpoint");
-        List<String> expected = new java.util.ArrayList<>(List.of(Checkpoint.SIDECAR));
+        // a GPT checkpoint is also a Hugging Face directory: config.json and model.safetensors (the newest weights)
+        List<String> expected = new java.util.ArrayList<>(List.of(Checkpoint.SIDECAR, "config.json",
+                "model.safetensors"));
         if (steps.length == 2) {
             expected.add(Checkpoint.PREVIOUS);
         }

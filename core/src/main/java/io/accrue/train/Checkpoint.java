@@ -70,8 +70,6 @@ public final class Checkpoint {
     public static final String PREVIOUS = "checkpoint.previous.json";
     private static final String FORMAT = "accrue-checkpoint";
     private static final int VERSION = 3;
-    /** The last version whose optimizer file holds each state buffer flat, as {@code <optimizer>.<i>}. */
-    private static final int FLAT_OPTIMIZER_VERSION = 2;
     private static final Pattern OWN_FILE = Pattern.compile("(model|optimizer|grads)-\\d+(-\\d+)?\\.safetensors(\\.tmp)?");
     private static final Pattern SIDECAR_FILE = Pattern.compile("[^/]+\\.json");
 
@@ -82,15 +80,13 @@ public final class Checkpoint {
     private final Path modelFile;
     private final Path optimizerFile;
     private final Path gradsFile;
-    private final int version;
     private final Map<String, String> metadata;
     private final Map<String, Object> run;
     private final List<String> notes;
 
     private Checkpoint(Path dir, TrainerState state, String optimizerName, long optimizerSteps, Path modelFile,
-                       Path optimizerFile, Path gradsFile, int version, Map<String, String> metadata,
+                       Path optimizerFile, Path gradsFile, Map<String, String> metadata,
                        Map<String, Object> run, List<String> notes) {
-        this.version = version;
         this.run = run;
         this.gradsFile = gradsFile;
         this.notes = notes;
@@ -469,7 +465,7 @@ public final class Checkpoint {
         List<String> notes = new ArrayList<>(cp.notes);
         notes.addFirst(note);
         return new Checkpoint(cp.dir, cp.state, cp.optimizerName, cp.optimizerSteps, cp.modelFile, cp.optimizerFile,
-                cp.gradsFile, cp.version, cp.metadata, cp.run, List.copyOf(notes));
+                cp.gradsFile, cp.metadata, cp.run, List.copyOf(notes));
     }
 
     /**
@@ -560,7 +556,7 @@ public final class Checkpoint {
             }
         }
         return new Checkpoint(dir, state, optName, number(sidecar, j, "optimizer_steps"), model, opt, grads,
-                version.intValue(), meta, run, List.copyOf(said));
+                meta, run, List.copyOf(said));
     }
 
     /**
@@ -703,7 +699,8 @@ public final class Checkpoint {
 
     /**
      * Copies the saved optimizer state into {@code optimizer}, which updates {@code store}, and sets its step count.
-     * Reads both layouts: per parameter ({@code exp_avg.<parameter>}, version 3) and flat ({@code adamw.0}, before).
+     * Reads both layouts, told apart by the file's tensor names: per parameter ({@code exp_avg.<parameter>}, version 3)
+     * and flat ({@code adamw.0}, before).
      *
      * @throws CheckpointException if the optimizer kind, the tensor names or the sizes differ
      */
@@ -714,7 +711,7 @@ public final class Checkpoint {
         }
         SafeTensors.Header h = SafeTensors.header(optimizerFile);
         List<float[]> live = optimizer.state();
-        boolean flat = version <= FLAT_OPTIMIZER_VERSION;
+        boolean flat = h.tensor(optimizer.name() + ".0") != null;
         int perBuffer = flat ? 1 : store.parameters().size();
         if (h.tensors().size() != live.size() * perBuffer) {
             throw new CheckpointException(optimizerFile, "holds " + h.tensors().size() + " tensors, " + optimizer.name()
