@@ -9,6 +9,7 @@ import io.accrue.data.Tokenizers;
 import io.accrue.models.Decoding;
 import io.accrue.models.Gpt;
 import io.accrue.models.GptConfig;
+import io.accrue.models.Sampler;
 import io.accrue.tensor.Arena;
 import io.accrue.tensor.Compute;
 import io.accrue.autograd.Tape;
@@ -20,13 +21,18 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
  * {@code accrue sample}: continues a prompt with a trained checkpoint, the prompt encoded and the continuation
- * decoded with the run's tokenizer ({@code addition}, {@code bytes} or {@code gpt2}).
+ * decoded with the run's tokenizer ({@code addition}, {@code bytes} or {@code gpt2}) or {@code --tokenizer}'s. The
+ * generation is core's {@link Decoding} (a key/value cache) with a {@link Sampler} made of the sampling options; it
+ * stops at {@code --tokens} or the model's context, and says which, with the tokens per second, on stderr.
  */
 @Command(name = "sample", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
         description = "Generate text from a checkpoint written by 'accrue train'.")
@@ -50,8 +56,21 @@ final class SampleCommand implements Callable<Integer> {
             + "from softmax(logits / T).")
     double temperature;
 
-    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1", description = "Seed of sampling.")
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Sample among the K most likely "
+            + "tokens only; 0: all.")
+    int topK;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "Sample among the fewest most "
+            + "likely tokens whose probability reaches P, in (0, 1]; 1: all.")
+    double topP;
+
+    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1", description = "Seed of sampling: the same "
+            + "seed, checkpoint, prompt and options give the same text.")
     long seed;
+
+    @Option(names = "--tokenizer", paramLabel = "NAME", description = "Tokenizer of the prompt and the text "
+            + "(bytes, gpt2). Default: the run's.")
+    String tokenizerName;
 
     @Option(names = "--heap-only", hidden = true, description = "Validate, plan, print the Java heap the plan needs "
             + "in MiB (the launcher's -Xmx) and stop.")
@@ -59,6 +78,12 @@ final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Sampler sampler;
+        try {
+            sampler = new Sampler(temperature, topK, topP, seed);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--" + e.getMessage());
+        }
         Path dir = Checkpoint.exists(checkpoint) ? checkpoint : checkpoint.resolve(Run.CHECKPOINT_DIR);
         Checkpoint cp = Checkpoint.load(Checkpoint.exists(dir) ? dir : checkpoint);
         cp.notes().forEach(n -> spec.commandLine().getErr().println("accrue: " + n));
@@ -68,13 +93,11 @@ final class SampleCommand implements Callable<Integer> {
                     + "give a checkpoint of a GPT task (addition or --data)");
         }
         GptConfig cfg = run.gpt().withDropout(0f);
-        boolean addition = RunSpec.ADDITION_TOKENIZER.equals(run.tokenizer());
-        if (temperature < 0 || !Double.isFinite(temperature)) {
-            throw new UsageException("--temperature must be ≥ 0, got " + temperature);
-        }
+        boolean addition = tokenizerName == null && RunSpec.ADDITION_TOKENIZER.equals(run.tokenizer());
         int[] in;
         CharVocabulary vocab = AdditionTask.VOCABULARY;
-        Tokenizer tokenizer = addition ? null : Tokenizers.byName(run.tokenizer());
+        Tokenizer tokenizer = addition ? null : tokenizer(tokenizerName != null ? tokenizerName : run.tokenizer(),
+                cfg.vocab());
         if (addition) {
             try {
                 in = vocab.encode(prompt);
@@ -92,11 +115,13 @@ final class SampleCommand implements Callable<Integer> {
         if (n < 0) {
             throw new UsageException("--tokens must be ≥ 0, got " + n);
         }
+        if (in.length > cfg.context()) {
+            spec.commandLine().getErr().printf("accrue: the prompt's %d tokens exceed the model's context of %d; "
+                    + "continuing its last %d%n", in.length, cfg.context(), cfg.context());
+            in = Arrays.copyOfRange(in, in.length - cfg.context(), in.length);
+        }
         int threads = Runtime.getRuntime().availableProcessors();
-        // the longest forward pass decoding runs: the prompt and all but the last new token, at most the context
-        int t = (int) Math.max(1, Math.min(cfg.context(), (long) in.length + n));
-        Gpt shapes = Gpt.shapesOnly(cfg);
-        MemoryPlan plan = MemoryPlanner.planInference(shapes, shapes.planningBatch(1, t), 1, threads);
+        MemoryPlan plan = MemoryPlanner.planDecoding(Gpt.shapesOnly(cfg), new int[] {in.length}, n, threads);
         long heapMiB = MemoryPlan.xmxMiB(plan.heapBytes());
         ErrorHandlers.planned(plan.totalBytes(), heapMiB << 20);
         MachineMemory.refuseBeyond(plan.totalBytes(), "sampling from model " + run.model(), "sample from a smaller "
@@ -109,7 +134,9 @@ final class SampleCommand implements Callable<Integer> {
         cp.restoreWeights(model.parameters());
         try (Compute compute = new Compute(threads)) {
             Tape tape = new Tape(compute, new Arena(Math.min(plan.activationBytes() / Float.BYTES, Arena.MAX_CHUNK)));
-            int[] outTokens = Decoding.generate(model, tape, new int[][] {in}, n, temperature, seed)[0];
+            long t0 = System.nanoTime();
+            int[] outTokens = Decoding.generate(model, tape, new int[][] {in}, n, sampler)[0];
+            double seconds = (System.nanoTime() - t0) / 1e9;
             String text;
             if (addition) {
                 String digits = vocab.decode(outTokens);
@@ -122,7 +149,29 @@ final class SampleCommand implements Callable<Integer> {
                 text = prompt + tokenizer.decode(outTokens);
             }
             spec.commandLine().getOut().println(text);
+            PrintWriter err = spec.commandLine().getErr();
+            if (outTokens.length < n) {
+                err.printf("accrue: stopped after %d of %d tokens: the sequence reached the model's context of %d%n",
+                        outTokens.length, n, cfg.context());
+            }
+            err.printf(Locale.ROOT, "accrue: %d tokens in %.2f s (%.1f tokens/s; prompt %d tokens)%n",
+                    outTokens.length, seconds, outTokens.length / Math.max(seconds, 1e-9), in.length);
         }
         return 0;
+    }
+
+    /** The tokenizer {@code name}, refused unless its ids fit the model's vocabulary of {@code vocab}. */
+    private static Tokenizer tokenizer(String name, int vocab) {
+        Tokenizer t;
+        try {
+            t = Tokenizers.byName(name);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--tokenizer: " + e.getMessage());
+        }
+        if (t.vocabSize() > vocab) {
+            throw new UsageException("--tokenizer " + name + " has " + t.vocabSize() + " tokens, more than the "
+                    + "model's vocabulary of " + vocab + "; give the tokenizer the model was trained with");
+        }
+        return t;
     }
 }
