@@ -19,7 +19,7 @@ import java.util.Map;
 /**
  * Sampling throughput of a randomly initialised GPT ({@link Decoding}, key/value cache): tokens per second for each
  * number of new tokens after a prompt of {@code --prompt} tokens, the median of {@code --runs} timed generations
- * after one untimed (the JIT's warm-up). Without a cache, each new token is a forward pass over its whole prefix: the
+ * after one untimed generation of 32 tokens (the JIT's warm-up). Without a cache, each new token is a forward pass over its whole prefix: the
  * reference times such passes over prefixes of the prompt plus 1 and plus each count of new tokens (what the first
  * and the last token of that generation would cost), the median of {@code --runs}.
  *
@@ -27,6 +27,9 @@ import java.util.Map;
  * [--temperature 1] [--top-k 0] [--top-p 0.95]}
  */
 public final class SamplingBench {
+    /** Tokens of the one untimed generation that warms the JIT up before the timed ones. */
+    private static final int WARM_UP_TOKENS = 32;
+
     private SamplingBench() {
     }
 
@@ -43,17 +46,18 @@ public final class SamplingBench {
         Gpt model = new Gpt(config, 1);
         try (Compute compute = new Compute(threads)) {
             Tape tape = new Tape(compute, new Arena());
+            Decoding.greedy(model, tape, new int[][] {prompt}, WARM_UP_TOKENS); // the JIT's warm-up, untimed
             for (String count : o.get("tokens").split(",")) {
                 int n = Integer.parseInt(count);
                 List<Double> times = new ArrayList<>();
-                for (int r = 0; r <= runs; r++) {
+                for (int r = 0; r < runs; r++) {
                     Sampler sampler = new Sampler(Double.parseDouble(o.get("temperature")),
                             Integer.parseInt(o.get("top-k")), Double.parseDouble(o.get("top-p")), r);
                     long t0 = System.nanoTime();
                     int made = Decoding.generate(model, tape, new int[][] {prompt}, n, sampler)[0].length;
                     times.add(made / ((System.nanoTime() - t0) / 1e9));
                 }
-                double[] tps = BenchSupport.timed(times, 1);
+                double[] tps = BenchSupport.timed(times, 0);
                 System.out.printf(Locale.ROOT, "{\"config\":\"%s\",\"threads\":%d,\"prompt\":%d,\"new_tokens\":%d,"
                                 + "\"cache\":true,\"tokens_per_s\":%.2f,\"ms_per_token\":%.1f,\"runs\":%s}%n", name,
                         threads, prompt.length, n, BenchSupport.median(tps), 1000 / BenchSupport.median(tps),

@@ -71,7 +71,8 @@ public final class Sampler {
         int kept = topK > 0 ? Math.min(topK, vocab) : vocab;
         double total = 0;
         for (int i = 0; i < kept; i++) {
-            weights[i] = Math.exp((logits[off + token(i)] - max) / temperature);
+            // StrictMath: Math.exp may differ in its last bit between interpreted and compiled code
+            weights[i] = StrictMath.exp((logits[off + token(i)] - max) / temperature);
             total += weights[i];
         }
         if (topP < 1) {
