@@ -42,9 +42,8 @@ public final class Decoding {
         boolean wasTraining = tape.training();
         tape.setTraining(false);
         try {
-            KvCache cache = new KvCache(tape, model.config(), prompts.length, capacity(prompts, limits));
-            Arena.Mark afterCache = tape.arena().mark();
-            Tensor logits = model.logits(tape, cache, promptTokens(prompts), promptSequences(prompts)); // (B, V)
+            Prompted p = prompt(model, tape, prompts, limits);
+            Tensor logits = p.logits();
             int[] active = new int[prompts.length];
             Arrays.setAll(active, i -> i);
             int[] last = new int[prompts.length];
@@ -54,7 +53,7 @@ public final class Decoding {
                     out[i][j] = sampler.next(logits.data(), logits.offset() + a * vocab, vocab, i, j);
                     last[a] = out[i][j];
                 }
-                tape.resetTo(afterCache);
+                tape.resetTo(p.afterCache());
                 int still = 0;
                 for (int a = 0; a < active.length; a++) {
                     if (j + 1 < limits[active[a]]) {
@@ -66,7 +65,7 @@ public final class Decoding {
                     return out;
                 }
                 active = Arrays.copyOf(active, still);
-                logits = model.logits(tape, cache, Arrays.copyOf(last, still), active); // (still, V)
+                logits = model.logits(tape, p.cache(), Arrays.copyOf(last, still), active); // (still, V)
             }
         } finally {
             tape.reset();
@@ -84,13 +83,23 @@ public final class Decoding {
         }
         int[][] prompts = new int[promptLengths.length][];
         Arrays.setAll(prompts, i -> new int[promptLengths[i]]);
-        int[] limits = limits(model.config(), prompts, newTokens);
         boolean wasTraining = tape.training();
         tape.setTraining(false);
-        KvCache cache = new KvCache(tape, model.config(), prompts.length, capacity(prompts, limits));
-        model.logits(tape, cache, promptTokens(prompts), promptSequences(prompts));
+        prompt(model, tape, prompts, limits(model.config(), prompts, newTokens));
         tape.reset();
         tape.setTraining(wasTraining);
+    }
+
+    /** The cache, the arena's mark after it, and the logits (B, V) of each prompt's last token. */
+    private record Prompted(KvCache cache, Arena.Mark afterCache, Tensor logits) {
+    }
+
+    /** Allocates the cache for sequences of {@code prompts} and {@code limits} new tokens, and runs the prompts. */
+    private static Prompted prompt(Gpt model, Tape tape, int[][] prompts, int[] limits) {
+        KvCache cache = new KvCache(tape, model.config(), prompts.length, capacity(prompts, limits));
+        Arena.Mark afterCache = tape.arena().mark();
+        return new Prompted(cache, afterCache, model.logits(tape, cache, promptTokens(prompts),
+                promptSequences(prompts)));
     }
 
     /** New tokens per prompt: {@code min(newTokens, T − n + 1)}; prompts must hold 1 to T tokens. */

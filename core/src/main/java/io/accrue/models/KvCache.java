@@ -8,8 +8,8 @@ import io.accrue.tensor.attention.AttentionKernels;
  * The keys and values of S sequences in every layer of a {@link Gpt}, for up to {@link #capacity()} positions per
  * sequence: with them a new position costs one row of each layer instead of a forward pass over its prefix.
  *
- * <p>Storage comes from the tape's arena, once ({@link Gpt#logits(Tape, KvCache, int[], int[])} releases each pass's
- * activations back to a mark after the cache, {@link Tape#resetTo}). Per layer, sequence and head the keys are held
+ * <p>Storage comes from the tape's arena, once: a decoder releases each pass's activations back to a mark after the
+ * cache ({@link Tape#resetTo}, as {@link Decoding} does). Per layer, sequence and head the keys are held
  * transposed, Kᵀ (HS, capacity + 16), and the values as they are, V (capacity, HS): the operands
  * {@link io.accrue.autograd.AttentionOp} builds per (example, head) pair for its products, so a new row's
  * attention is the same kernels on the same values — the same fma chains, the same bits as the full pass.
