@@ -96,8 +96,8 @@ final class SampleCommand implements Callable<Integer> {
         boolean addition = tokenizerName == null && RunSpec.ADDITION_TOKENIZER.equals(run.tokenizer());
         int[] in;
         CharVocabulary vocab = AdditionTask.VOCABULARY;
-        Tokenizer tokenizer = addition ? null : tokenizer(tokenizerName != null ? tokenizerName : run.tokenizer(),
-                cfg.vocab());
+        Tokenizer tokenizer = addition ? null : tokenizerName != null ? tokenizer(tokenizerName, cfg.vocab())
+                : Tokenizers.byName(run.tokenizer());
         if (addition) {
             try {
                 in = vocab.encode(prompt);
@@ -160,7 +160,7 @@ final class SampleCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The tokenizer {@code name}, refused unless its ids fit the model's vocabulary of {@code vocab}. */
+    /** {@code --tokenizer name}, refused unless its ids fit the model's vocabulary of {@code vocab}. */
     private static Tokenizer tokenizer(String name, int vocab) {
         Tokenizer t;
         try {
