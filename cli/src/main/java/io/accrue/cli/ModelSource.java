@@ -75,7 +75,12 @@ record ModelSource(GptConfig gpt, String model, String tokenizer, int digits, Co
 
     /** {@code tokenizer}, after checking that its ids fit a vocabulary of {@code vocab}. */
     private static String fitting(Path dir, String tokenizer, int vocab) {
-        int v = Tokenizers.byName(tokenizer).vocabSize();
+        int v;
+        try {
+            v = Tokenizers.byName(tokenizer).vocabSize();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--tokenizer: " + e.getMessage());
+        }
         if (v > vocab) {
             throw new UsageException(String.format(Locale.ROOT, "--tokenizer %s has %,d tokens, more than the "
                     + "vocabulary of %,d of --checkpoint %s; give the tokenizer the model was trained with", tokenizer,

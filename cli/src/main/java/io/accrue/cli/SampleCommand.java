@@ -8,6 +8,7 @@ import io.accrue.data.Tokenizers;
 import io.accrue.models.Decoding;
 import io.accrue.models.Gpt;
 import io.accrue.models.GptConfig;
+import io.accrue.models.Sampler;
 import io.accrue.tensor.Arena;
 import io.accrue.tensor.Compute;
 import io.accrue.autograd.Tape;
@@ -18,14 +19,18 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Map;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
  * {@code accrue sample}: continues a prompt with a trained checkpoint, an exported or a Hugging Face GPT-2 directory
  * ({@link ModelSource}), the prompt encoded and the continuation decoded with the run's tokenizer ({@code addition},
- * {@code bytes} or {@code gpt2}) or {@code --tokenizer}.
+ * {@code bytes} or {@code gpt2}) or {@code --tokenizer}'s. The generation is core's {@link Decoding} (a key/value
+ * cache) with a {@link Sampler} made of the sampling options; it stops at {@code --tokens} or the model's context,
+ * and says which, with the tokens per second, on stderr.
  */
 @Command(name = "sample", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
         description = "Generate text from a checkpoint written by 'accrue train', a directory written by 'accrue "
@@ -55,7 +60,16 @@ final class SampleCommand implements Callable<Integer> {
             + "from softmax(logits / T).")
     double temperature;
 
-    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1", description = "Seed of sampling.")
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Sample among the K most likely "
+            + "tokens only; 0: all.")
+    int topK;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "Sample among the fewest most "
+            + "likely tokens whose probability reaches P, in (0, 1]; 1: all.")
+    double topP;
+
+    @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1", description = "Seed of sampling: the same "
+            + "seed, checkpoint, prompt and options give the same text.")
     long seed;
 
     @Option(names = "--heap-only", hidden = true, description = "Validate, plan, print the Java heap the plan needs "
@@ -64,13 +78,16 @@ final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Sampler sampler;
+        try {
+            sampler = new Sampler(temperature, topK, topP, seed);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--" + e.getMessage());
+        }
         ModelSource source = ModelSource.resolve(checkpoint, tokenizerName);
         source.notes().forEach(n -> spec.commandLine().getErr().println("accrue: " + n));
         GptConfig cfg = source.gpt().withDropout(0f);
         boolean addition = RunSpec.ADDITION_TOKENIZER.equals(source.tokenizer());
-        if (temperature < 0 || !Double.isFinite(temperature)) {
-            throw new UsageException("--temperature must be ≥ 0, got " + temperature);
-        }
         int[] in;
         CharVocabulary vocab = AdditionTask.VOCABULARY;
         Tokenizer tokenizer = addition ? null : Tokenizers.byName(source.tokenizer());
@@ -91,11 +108,13 @@ final class SampleCommand implements Callable<Integer> {
         if (n < 0) {
             throw new UsageException("--tokens must be ≥ 0, got " + n);
         }
+        if (in.length > cfg.context()) {
+            spec.commandLine().getErr().printf("accrue: the prompt's %d tokens exceed the model's context of %d; "
+                    + "continuing its last %d%n", in.length, cfg.context(), cfg.context());
+            in = Arrays.copyOfRange(in, in.length - cfg.context(), in.length);
+        }
         int threads = Runtime.getRuntime().availableProcessors();
-        // the longest forward pass decoding runs: the prompt and all but the last new token, at most the context
-        int t = (int) Math.max(1, Math.min(cfg.context(), (long) in.length + n));
-        Gpt shapes = Gpt.shapesOnly(cfg);
-        MemoryPlan plan = MemoryPlanner.planInference(shapes, shapes.planningBatch(1, t), 1, threads);
+        MemoryPlan plan = MemoryPlanner.planDecoding(Gpt.shapesOnly(cfg), new int[] {in.length}, n, threads);
         long heapMiB = MemoryPlan.xmxMiB(plan.heapBytes());
         ErrorHandlers.planned(plan.totalBytes(), heapMiB << 20);
         MachineMemory.refuseBeyond(plan.totalBytes(), "sampling from model " + source.model(), "sample from a smaller "
@@ -108,7 +127,9 @@ final class SampleCommand implements Callable<Integer> {
         source.restore(model.parameters());
         try (Compute compute = new Compute(threads)) {
             Tape tape = new Tape(compute, new Arena(Math.min(plan.activationBytes() / Float.BYTES, Arena.MAX_CHUNK)));
-            int[] outTokens = Decoding.generate(model, tape, new int[][] {in}, n, temperature, seed)[0];
+            long t0 = System.nanoTime();
+            int[] outTokens = Decoding.generate(model, tape, new int[][] {in}, n, sampler)[0];
+            double seconds = (System.nanoTime() - t0) / 1e9;
             String text;
             if (addition) {
                 String digits = vocab.decode(outTokens);
@@ -121,6 +142,13 @@ final class SampleCommand implements Callable<Integer> {
                 text = prompt + tokenizer.decode(outTokens);
             }
             spec.commandLine().getOut().println(text);
+            PrintWriter err = spec.commandLine().getErr();
+            if (outTokens.length < n) {
+                err.printf("accrue: stopped after %d of %d tokens: the sequence reached the model's context of %d%n",
+                        outTokens.length, n, cfg.context());
+            }
+            err.printf(Locale.ROOT, "accrue: %d tokens in %.2f s (%.1f tokens/s; prompt %d tokens)%n",
+                    outTokens.length, seconds, outTokens.length / Math.max(seconds, 1e-9), in.length);
         }
         return 0;
     }

@@ -266,6 +266,16 @@ public final class Tape {
         arena.reset();
     }
 
+    /**
+     * Forgets recorded steps and releases the arena back to {@code mark} ({@link Arena#mark}): what was allocated
+     * before the mark (a decoder's key/value cache) stays valid. For forward-only passes, whose steps are never run.
+     */
+    public void resetTo(Arena.Mark mark) {
+        forget();
+        spareGradients.clear();
+        arena.release(mark);
+    }
+
     private void forget() {
         entries.clear();
         outputs.clear();

@@ -1,116 +1,146 @@
 package io.accrue.models;
 
 import io.accrue.autograd.Tape;
-import io.accrue.tensor.KeyedRandom;
+import io.accrue.tensor.Arena;
 import io.accrue.tensor.Tensor;
 
 import java.util.Arrays;
 
 /**
- * Text generation with a {@link Gpt}: greedy (argmax) or temperature sampling, one token at a time.
+ * Text generation with a {@link Gpt} and a {@link KvCache}: the prompts go through the model once, together, then
+ * each new token costs one position per sequence ({@link Gpt#logits(Tape, KvCache, int[], int[])}), not a pass over
+ * its prefix. The {@link Sampler} picks each token.
  *
- * <p>Each new token re-runs the forward pass over the whole prefix (no key/value cache: these are small models).
- * Prompts of different lengths share a batch by right padding: attention is causal, so the logits at a row's
- * last real position do not see the padding. Prefixes longer than the context keep their last T tokens.
- * Runs in eval mode (dropout off) and restores the tape's mode; the tape is reset after every forward pass.
+ * <p>A sequence stops after {@code newTokens} new tokens or at the model's context: with T positions, a prompt of n
+ * tokens gets at most T − n + 1 (the last one is emitted, never fed back). The cache is sized for the longest
+ * sequence and taken from the tape's arena, each pass's activations released back to a mark after it; the tape runs
+ * in eval mode (dropout off), and is reset and given its mode back at the end.
  */
 public final class Decoding {
     private Decoding() {
     }
 
-    /** Appends {@code newTokens} argmax tokens to each prompt and returns the new tokens only, (B, newTokens). */
+    /** Appends up to {@code newTokens} argmax tokens to each prompt and returns the new tokens only. */
     public static int[][] greedy(Gpt model, Tape tape, int[][] prompts, int newTokens) {
-        return generate(model, tape, prompts, newTokens, 0, 0);
+        return generate(model, tape, prompts, newTokens, Sampler.greedy());
     }
 
     /**
-     * Like {@link #greedy} but samples from softmax(logits / temperature); temperature 0 is greedy. Draw j of row
-     * i is keyed by (seed, i, j), so the output is a pure function of its inputs.
+     * Continues each prompt (1 to T tokens) by up to {@code newTokens} tokens picked by {@code sampler} (new token j of
+     * prompt i is its draw (i, j)) and returns the new tokens only: row i holds {@code min(newTokens, T − n_i + 1)}.
      */
-    public static int[][] generate(Gpt model, Tape tape, int[][] prompts, int newTokens, double temperature,
-                                   long seed) {
-        int b = prompts.length;
-        if (b == 0 || newTokens < 0) {
-            throw new IllegalArgumentException("need at least one prompt and newTokens ≥ 0, got " + b + " prompts, "
-                    + newTokens + " tokens");
+    public static int[][] generate(Gpt model, Tape tape, int[][] prompts, int newTokens, Sampler sampler) {
+        int[] limits = limits(model.config(), prompts, newTokens);
+        int[][] out = new int[prompts.length][];
+        for (int i = 0; i < prompts.length; i++) {
+            out[i] = new int[limits[i]];
         }
-        int context = model.config().context();
+        if (newTokens == 0) {
+            return out;
+        }
         int vocab = model.config().vocab();
-        int[][] seqs = new int[b][];
-        for (int i = 0; i < b; i++) {
-            if (prompts[i].length == 0) {
-                throw new IllegalArgumentException("prompt " + i + " is empty");
-            }
-            seqs[i] = prompts[i].clone();
-        }
-        int[][] out = new int[b][newTokens];
         boolean wasTraining = tape.training();
         tape.setTraining(false);
         try {
-            for (int j = 0; j < newTokens; j++) {
-                int t = 0;
-                for (int[] s : seqs) {
-                    t = Math.max(t, Math.min(s.length, context));
+            Prompted p = prompt(model, tape, prompts, limits);
+            Tensor logits = p.logits();
+            int[] active = new int[prompts.length];
+            Arrays.setAll(active, i -> i);
+            int[] last = new int[prompts.length];
+            for (int j = 0; ; j++) {
+                for (int a = 0; a < active.length; a++) {
+                    int i = active[a];
+                    out[i][j] = sampler.next(logits.data(), logits.offset() + a * vocab, vocab, i, j);
+                    last[a] = out[i][j];
                 }
-                int[] in = new int[b * t];
-                long[] ids = new long[b];
-                int[] last = new int[b];
-                for (int i = 0; i < b; i++) {
-                    int n = Math.min(seqs[i].length, t);
-                    System.arraycopy(seqs[i], seqs[i].length - n, in, i * t, n);
-                    last[i] = n - 1;
-                    ids[i] = i;
+                tape.resetTo(p.afterCache());
+                int still = 0;
+                for (int a = 0; a < active.length; a++) {
+                    if (j + 1 < limits[active[a]]) {
+                        last[still] = last[a];
+                        active[still++] = active[a];
+                    }
                 }
-                Tensor logits = model.logits(tape, new TokenBatch(in, new int[b * t], ids, b, t)); // (B·T, V)
-                for (int i = 0; i < b; i++) {
-                    int row = (i * t + last[i]) * vocab;
-                    int next = temperature > 0 ? sample(logits, row, vocab, temperature, seed, i, j)
-                            : argmax(logits, row, vocab);
-                    out[i][j] = next;
-                    int[] grown = Arrays.copyOf(seqs[i], seqs[i].length + 1);
-                    grown[seqs[i].length] = next;
-                    seqs[i] = grown;
+                if (still == 0) {
+                    return out;
                 }
-                tape.reset();
+                active = Arrays.copyOf(active, still);
+                logits = model.logits(tape, p.cache(), Arrays.copyOf(last, still), active); // (still, V)
             }
         } finally {
             tape.reset();
             tape.setTraining(wasTraining);
         }
-        return out;
     }
 
-    private static int argmax(Tensor logits, int row, int vocab) {
-        int best = 0;
-        float max = logits.get(row);
-        for (int v = 1; v < vocab; v++) {
-            float x = logits.get(row + v);
-            if (x > max) {
-                max = x;
-                best = v;
-            }
+    /**
+     * What {@link #generate} allocates from the arena at its peak — the cache and the prompts' pass — on a
+     * {@link Tape#planning() planning} tape, for the memory planner: prompts of {@code promptLengths} tokens.
+     */
+    public static void plan(Gpt model, Tape tape, int[] promptLengths, int newTokens) {
+        if (!tape.planning()) {
+            throw new IllegalArgumentException("plan needs a planning tape");
         }
-        return best;
+        int[][] prompts = new int[promptLengths.length][];
+        Arrays.setAll(prompts, i -> new int[promptLengths[i]]);
+        boolean wasTraining = tape.training();
+        tape.setTraining(false);
+        prompt(model, tape, prompts, limits(model.config(), prompts, newTokens));
+        tape.reset();
+        tape.setTraining(wasTraining);
     }
 
-    private static int sample(Tensor logits, int row, int vocab, double temperature, long seed, int i, int j) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int v = 0; v < vocab; v++) {
-            max = Math.max(max, logits.get(row + v));
+    /** The cache, the arena's mark after it, and the logits (B, V) of each prompt's last token. */
+    private record Prompted(KvCache cache, Arena.Mark afterCache, Tensor logits) {
+    }
+
+    /** Allocates the cache for sequences of {@code prompts} and {@code limits} new tokens, and runs the prompts. */
+    private static Prompted prompt(Gpt model, Tape tape, int[][] prompts, int[] limits) {
+        KvCache cache = new KvCache(tape, model.config(), prompts.length, capacity(prompts, limits));
+        Arena.Mark afterCache = tape.arena().mark();
+        return new Prompted(cache, afterCache, model.logits(tape, cache, promptTokens(prompts),
+                promptSequences(prompts)));
+    }
+
+    /** New tokens per prompt: {@code min(newTokens, T − n + 1)}; prompts must hold 1 to T tokens. */
+    private static int[] limits(GptConfig config, int[][] prompts, int newTokens) {
+        if (prompts.length == 0 || newTokens < 0) {
+            throw new IllegalArgumentException("need at least one prompt and newTokens ≥ 0, got " + prompts.length
+                    + " prompts, " + newTokens + " tokens");
         }
-        double[] p = new double[vocab];
-        double sum = 0;
-        for (int v = 0; v < vocab; v++) {
-            p[v] = Math.exp((logits.get(row + v) - max) / temperature);
-            sum += p[v];
-        }
-        double u = KeyedRandom.unitDouble(KeyedRandom.hash(seed, 0x5a4d, i, j)) * sum;
-        for (int v = 0; v < vocab; v++) {
-            u -= p[v];
-            if (u < 0) {
-                return v;
+        int[] limits = new int[prompts.length];
+        for (int i = 0; i < prompts.length; i++) {
+            int n = prompts[i].length;
+            if (n == 0 || n > config.context()) {
+                throw new IllegalArgumentException("prompt " + i + " has " + n + " tokens; it needs 1 to "
+                        + config.context() + " (the model's context)");
             }
+            limits[i] = Math.min(newTokens, config.context() - n + 1);
         }
-        return vocab - 1;
+        return limits;
+    }
+
+    /** Positions the longest sequence feeds: its prompt and all its new tokens but the last. */
+    private static int capacity(int[][] prompts, int[] limits) {
+        int capacity = 1;
+        for (int i = 0; i < prompts.length; i++) {
+            capacity = Math.max(capacity, prompts[i].length + limits[i] - 1);
+        }
+        return capacity;
+    }
+
+    /** The prompts' tokens one after the other: the rows of the first pass. */
+    private static int[] promptTokens(int[][] prompts) {
+        return Arrays.stream(prompts).flatMapToInt(Arrays::stream).toArray();
+    }
+
+    /** The sequence of each row of the first pass. */
+    private static int[] promptSequences(int[][] prompts) {
+        int[] seqs = new int[Arrays.stream(prompts).mapToInt(p -> p.length).sum()];
+        for (int i = 0, r = 0; i < prompts.length; i++) {
+            Arrays.fill(seqs, r, r + prompts[i].length, i);
+            r += prompts[i].length;
+        }
+        return seqs;
     }
 }

@@ -18,6 +18,7 @@ import io.accrue.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * GPT-2 style decoder: token + position embeddings, L pre-LayerNorm blocks (causal self-attention, GELU MLP
@@ -110,21 +111,68 @@ public final class Gpt implements Model<TokenBatch> {
                 EmbeddingOp.forward(tape, batch.inputs(), store.tensor("wte.weight")),
                 EmbeddingOp.forward(tape, positions(b, t), store.tensor("wpe.weight")));  // (B·T, C)
         x = DropoutOp.forward(tape, x, config.dropout(), seed, 0, rowKeys);
+        int c = config.width();
+        Attention causal = (inner, qkv) -> AttentionOp.forward(inner, qkv.reshape(b, t, 3 * c), config.heads())
+                .reshape(b * t, c);
         for (int l = 0; l < blocks.size(); l++) {
             Block blk = blocks.get(l);
             int site = 1 + 2 * l;
             x = checkpointActivations
-                    ? CheckpointOp.forward(tape, x, (inner, in) -> block(inner, blk, in, b, t, site, rowKeys))
-                    : block(tape, blk, x, b, t, site, rowKeys);
+                    ? CheckpointOp.forward(tape, x, (inner, in) -> block(inner, blk, in, causal, site, rowKeys))
+                    : block(tape, blk, x, causal, site, rowKeys);
         }
         return LinearOp.forward(tape, lnF.forward(tape, x), store.tensor(tiedHead), null);
     }
 
-    /** One pre-LayerNorm transformer block on x (B·T, C); dropout sites {@code site} and {@code site + 1}. */
-    private Tensor block(Tape tape, Block blk, Tensor x, int b, int t, int site, long[] rowKeys) {
-        int c = config.width();
-        Tensor qkv = blk.attn.forward(tape, blk.ln1.forward(tape, x)).reshape(b, t, 3 * c);
-        Tensor att = AttentionOp.forward(tape, qkv, config.heads()).reshape(b * t, c);
+    /**
+     * Next-token logits of new rows appended to the sequences of {@code cache}: a forward pass over those rows only,
+     * each attending to its sequence's cached keys and values (eval mode: no dropout). Row r is token
+     * {@code tokens[r]} of sequence {@code sequences[r]} at that sequence's next position, the rows of a sequence in
+     * order (a prompt is many rows of one sequence; a decoding step one row per sequence). Returns (S, V): the logits
+     * of each sequence's last row in this call, in row order — the same bits as that position's row of
+     * {@link #logits(Tape, TokenBatch)} over the whole prefix, since every kernel computes a row from that row and
+     * its prefix alone, in an order fixed by the sizes.
+     */
+    public Tensor logits(Tape tape, KvCache cache, int[] tokens, int[] sequences) {
+        if (tokens.length != sequences.length) {
+            throw new IllegalArgumentException(tokens.length + " tokens for " + sequences.length + " sequence ids");
+        }
+        if (tape.training() && config.dropout() > 0) {
+            throw new IllegalStateException("cached logits are for decoding: set the tape to eval mode");
+        }
+        int[] positions = cache.append(sequences);
+        Tensor x = AddOp.forward(tape,
+                EmbeddingOp.forward(tape, tokens, store.tensor("wte.weight")),
+                EmbeddingOp.forward(tape, positions, store.tensor("wpe.weight")));  // (R, C)
+        for (int l = 0; l < blocks.size(); l++) {
+            int layer = l;
+            x = block(tape, blocks.get(l), x, (inner, qkv) -> cache.attend(inner, layer, qkv, sequences, positions),
+                    1 + 2 * l, null);
+        }
+        int[] last = lastRows(sequences, cache.sequences());
+        Tensor h = last.length == tokens.length ? x : EmbeddingOp.forward(tape, last, x); // (S, C): those rows
+        return LinearOp.forward(tape, lnF.forward(tape, h), store.tensor(tiedHead), null);
+    }
+
+    /** The rows that are the last of their sequence ({@code sequences[r]} in [0, S)), ascending. */
+    private static int[] lastRows(int[] sequences, int s) {
+        int[] lastOf = new int[s];
+        for (int r = 0; r < sequences.length; r++) {
+            lastOf[sequences[r]] = r;
+        }
+        return IntStream.range(0, sequences.length).filter(r -> lastOf[sequences[r]] == r).toArray();
+    }
+
+    /** Self-attention of a block: (N, 3C) q, k, v rows on {@code tape} → (N, C). */
+    @FunctionalInterface
+    private interface Attention {
+        Tensor forward(Tape tape, Tensor qkv);
+    }
+
+    /** One pre-LayerNorm transformer block on x (N, C); dropout sites {@code site} and {@code site + 1}. */
+    private Tensor block(Tape tape, Block blk, Tensor x, Attention attention, int site, long[] rowKeys) {
+        Tensor qkv = blk.attn.forward(tape, blk.ln1.forward(tape, x));
+        Tensor att = attention.forward(tape, qkv);
         Tensor a = DropoutOp.forward(tape, blk.attnProj.forward(tape, att), config.dropout(), seed, site, rowKeys);
         x = AddOp.forward(tape, x, a);
         Tensor f = GeluOp.forward(tape, blk.fc.forward(tape, blk.ln2.forward(tape, x)));

@@ -16,6 +16,7 @@ import io.accrue.train.TrainConfig;
 import io.accrue.train.Trainer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -93,9 +94,11 @@ record GptTask(TokenData data, String modelName, GptConfig gpt, boolean checkpoi
         if (data.addition() == null || evalSize == 0 || boundedEval) {
             return 0;
         }
-        Gpt shapes = Gpt.shapesOnly(gpt);
-        return MemoryPlanner.planInference(shapes, shapes.planningBatch(Math.min(EVAL_CHUNK, evalSize), data.seq()),
-                1, Runtime.getRuntime().availableProcessors()).activationBytes() / Float.BYTES;
+        AdditionTask t = data.addition();
+        int[] prompts = new int[Math.min(EVAL_CHUNK, evalSize)];
+        Arrays.fill(prompts, t.promptLength());
+        return MemoryPlanner.planDecoding(Gpt.shapesOnly(gpt), prompts, t.answerLength(),
+                Runtime.getRuntime().availableProcessors()).activationBytes() / Float.BYTES;
     }
 
     @Override
@@ -151,8 +154,8 @@ record GptTask(TokenData data, String modelName, GptConfig gpt, boolean checkpoi
         long t0 = System.nanoTime();
         Gpt model = (Gpt) trainer.model();
         int evalChunk = boundedEval ? trainer.config().microBatch() : EVAL_CHUNK;
-        // Its own arena, presized: decoding's shapes change with every token, so growing the trainer's arena in
-        // chunks would keep a set of chunks per length. Under a budget, B at a time fits the training arena.
+        // Its own arena, presized for decoding's key/value cache and prompts' pass, which the trainer's arena (sized
+        // for a micro-batch's forward and backward) need not fit. Under a budget, B at a time fits the training arena.
         Tape tape = boundedEval ? trainer.tape() : new Tape(trainer.tape().compute(),
                 new Arena(Math.min(evaluationFloats(), Arena.MAX_CHUNK)));
         List<long[]> problems = t.heldOut(evalSize, trainSize);

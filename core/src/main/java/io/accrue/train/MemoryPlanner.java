@@ -2,12 +2,14 @@ package io.accrue.train;
 
 import io.accrue.autograd.DryRun;
 import io.accrue.autograd.Tape;
+import io.accrue.models.Decoding;
 import io.accrue.models.Gpt;
 import io.accrue.models.GptConfig;
 import io.accrue.models.Model;
 import io.accrue.tensor.Compute;
 import io.accrue.tensor.ParameterStore;
 
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 
 /**
@@ -67,14 +69,28 @@ public final class MemoryPlanner {
      * {@link #arenaFloats} without the backward).
      */
     public static <I> MemoryPlan planInference(Model<I> model, I batch, int b, int threads) {
+        return forwardOnly(model.parameters(), b, threads, tape -> model.loss(tape, batch));
+    }
+
+    /**
+     * The predicted peak of generating up to {@code newTokens} tokens after each of B prompts of
+     * {@code promptLengths} tokens ({@link Decoding#generate}): the weights and gradient buffer, and the arena of
+     * the key/value cache and the prompts' pass, from a dry run of {@link Decoding#plan}.
+     */
+    public static MemoryPlan planDecoding(Gpt model, int[] promptLengths, int newTokens, int threads) {
+        return forwardOnly(model.parameters(), promptLengths.length, threads,
+                tape -> Decoding.plan(model, tape, promptLengths, newTokens));
+    }
+
+    /** A plan without optimizer state whose arena is the high-water mark of {@code pass} on an eval-mode dry run. */
+    private static MemoryPlan forwardOnly(ParameterStore store, int b, int threads, Consumer<Tape> pass) {
         DryRun run = new DryRun();
         try (Compute compute = new Compute(threads)) {
             Tape tape = new Tape(compute, run);
             tape.setTraining(false);
-            model.loss(tape, batch);
+            pass.accept(tape);
             tape.reset();
         }
-        ParameterStore store = model.parameters();
         return new MemoryPlan(b, 1, 4L * store.size(), 4L * store.gradSize(), 0, 4 * run.arena().highWaterFloats(),
                 YOUNG_BYTES + NON_HEAP_BYTES, 1);
     }
