@@ -42,10 +42,11 @@ record Replica(String specJson, String resume, long stopAfter, long failAt) impl
     @Serial
     private static final long serialVersionUID = 1L;
 
-    /** Runs this task's replica to the end; rank 0 returns the run's console lines, the others none. */
+    /** Runs this task's replica to the end; rank 0 returns the run's console text (one string), the others none. */
     List<String> train() {
         try {
-            return trainReplica();
+            List<String> lines = trainReplica();
+            return lines.isEmpty() ? lines : List.of(String.join(System.lineSeparator(), lines));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -92,7 +92,8 @@ public final class SparkTrain implements Callable<Integer> {
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
             boolean usage = ex instanceof IllegalArgumentException || ex instanceof CheckpointException;
-            System.err.println("accrue-spark: " + (usage ? "" : "internal error: ") + ex.getMessage());
+            String message = String.valueOf(ex.getMessage()).lines().findFirst().orElse("");
+            System.err.println("accrue-spark: " + (usage ? "" : "internal error: ") + message);
             return usage ? USAGE : 1;
         });
         return cl;
@@ -155,7 +156,9 @@ public final class SparkTrain implements Callable<Integer> {
                     & Serializable) rank -> CollectionConverters.asScala(replica.train().iterator());
             RDD<String> stage = spark.parallelize(ranks, workers).rdd().barrier()
                     .mapPartitions(task, false, ClassTag$.MODULE$.apply(String.class));
-            JavaRDD.fromRDD(stage, ClassTag$.MODULE$.<String>apply(String.class)).collect().forEach(console::println);
+            // Spark restarts a failed barrier stage only when it is a shuffle map stage: the shuffle makes it one.
+            JavaRDD.fromRDD(stage, ClassTag$.MODULE$.<String>apply(String.class)).coalesce(1, true).collect()
+                    .forEach(console::println);
         }
         return 0;
     }
