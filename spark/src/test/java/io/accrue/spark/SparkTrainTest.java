@@ -44,11 +44,14 @@ class SparkTrainTest {
         return Files.writeString(dir.resolve("run.json"), spec.toJson());
     }
 
-    /** Trains {@code spec} with W replicas into {@code dir/name}; returns the final weights. */
+    /** Trains {@code spec} with W replicas into {@code dir/name} (master local[W,4] unless given); the final weights. */
     static float[] spark(Path spec, Path dir, String name, int workers, String... more) {
-        List<String> args = new ArrayList<>(List.of("--master", "local[" + workers + ",4]", "--workers",
-                Integer.toString(workers), "--spec", spec.toString(), "--out", dir.resolve(name).toString()));
+        List<String> args = new ArrayList<>(List.of("--workers", Integer.toString(workers), "--spec", spec.toString(),
+                "--out", dir.resolve(name).toString()));
         args.addAll(Arrays.asList(more));
+        if (!args.contains("--master")) {
+            args.addAll(List.of("--master", "local[" + workers + ",4]"));
+        }
         assertEquals(0, run(args.toArray(String[]::new)));
         return weights(dir.resolve(name));
     }
