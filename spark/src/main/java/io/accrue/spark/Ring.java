@@ -2,6 +2,8 @@ package io.accrue.spark;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -31,6 +33,7 @@ import java.util.concurrent.Future;
 final class Ring implements AutoCloseable {
     /** Floats per piece written or read at once: bounds the copy buffers, not the transfer. */
     private static final int PIECE = 1 << 18;
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private final int rank;
     private final int size;
@@ -41,6 +44,7 @@ final class Ring implements AutoCloseable {
     private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(PIECE * Float.BYTES)
             .order(ByteOrder.LITTLE_ENDIAN);
     private final float[] received = new float[PIECE];
+    private long cpuNanos;
 
     private Ring(int rank, int size, SocketChannel next, SocketChannel previous) {
         this.rank = rank;
@@ -144,15 +148,25 @@ final class Ring implements AutoCloseable {
         return all;
     }
 
+    /**
+     * CPU time the exchanges of this ring have taken so far, sending and receiving threads together: the transport's
+     * own cost, apart from the wall time a loaded machine adds by sharing its cores.
+     */
+    long cpuNanos() {
+        return cpuNanos;
+    }
+
     /** Sends chunk {@code out} to the next rank while receiving chunk {@code in} from the previous one. */
     private void exchange(float[] g, int out, int in, boolean add) throws IOException {
-        Future<?> sent = sender.submit(() -> {
+        Future<Long> sent = sender.submit(() -> {
+            long t0 = THREADS.getCurrentThreadCpuTime();
             send(g, chunkStart(g, out), chunkStart(g, out + 1));
-            return null;
+            return THREADS.getCurrentThreadCpuTime() - t0;
         });
         try {
+            long t0 = THREADS.getCurrentThreadCpuTime();
             receive(g, chunkStart(g, in), chunkStart(g, in + 1), add);
-            sent.get();
+            cpuNanos += THREADS.getCurrentThreadCpuTime() - t0 + sent.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while exchanging gradients", e);

@@ -163,7 +163,7 @@ class SparkTrainTest {
         Map<?, ?> s = (Map<?, ?>) Json.parse(sparkLines.getFirst());
         Map<?, ?> l = (Map<?, ?>) Json.parse(localLines.getFirst());
         List<Object> expected = new ArrayList<>(l.keySet());
-        expected.addAll(List.of("sync_ms", "wait_ms", "workers"));
+        expected.addAll(List.of("sync_ms", "sync_cpu_ms", "wait_ms", "workers"));
         assertEquals(expected, new ArrayList<>(s.keySet()));
         assertEquals(2L, s.get("workers"));
     }
