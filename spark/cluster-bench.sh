@@ -4,9 +4,10 @@
 # Starts a Spark master and WORKERS worker JVMs (1 core each) from the Spark jars the build already resolved, runs
 # STEPS steps of MODEL at B=1, K, context T on them with `SparkTrain` (submitted through Spark's SparkSubmit, as
 # spark-submit does), runs the same steps as one `accrue train` process with all cores, and prints one JSON line:
-#   workers, params (gradient floats all-reduced), sync_us_per_param (the ring all-reduce, all replicas arrived),
-#   wait_s (waiting for the slowest replica), step_s, single_process_step_s, speedup (measured here), and
-#   projected_speedup: single_step/W + max(measured sync, ring transfer at NET_GBIT) on W machines of this one.
+#   workers, params (gradient floats all-reduced), sync_us_per_param (the ring all-reduce, all replicas arrived;
+#   sync_cpu_us_per_param: the CPU time its threads took), wait_s (waiting for the slowest replica), step_s,
+#   single_process_step_s, speedup (measured here), and projected_speedup: single_step / (single_step/W
+#   + max(measured sync, ring transfer at NET_GBIT)) for W machines like this one.
 # Figures are of the last step (the first compiles). Settings by environment: MODEL=gpt2 K=32 T=1024 STEPS=2
 # WORKERS=2 NET_GBIT=10 WORK=spark/target/cluster-bench PORT=7177.
 set -euo pipefail
@@ -19,8 +20,8 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "cluster-bench: building accrue.jar and accrue-spark.jar" >&2
-mvn -B -q -ntp -o package -pl core,bench,cli,spark -DskipTests >"$WORK/build.log" 2>&1
-mvn -B -q -ntp -o dependency:build-classpath -pl spark -Dmdep.outputFile="$WORK/classpath.txt" >>"$WORK/build.log" 2>&1
+mvn -B -q -ntp -o package dependency:build-classpath -pl core,bench,cli,spark -DskipTests \
+  -Dmdep.outputFile="$WORK/classpath.txt" >"$WORK/build.log" 2>&1 # the last module's, spark's, stays
 # A Spark home for the master, workers and the executors they launch: a RELEASE marker and the build's Spark jars.
 export SPARK_HOME="$WORK/spark-home" SPARK_SCALA_VERSION=2.13 SPARK_LOCAL_IP=127.0.0.1
 mkdir -p "$SPARK_HOME/jars" && echo "Spark (jars of the accrue-spark build)" >"$SPARK_HOME/RELEASE"
@@ -80,6 +81,7 @@ def projected(n):  # n machines like this one: 1/n of the window each, then the 
     return single["seconds"] / (single["seconds"] / n + max(sync_s, ring))
 print(json.dumps({"model": model, "k": int(k), "context": int(t), "workers": w, "params": params,
     "sync_us_per_param": round(sync_s * 1e6 / params, 5), "sync_s": round(sync_s, 3),
+    "sync_cpu_us_per_param": round(cluster["sync_cpu_ms"] * 1e3 / params, 5),
     "wait_s": round(cluster["wait_ms"] / 1e3, 3), "step_s": round(cluster["seconds"], 3),
     "single_process_step_s": round(single["seconds"], 3),
     "speedup": round(single["seconds"] / cluster["seconds"], 3), "net_gbit_s": gbit,
