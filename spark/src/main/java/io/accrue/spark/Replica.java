@@ -11,9 +11,9 @@ import io.accrue.train.Trainer;
 import org.apache.spark.BarrierTaskContext;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.io.Serial;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,11 +58,9 @@ record Replica(String specJson, String resume, long stopAfter, long failAt) impl
         RunSpec spec = withThreads(RunSpec.fromJson(specJson), Math.max(1, task.cpus()));
         Checkpoint checkpoint = startingPoint(task, spec.out());
         String host = host(task.getTaskInfos()[rank].address());
-        List<String> addresses;
         Ring ring;
         try (ServerSocketChannel server = Ring.listen(host)) {
-            addresses = Arrays.asList(task.allGather(Ring.address(host, server)));
-            ring = Ring.join(rank, addresses, server);
+            ring = Ring.join(rank, Arrays.asList(task.allGather(Ring.address(host, server))), server);
         }
         try (ring) {
             List<String> positions = Arrays.asList(task.allGather(checkpoint == null ? "start"
