@@ -222,11 +222,30 @@ public final class Run<I> {
      * @throws IOException when the run directory cannot be written
      */
     public RunResult execute(RunListener listener) throws IOException {
+        try (Trainer<I> t = newTrainer()) {
+            trainer = t;
+            if (stopRequested) {
+                t.stop();
+            }
+            return new Execution(t, listener).run();
+        } finally {
+            trainer = null;
+        }
+    }
+
+    /**
+     * The trainer {@link #execute} trains with: the task's model, the planned arena, the {@link #gradientSync}, and the
+     * checkpoint's weights, optimizer state, gradients and position restored. A data-parallel replica trains its own
+     * with {@link Trainer#fit} in step with a replica that executes the run (and alone writes the run directory). The
+     * caller closes it.
+     */
+    public Trainer<I> newTrainer() {
         TrainConfig config = spec.train();
         Model<I> model = task.model(config.seed());
         long arenaFloats = plan != null ? plan.activationBytes() / Float.BYTES : 0;
-        try (Trainer<I> t = new Trainer<>(config, model, task.train(), arenaFloats)) {
-            t.gradientSync(sync);
+        Trainer<I> t = new Trainer<>(config, model, task.train(), arenaFloats);
+        t.gradientSync(sync);
+        try {
             if (resumeFrom != null) {
                 resumeFrom.restoreWeights(model.parameters());
                 resumeFrom.restoreOptimizer(t.optimizer(), model.parameters());
@@ -235,13 +254,10 @@ public final class Run<I> {
             } else if (initFrom != null) {
                 initFrom.restore(model.parameters());
             }
-            trainer = t;
-            if (stopRequested) {
-                t.stop();
-            }
-            return new Execution(t, listener).run();
-        } finally {
-            trainer = null;
+            return t;
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
         }
     }
 

@@ -247,10 +247,6 @@ public final class Trainer<I> implements AutoCloseable {
      * call. After a stop inside a window, {@link #state()} holds the open window.
      */
     public TrainResult fit() {
-        if (open.examples > 0 && sync != GradientSync.SINGLE) {
-            throw new IllegalStateException("a state inside a window (after " + open.examples + " examples of step "
-                    + (step + 1) + ") resumes on one machine only; finish that step there first");
-        }
         long t0 = System.nanoTime();
         List<String> warnings = startWarnings();
         long steps = 0;
@@ -316,13 +312,15 @@ public final class Trainer<I> implements AutoCloseable {
 
     /**
      * Forward/backward over this process's micro-batches of the window, the workers' sums, the step boundary; null
-     * when {@link #stop()} ended it inside the window, which then stays open.
+     * when {@link #stop()} ended it inside the window, which then stays open. A window already open (restored from a
+     * checkpoint taken inside it, its sums in the buffer) is finished here whole, without the {@link GradientSync}:
+     * replicas resumed from the same checkpoint each compute the same bits, those of one machine.
      */
     private StepMetrics trainWindow(Window window) {
         long t0 = System.nanoTime();
         List<int[]> micro = window.microBatches(config.microBatch());
         GradientSync.Totals all;
-        if (sync == GradientSync.SINGLE) {
+        if (sync == GradientSync.SINGLE || open.examples > 0) {
             int done = open.examples / config.microBatch();
             while ((done = run(window.epoch(), micro, done, true, open)) < micro.size()) {
                 pauseRequested = false;

@@ -2,36 +2,45 @@ package io.accrue.spark;
 
 import io.accrue.data.EnvironmentException;
 import io.accrue.run.Run;
-import io.accrue.run.RunListener;
 import io.accrue.run.RunSpec;
-import io.accrue.run.StepReport;
 import io.accrue.train.Checkpoint;
 import io.accrue.train.CheckpointException;
 import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.rdd.RDD;
 import picocli.CommandLine;
+import scala.Function1;
+import scala.collection.Iterator;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.reflect.ClassTag$;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 
 /**
- * {@code spark-submit --class io.accrue.spark.SparkTrain accrue-spark.jar train --spec RUN.json --workers N}: the run
- * that {@code accrue train --print-spec [options]} describes (or a checkpoint's, with {@code --resume}), executed by
- * the core's {@link Run} with every optimizer step's micro-batches run as one Spark job of N tasks
- * ({@link SparkGradientSync}). Writes the same run directory as {@code accrue train}: {@code metrics.jsonl} (plus
- * {@code sync_ms} and {@code workers}), {@code results.json} and {@code checkpoint/}.
+ * {@code spark-submit --class io.accrue.spark.SparkTrain accrue-spark.jar train --spec RUN.json --workers W}: the run
+ * that {@code accrue train --print-spec [options]} describes (or a checkpoint's, with {@code --resume}), trained by W
+ * long-lived barrier tasks, each a {@link Replica} holding the model and optimizer state and combining gradient sums
+ * with the others directly ({@link RingGradientSync}); the driver only validates, launches the stage and prints rank
+ * 0's account. Rank 0 writes the same run directory as {@code accrue train}: {@code metrics.jsonl} (plus
+ * {@code sync_ms}, {@code sync_cpu_ms}, {@code wait_ms} and {@code workers}), {@code results.json} and
+ * {@code checkpoint/}.
  */
 @Command(name = "train", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
-        description = "Train with exact gradient accumulation, data-parallel on Spark (one job per step).")
+        description = "Train with exact gradient accumulation, data-parallel on Spark (W replicas in a barrier stage).")
 public final class SparkTrain implements Callable<Integer> {
     /** Exit code of bad input, as for {@code accrue}. */
     static final int USAGE = 2;
@@ -39,28 +48,32 @@ public final class SparkTrain implements Callable<Integer> {
     static final int ENVIRONMENT = 4;
 
     @Option(names = "--spec", paramLabel = "RUN.json", description = "The run's description, as 'accrue train "
-            + "--print-spec [options]' writes it (its data readable at the same path on every executor).")
+            + "--print-spec [options]' writes it (its data and output directory at the same path on every executor).")
     Path spec;
 
-    @Option(names = "--workers", paramLabel = "N", defaultValue = "2",
-            description = "Spark tasks per optimizer step (the window's micro-batches are split among them).")
+    @Option(names = "--workers", paramLabel = "W", defaultValue = "2",
+            description = "Replicas: barrier tasks, each running its contiguous share of every window's micro-batches.")
     int workers;
 
     @Option(names = "--master", paramLabel = "URL", description = "Spark master when not set by spark-submit, "
-            + "e.g. local[2]. Default: spark.master, else local[N].")
+            + "e.g. local[2]. Default: spark.master, else local[W] (with task retries).")
     String master;
 
-    @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Run directory (on the driver). Default: "
-            + "the spec's, or the resumed run's.")
+    @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Run directory, on a file system every "
+            + "executor shares. Default: the spec's, or the resumed run's.")
     Path out;
 
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue from a run's directory or its "
-            + "checkpoint/ (after a driver failure); without --spec, the run the checkpoint describes.")
+            + "checkpoint/; without --spec, the run the checkpoint describes.")
     Path resume;
 
     @Option(names = "--stop-after", paramLabel = "STEPS", hidden = true,
             description = "Stop after this step, as if interrupted (tests).")
-    Long stopAfter;
+    long stopAfter;
+
+    @Option(names = "--fail-at", paramLabel = "STEP", hidden = true,
+            description = "The last replica fails after this step on the stage's first attempt (tests).")
+    long failAt;
 
     /**
      * {@code SparkTrain train [options]}; exit status 0 on success, 2 on bad input, 4 on a fault of the machine (one
@@ -93,7 +106,8 @@ public final class SparkTrain implements Callable<Integer> {
                 return ENVIRONMENT;
             }
             boolean usage = ex instanceof IllegalArgumentException || ex instanceof CheckpointException;
-            System.err.println("accrue-spark: " + (usage ? "" : "internal error: ") + ex.getMessage());
+            String message = String.valueOf(ex.getMessage()).lines().findFirst().orElse("");
+            System.err.println("accrue-spark: " + (usage ? "" : "internal error: ") + message);
             return usage ? USAGE : 1;
         });
         return cl;
@@ -139,55 +153,36 @@ public final class SparkTrain implements Callable<Integer> {
             Path dir = Checkpoint.exists(resume) ? resume : resume.resolve(Run.CHECKPOINT_DIR);
             checkpoint = Checkpoint.load(dir);
         }
-        Run<?> run = Run.prepare(runSpec(checkpoint), checkpoint);
-        PrintWriter console = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        RunSpec run = absolute(runSpec(checkpoint));
+        Run.prepare(run, checkpoint); // validates the spec against its data (and the checkpoint) before any task
+        Replica replica = new Replica(run.toJson(), checkpoint == null ? null : checkpoint.dir().toAbsolutePath()
+                .toString(), stopAfter, failAt);
         SparkConf conf = new SparkConf().setAppName("accrue-train");
         if (!conf.contains("spark.master")) {
-            conf.setMaster(master != null ? master : "local[" + workers + "]");
+            conf.setMaster(master != null ? master : "local[" + workers + ",4]");
         }
-        // A step's task results are whole gradient buffers: allow them beyond the 1 GiB default.
-        conf.setIfMissing("spark.driver.maxResultSize", "0");
+        PrintWriter console = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         try (JavaSparkContext spark = new JavaSparkContext(conf)) {
             spark.setLogLevel("WARN");
-            SparkGradientSync sync = new SparkGradientSync(spark, SpecRecipe.of(run.spec()), workers,
-                    run.spec().train().microBatch());
-            console.printf(Locale.ROOT, "accrue spark train: %d workers, master %s%n", workers, spark.master());
-            run.gradientSync(sync).execute(new Console(run, console));
-        } finally {
-            Workers.closeAll();
+            console.printf(Locale.ROOT, "accrue spark train: %d replicas, master %s%n", workers, spark.master());
+            List<Integer> ranks = IntStream.range(0, workers).boxed().toList();
+            Function1<Iterator<Integer>, Iterator<String>> task = (Function1<Iterator<Integer>, Iterator<String>>
+                    & Serializable) rank -> CollectionConverters.asScala(replica.train().iterator());
+            RDD<String> stage = spark.parallelize(ranks, workers).rdd().barrier()
+                    .mapPartitions(task, false, ClassTag$.MODULE$.apply(String.class));
+            // Spark restarts a failed barrier stage only when it is a shuffle map stage: the shuffle makes it one.
+            JavaRDD.fromRDD(stage, ClassTag$.MODULE$.<String>apply(String.class)).coalesce(1, true).collect()
+                    .forEach(console::println);
         }
         return 0;
     }
 
-    /** One plain line per step, with the synchronization's overhead. */
-    private final class Console implements RunListener {
-        private final Run<?> run;
-        private final PrintWriter out;
-        private long planned;
-
-        Console(Run<?> run, PrintWriter out) {
-            this.run = run;
-            this.out = out;
+    /** {@code spec} with its data and output as absolute paths: executors run in directories of their own. */
+    private static RunSpec absolute(RunSpec spec) {
+        RunSpec.Builder b = spec.toBuilder().out(spec.out().toAbsolutePath());
+        if (spec.data() != null) {
+            b.data(spec.data().toAbsolutePath());
         }
-
-        @Override
-        public void line(String text) {
-            out.println(text);
-        }
-
-        @Override
-        public void started(long plannedSteps, long doneSteps, String unit) {
-            planned = plannedSteps;
-        }
-
-        @Override
-        public void step(StepReport r) {
-            long done = r.metrics().step() + 1;
-            out.printf(Locale.ROOT, "step %d/%d  loss %.4f  lr %.2e  %,.0f tok/s%n", done, planned,
-                    r.metrics().loss(), r.metrics().lr(), r.rate());
-            if (stopAfter != null && done >= stopAfter) {
-                run.stop();
-            }
-        }
+        return b.build();
     }
 }

@@ -1,10 +1,12 @@
 /**
- * Data-parallel exact accumulation on Apache Spark: one optimizer step is one Spark job.
+ * Data-parallel exact accumulation on Apache Spark: W replicas in one barrier stage combine gradient sums among
+ * themselves.
  *
- * <p>The driver holds the {@link io.accrue.train.Trainer} (weights, optimizer state, schedule, data cursor) and
- * runs none of the window's micro-batches itself; {@link io.accrue.spark.SparkGradientSync} cuts them into
- * contiguous ranges in window order, one per partition, broadcasts the weights, lets each task run its range
- * with {@link io.accrue.train.Trainer#accumulate} into a local gradient buffer, and adds the returned raw sums
- * and counts in partition order. The trainer's own step boundary then divides once (law 2) and steps.
+ * <p>{@link io.accrue.spark.SparkTrain} validates the run and launches W long-lived barrier tasks; each
+ * {@link io.accrue.spark.Replica} builds the model, optimizer state and data from the run's
+ * {@link io.accrue.run.RunSpec}, joins a TCP {@link io.accrue.spark.Ring} with the others, and trains the whole run
+ * with a {@link io.accrue.spark.RingGradientSync}: its contiguous range of every window's micro-batches, then the raw
+ * sums and counts added across the replicas in a fixed order, then the same step boundary on the same bits
+ * everywhere (law 2). Rank 0 writes the run directory; the driver carries only control.
  */
 package io.accrue.spark;

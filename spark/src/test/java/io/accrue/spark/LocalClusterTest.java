@@ -1,11 +1,7 @@
 package io.accrue.spark;
 
-import io.accrue.models.Gpt;
-import io.accrue.models.TokenBatch;
-import io.accrue.train.Trainer;
-import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
 import java.io.IOException;
@@ -13,13 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Two executor JVMs ({@code local-cluster[2,1,1024]}): the weights cross process boundaries by broadcast, the
- * sums come back as task results, and the step equals the {@code local[2]} one bit for bit.
+ * Two executor JVMs ({@code local-cluster[2,1,1024]}): the replicas' ring crosses process boundaries over TCP, and the
+ * run ends with the bits of two replicas in one JVM ({@code local[2]}).
  *
  * <p>Local-cluster mode launches executors from {@code $SPARK_HOME/jars}; there is no Spark distribution here, so
  * the test builds one: {@code target/spark-home} with a {@code RELEASE} marker and {@code jars/} linking every jar
@@ -53,34 +49,18 @@ class LocalClusterTest {
     }
 
     @Test
-    void twoExecutorJvmsGiveTheLocalBits() throws IOException {
-        String classDirs = sparkHome();
-        float[] cluster;
-        try (JavaSparkContext spark = new JavaSparkContext(new SparkConf().setMaster("local-cluster[2,1,1024]")
-                .setAppName("accrue-local-cluster").set("spark.ui.enabled", "false")
-                .set("spark.driver.host", "127.0.0.1")
-                .set("spark.executor.extraClassPath", classDirs)
-                .set("spark.executor.extraJavaOptions", "--add-modules=jdk.incubator.vector"))) {
-            spark.setLogLevel("WARN");
-            cluster = train(new SparkGradientSync(spark, SparkGradientSyncTest.RECIPE, 2, 4));
-        }
-        float[] local;
-        try (JavaSparkContext spark = new JavaSparkContext(new SparkConf().setMaster("local[2]")
-                .setAppName("accrue-local").set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1"))) {
-            local = train(new SparkGradientSync(spark, SparkGradientSyncTest.RECIPE, 2, 4));
+    void twoExecutorJvmsGiveTheBitsOfTwoLocalReplicas(@TempDir Path dir) throws IOException {
+        Path spec = SparkTrainTest.spec(dir);
+        float[] local = SparkTrainTest.spark(spec, dir, "local", 2);
+        Map<String, String> conf = Map.of("spark.executor.extraClassPath", sparkHome(),
+                "spark.executor.extraJavaOptions", "--add-modules=jdk.incubator.vector",
+                "spark.driver.host", "127.0.0.1", "spark.ui.enabled", "false");
+        conf.forEach(System::setProperty);
+        try {
+            assertArrayEquals(local, SparkTrainTest.spark(spec, dir, "cluster", 2, "--master",
+                    "local-cluster[2,1,1024]"), "2 executor JVMs must give the bits of 2 local replicas");
         } finally {
-            Workers.closeAll();
-        }
-        assertArrayEquals(local, cluster, "2 executor JVMs must give the bits of 2 local workers");
-    }
-
-    static float[] train(SparkGradientSync sync) {
-        Gpt model = (Gpt) (Object) SparkGradientSyncTest.RECIPE.model();
-        try (Trainer<TokenBatch> t = new Trainer<>(SparkGradientSyncTest.config(), model,
-                SparkGradientSyncTest.data(SparkGradientSyncTest.RECIPE))) {
-            t.gradientSync(sync);
-            assertEquals(SparkGradientSyncTest.STEPS, t.fit().steps());
-            return model.parameters().values().clone();
+            conf.keySet().forEach(System::clearProperty);
         }
     }
 }
