@@ -29,7 +29,8 @@ import java.util.Map;
  * run directory — {@code metrics.jsonl} (one line per optimizer step, {@link MetricsLog}), {@code checkpoint/}
  * (every {@link RunSpec#checkpointEvery} steps, every {@link RunSpec#checkpointMinutes} minutes of training — then
  * possibly between two micro-batches of a window — at the end and on {@link #stop}, with the spec; the last two
- * kept), {@code results.json} — while a {@link RunListener} shows progress. A front end draws what it likes from the {@link RunResult} (the command line
+ * kept), {@code results.json} — while a {@link RunListener} shows progress; {@link #logTo} adds other destinations of
+ * the per-step rows ({@link MetricsSchema}: CSV, TensorBoard). A front end draws what it likes from the {@link RunResult} (the command line
  * writes {@code report.html}).
  *
  * <pre>{@code
@@ -39,7 +40,7 @@ import java.util.Map;
  * }</pre>
  *
  * <p>Call order: {@link #prepare} (validates, loads the data, plans memory; writes nothing but a text file's tokens
- * prepared on the fly), optionally {@link #gradientSync}, then {@link #execute} once.
+ * prepared on the fly), optionally {@link #gradientSync} and {@link #logTo}, then {@link #execute} once.
  *
  * @param <I> the micro-batch type
  */
@@ -56,6 +57,7 @@ public final class Run<I> {
     private final MemoryPlan plan;
     private final Checkpoint resumeFrom;
     private GradientSync sync = GradientSync.SINGLE;
+    private final List<MetricsLogger> loggers = new ArrayList<>();
     private volatile Trainer<I> trainer;
     private volatile boolean stopRequested;
 
@@ -145,6 +147,12 @@ public final class Run<I> {
         return this;
     }
 
+    /** Also logs every step's row to {@code logger}, which the run opens and closes. */
+    public Run<I> logTo(MetricsLogger logger) {
+        loggers.add(logger);
+        return this;
+    }
+
     /**
      * Asks {@link #execute} to stop after the current micro-batch (from a listener, another thread or a signal
      * handler): it saves a checkpoint there — inside the window, whose gradient sums it holds — and returns.
@@ -223,6 +231,7 @@ public final class Run<I> {
         private int recentCount;
         private long startNanos;
         private MetricsLog metrics;
+        private Loggers logged;
         /** When the last checkpoint was saved (or training started), for {@link RunSpec#checkpointMinutes}. */
         private volatile long lastCheckpointNanos;
         /** The state the newest checkpoint holds: saving it again would add nothing. */
@@ -266,10 +275,14 @@ public final class Run<I> {
             startNanos = System.nanoTime();
             lastCheckpointNanos = startNanos;
             TrainResult result;
-            try (MetricsLog log = new MetricsLog(spec.out().resolve("metrics.jsonl"), rateKey(),
-                    resumeFrom != null ? resumeFrom.state().step() : -1);
+            long resumedAfter = resumeFrom != null ? resumeFrom.state().step() : -1;
+            try (MetricsLog log = new MetricsLog(spec.out().resolve("metrics.jsonl"), resumedAfter);
+                 Loggers others = new Loggers(loggers);
                  Warnings warnings = Warnings.to(listener::line)) {
                 metrics = log;
+                others.open(MetricsSchema.columns(rateKey(), task.metric(), sync.lastStepMetrics().keySet()),
+                        resumedAfter);
+                logged = others;
                 trainer.addListener(this);
                 listener.started(planned, firstStep, task.unit());
                 try {
@@ -357,7 +370,9 @@ public final class Run<I> {
             }
             extra.putAll(sync.lastStepMetrics());
             try {
-                metrics.write(report, extra);
+                Map<String, Object> row = MetricsSchema.row(report, epochsSeen(), rateKey(), extra);
+                metrics.write(row);
+                logged.log(row);
                 if (newBest != null) {
                     Map<String, String> strings = new LinkedHashMap<>(meta.strings());
                     strings.put("best_metric", newBest.metric());
@@ -375,6 +390,12 @@ public final class Run<I> {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }
+
+        /** The training data seen so far, in epochs: the trainer's epoch and its position within it. */
+        private double epochsSeen() {
+            TrainerState s = trainer.state();
+            return s.epoch() + (double) s.cursor() / task.train().size();
         }
 
         /**
@@ -419,6 +440,7 @@ public final class Run<I> {
             results.put("arena_high_water_bytes", memory.arenaHighWaterBytes());
             results.put("memory_total_bytes", memory.totalBytes());
             results.put("heap_used_peak_bytes", peakHeap);
+            results.putAll(sync.facts());
             if (plan != null && spec.memoryBudget() > 0) {
                 results.put("planned_total_bytes", plan.totalBytes());
                 results.put("planned_activation_bytes", plan.activationBytes());
@@ -539,5 +561,39 @@ public final class Run<I> {
             u++;
         }
         return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    /** The loggers of {@link #logTo}, opened, fed and closed together. */
+    private record Loggers(List<MetricsLogger> all) implements AutoCloseable {
+        void open(List<String> columns, long resumedAfter) throws IOException {
+            for (MetricsLogger l : all) {
+                l.open(columns, resumedAfter);
+            }
+        }
+
+        void log(Map<String, Object> row) throws IOException {
+            for (MetricsLogger l : all) {
+                l.log(row);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            IOException first = null;
+            for (MetricsLogger l : all) {
+                try {
+                    l.close();
+                } catch (IOException e) {
+                    if (first == null) {
+                        first = e;
+                    } else {
+                        first.addSuppressed(e);
+                    }
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+        }
     }
 }

@@ -8,7 +8,6 @@ import org.apache.spark.broadcast.Broadcast;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -73,13 +72,16 @@ public final class SparkGradientSync implements GradientSync {
         return last;
     }
 
-    /** {@code sync_ms}: the last step's overhead ({@link Timing#overheadNanos}); {@code workers}: W. */
+    /** {@code sync_ms}: the last step's overhead ({@link Timing#overheadNanos}); NaN before the first. */
     @Override
     public Map<String, Object> lastStepMetrics() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("sync_ms", last == null ? Double.NaN : last.overheadNanos() / 1e6);
-        m.put("workers", workers);
-        return m;
+        return Map.of("sync_ms", last == null ? Double.NaN : last.overheadNanos() / 1e6);
+    }
+
+    /** {@code workers}: W. */
+    @Override
+    public Map<String, Object> facts() {
+        return Map.of("workers", workers);
     }
 
     @Override
