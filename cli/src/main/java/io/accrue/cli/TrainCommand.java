@@ -1,10 +1,12 @@
 package io.accrue.cli;
 
 import io.accrue.nn.NormKind;
+import io.accrue.run.CsvLogger;
 import io.accrue.run.Run;
 import io.accrue.run.RunResult;
 import io.accrue.run.RunSpec;
 import io.accrue.run.TaskKind;
+import io.accrue.run.TensorBoardLogger;
 import io.accrue.train.Checkpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -141,6 +143,14 @@ final class TrainCommand implements Callable<Integer> {
 
     Progress.Mode progress;
 
+    @Option(names = "--csv", paramLabel = "FILE", description = "Also write every step's metrics (the columns of "
+            + "metrics.jsonl) to this CSV file.")
+    Path csv;
+
+    @Option(names = "--tensorboard", paramLabel = "DIR", description = "Also write every step's metrics as "
+            + "TensorBoard scalars to an event file in DIR (tensorboard --logdir DIR).")
+    Path tensorboard;
+
     @Option(names = "--stop-after", paramLabel = "STEPS", hidden = true,
             description = "Stop after this step, as if interrupted (tests).")
     Long stopAfter;
@@ -187,6 +197,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (logEvery < 0) {
             throw new UsageException("--log-every must be ≥ 0, got " + logEvery);
+        }
+        if (csv != null) {
+            run.logTo(new CsvLogger(csv));
+        }
+        if (tensorboard != null) {
+            run.logTo(new TensorBoardLogger(tensorboard));
         }
         CliListener listener = new CliListener(run, console, progress, logEvery, stopAfter, stepDelay, microBatchDelay,
                 checkpointDelay);

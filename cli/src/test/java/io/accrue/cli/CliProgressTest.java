@@ -76,26 +76,54 @@ class CliProgressTest {
         assertTrue(steps.getLast().startsWith("step 4/4  "), steps.getLast());
         assertTrue(r.out().contains("memory: weights "), r.out());
 
-        // every metrics line: weights, gradients, optimizer state and arena in bytes, consistent with each other
-        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
-            Map<?, ?> j = (Map<?, ?>) Json.parse(line);
-            long weights = (Long) j.get("weights_bytes");
-            long grads = (Long) j.get("grads_bytes");
-            List<?> state = (List<?>) j.get("optimizer_state_bytes");
-            long params = (Long) state.get(0);
-            assertEquals(List.of(params, params), state, "AdamW m and v, one float per parameter each");
-            assertTrue(weights >= params, "the weights, and any of their packed copies held for a window");
-            assertEquals(2 * params, (Long) j.get("optimizer_bytes"));
-            assertEquals(4 * (Long) j.get("arena_floats"), (Long) j.get("arena_high_water_bytes"));
-            assertTrue(grads > params, "the tied head's gradient slot");
-            assertEquals(weights + grads + 2 * params + (Long) j.get("arena_high_water_bytes"),
-                    (Long) j.get("memory_total_bytes"));
-            assertTrue((Long) j.get("heap_used_bytes") > 0);
-        }
+        // every metrics line: strict JSON, the training state's total in bytes; its parts once, in results.json
         Map<?, ?> results = (Map<?, ?>) Json.parse(Files.readString(out.resolve("results.json")));
-        assertTrue((Long) results.get("memory_total_bytes") > (Long) results.get("weights_bytes"));
-        assertTrue((Long) results.get("arena_high_water_bytes") > 0);
+        long weights = (Long) results.get("weights_bytes");
+        long grads = (Long) results.get("grads_bytes");
+        List<?> state = (List<?>) results.get("optimizer_state_bytes");
+        long params = (Long) state.get(0);
+        assertEquals(List.of(params, params), state, "AdamW m and v, one float per parameter each");
+        assertTrue(weights >= params, "the weights, and any of their packed copies held for a window");
+        assertEquals(2 * params, (Long) results.get("optimizer_bytes"));
+        assertTrue(grads > params, "the tied head's gradient slot");
+        long arena = (Long) results.get("arena_high_water_bytes");
+        assertTrue(arena > 0);
+        assertEquals(weights + grads + 2 * params + arena, (Long) results.get("memory_total_bytes"));
+        List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
+        for (String line : lines) {
+            Map<?, ?> j = (Map<?, ?>) Json.parse(line);
+            assertTrue((Long) j.get("memory_bytes") <= (Long) results.get("memory_total_bytes"));
+            assertTrue((Long) j.get("heap_used_bytes") > 0);
+            assertFalse(j.containsKey("weights_bytes"), "a constant: in results.json only");
+        }
+        assertEquals(results.get("memory_total_bytes"), ((Map<?, ?>) Json.parse(lines.getLast())).get("memory_bytes"));
         assertTrue(Files.readString(out.resolve("report.html")).contains("arena_high_water_bytes"));
+    }
+
+    @Test
+    void csvAndTensorBoardLoggersGetEveryStep() throws IOException {
+        Path out = tmp.resolve("loggers");
+        Path csv = tmp.resolve("m.csv");
+        Path tb = tmp.resolve("tb");
+        CliRun r = CliRun.of(tiny(out, "--csv", csv.toString(), "--tensorboard", tb.toString())
+                .toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        List<String> rows = Files.readAllLines(csv);
+        assertEquals("step,epoch,loss,learning_rate,grad_norm,skipped,examples,count,step_time_s,tokens_per_s,"
+                + "elapsed_s,memory_bytes,heap_used_bytes", rows.getFirst(), "--eval-size 0: no evaluation column");
+        assertEquals(5, rows.size());
+        List<String> jsonl = Files.readAllLines(out.resolve("metrics.jsonl"));
+        for (int i = 0; i < 4; i++) {
+            Map<?, ?> j = (Map<?, ?>) Json.parse(jsonl.get(i));
+            String[] cells = rows.get(i + 1).split(",");
+            assertEquals(j.get("step").toString(), cells[0]);
+            assertEquals(j.get("loss").toString(), cells[2], "the same value in both");
+        }
+        try (var files = Files.list(tb)) {
+            Path events = files.findFirst().orElseThrow();
+            assertTrue(events.getFileName().toString().startsWith("events.out.tfevents."), events.toString());
+            assertTrue(Files.size(events) > 4 * 11 * 20, "four steps of eleven scalars: " + Files.size(events));
+        }
     }
 
     @Test

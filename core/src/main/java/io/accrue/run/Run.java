@@ -437,6 +437,7 @@ public final class Run<I> {
             results.put("weights_bytes", memory.weightsBytes());
             results.put("grads_bytes", memory.gradsBytes());
             results.put("optimizer_bytes", memory.optimizerBytes());
+            results.put("optimizer_state_bytes", memory.optimizerStateBytes());
             results.put("arena_high_water_bytes", memory.arenaHighWaterBytes());
             results.put("memory_total_bytes", memory.totalBytes());
             results.put("heap_used_peak_bytes", peakHeap);
