@@ -35,6 +35,20 @@ class CliErrorsTest {
     }
 
     @Test
+    void maxLrCapsTheScaledRateAndNeedsScaleLr() {
+        String scaled = "train --scale-lr 16 --lr 1e-3 -n 64 --print-spec";
+        assertTrue(CliRun.of((scaled).split(" ")).out().contains("\"lr\": 0.004"), "uncapped: 1e-3 · 64/16");
+        CliRun capped = CliRun.of((scaled + " --max-lr 2e-3").split(" "));
+        assertEquals(0, capped.code(), capped.err());
+        assertTrue(capped.out().contains("\"lr\": 0.002"), capped.out());
+        bad("--max-lr caps the rate of --scale-lr; give --scale-lr BASE_BATCH too", "train", "--max-lr", "1e-3",
+                "--out", out());
+        bad("--max-lr must be a positive number, got -1.0", "train", "--scale-lr", "16", "--max-lr", "-1", "--out",
+                out());
+        nothingWritten();
+    }
+
+    @Test
     void missingDataFile() {
         bad("no such file", "train", "--data", tmp.resolve("nope.txt").toString(), "--out", out());
         nothingWritten();
