@@ -22,8 +22,7 @@ class CliProgressTest {
     Path tmp;
 
     private static final String PLAIN = "step \\d+/\\d+  loss \\d+\\.\\d{4}  lr \\d\\.\\d{2}e[-+]\\d{2}  [\\d,]+ tok/s  "
-            + "mem \\d+\\.\\d (KiB|MiB) \\(arena \\d+\\.\\d (KiB|MiB)\\)  heap \\d+\\.\\d (KiB|MiB|GiB)  \\d+:\\d{2}  "
-            + "eta (\\d+:\\d{2}|\\?)";
+            + "\\d+:\\d{2}  eta (\\d+:\\d{2}|\\?)";
 
     private static List<String> tiny(Path out, String... more) {
         List<String> a = new java.util.ArrayList<>(List.of("train", "--train-size", "64", "--eval-size", "0", "-b", "4",
@@ -36,9 +35,9 @@ class CliProgressTest {
     void plainLineFormat() {
         StepMetrics m = new StepMetrics(2, 0, 4, 16, 64, 2.43125, 3e-3, 1.5, false, 0.5, 1000);
         MemoryUsage mem = new MemoryUsage(1 << 20, 1 << 20, List.of(1L << 20, 1L << 20), 4000);
-        String line = Progress.plainLine(new io.accrue.run.StepReport(m, mem, 80L << 20, 12345.4, 61, 9.6), 12);
-        assertEquals("step 3/12  loss 2.4313  lr 3.00e-03  12,345 tok/s  mem 4.0 MiB (arena 3.9 KiB)  heap 80.0 MiB"
-                + "  1:01  eta 0:10", line);
+        String line = Progress.plainLine(new io.accrue.run.StepReport(m, mem, 80L << 20, 12345.4, 61, 9.6), 12,
+                "tok");
+        assertEquals("step 3/12  loss 2.4313  lr 3.00e-03  12,345 tok/s  1:01  eta 0:10", line);
         assertTrue(line.matches(PLAIN), line);
         assertEquals("512 B", io.accrue.run.Run.bytes(512));
         assertEquals("1.5 GiB", io.accrue.run.Run.bytes(3L << 29));
@@ -75,6 +74,10 @@ class CliProgressTest {
         steps.forEach(l -> assertTrue(l.matches(PLAIN), l));
         assertTrue(steps.getLast().startsWith("step 4/4  "), steps.getLast());
         assertTrue(r.out().contains("memory: weights "), r.out());
+        List<String> memory = r.out().lines().filter(l -> l.startsWith("memory after step ")).toList();
+        assertTrue(memory.getFirst().matches("memory after step 1: training state \\d+\\.\\d MiB \\(activation arena "
+                + "\\d+\\.\\d (KiB|MiB)\\), JVM heap in use \\d+\\.\\d MiB"), memory.getFirst());
+        assertTrue(memory.size() < 4, "shown again only when it changes: " + memory);
 
         // every metrics line: strict JSON, the training state's total in bytes; its parts once, in results.json
         Map<?, ?> results = (Map<?, ?>) Json.parse(Files.readString(out.resolve("results.json")));
@@ -124,6 +127,21 @@ class CliProgressTest {
             assertTrue(events.getFileName().toString().startsWith("events.out.tfevents."), events.toString());
             assertTrue(Files.size(events) > 4 * 11 * 20, "four steps of eleven scalars: " + Files.size(events));
         }
+    }
+
+    @Test
+    void theBarFitsEightyColumnsByShorteningItsText() {
+        var renderer = new Progress.FittedRenderer(true, () -> "?");
+        String line = renderer.line("train", 5, 20, 7, "0:42", "k 8/8 · loss 2.2341 · lr 3.0e-03 · 1,038 tok/s · and "
+                + "much more text than fits here", 80);
+        assertEquals(80, line.length(), line);
+        assertTrue(line.startsWith("train  25% │█████               │ 5/20 0:07 eta 0:42 k 8/8 · loss 2.2341"), line);
+        assertTrue(line.endsWith("…"), line);
+        assertEquals("train  25% │" + "█".repeat(10) + "▌" + " ".repeat(31) + "│ 5/20 0:07 eta 0:42 k 1/8",
+                renderer.line("train", 5, 20, 7, "0:42", "k 1/8", 80), "a short text: the bar takes the room");
+        assertEquals("train  50% [==========          ] 10/20 0:07 eta ? k 1/8",
+                new Progress.FittedRenderer(false, () -> "?").line("train", 10, 20, 7, "?", "k 1/8", 54),
+                "ASCII off a terminal");
     }
 
     @Test
