@@ -140,7 +140,7 @@ class CliProgressTest {
         assertEquals("train  25% │" + "█".repeat(10) + "▌" + " ".repeat(31) + "│ 5/20 0:07 eta 0:42 k 1/8",
                 renderer.line("train", 5, 20, 7, "0:42", "k 1/8", 80), "a short text: the bar takes the room");
         assertEquals("train  50% [==========          ] 10/20 0:07 eta ? k 1/8",
-                new Progress.FittedRenderer(false, () -> "?").line("train", 10, 20, 7, "?", "k 1/8", 54),
+                new Progress.FittedRenderer(false, () -> "?").line("train", 10, 20, 7, "?", "k 1/8", 56),
                 "ASCII off a terminal");
     }
 
