@@ -17,7 +17,10 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -26,6 +29,7 @@ import java.util.concurrent.Callable;
  * {@code report.html} from the result. Everything is validated before the output directory is touched.
  */
 @Command(name = "train", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
+        abbreviateSynopsis = true,
         description = {"Train with exact gradient accumulation.",
                 "--task addition (the default): a small GPT learns multi-digit addition (\"042+517=9550\", the sum "
                         + "written least-significant digit first) and reports exact-match accuracy on held-out "
@@ -35,6 +39,28 @@ import java.util.concurrent.Callable;
                 "--task fashion-mnist: a small CNN classifies Fashion-MNIST images and reports test accuracy "
                         + "after every epoch."})
 final class TrainCommand implements Callable<Integer> {
+    /** The headings of {@code --help} and their options ({@link OptionThemes}). */
+    static final Map<String, List<String>> THEMES = themes(
+            "Task and data", List.of("--task", "--data", "--tokenizer", "--model", "--context", "--dropout",
+                    "--digits", "--train-size", "--eval-size", "--eval-every", "--eval-tokens", "--norm"),
+            "Batch, memory and threads", List.of("--micro-batch", "--accum", "--effective-batch", "--memory",
+                    "--checkpointing", "--threads", "--concurrent"),
+            "Length, optimizer and schedule", List.of("--steps", "--epochs", "--optimizer", "--lr", "--scale-lr",
+                    "--max-lr", "--schedule", "--warmup", "--min-lr", "--weight-decay", "--clip", "--seed"),
+            "Output and logging", List.of("--out", "--progress", "--log-every", "--csv", "--tensorboard",
+                    "--print-spec"),
+            "Checkpoints and resuming", List.of("--checkpoint-every", "--checkpoint-minutes", "--resume"));
+
+    private static Map<String, List<String>> themes(Object... headingsAndNames) {
+        Map<String, List<String>> m = new LinkedHashMap<>();
+        for (int i = 0; i < headingsAndNames.length; i += 2) {
+            @SuppressWarnings("unchecked")
+            List<String> names = (List<String>) headingsAndNames[i + 1];
+            m.put((String) headingsAndNames[i], names);
+        }
+        return m;
+    }
+
     @Spec
     CommandSpec spec;
 
@@ -133,7 +159,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--progress", paramLabel = "MODE", defaultValue = "auto",
             description = "plain: a line every --log-every steps; bar: a live progress bar (step, micro-batch, loss, "
-                    + "lr, tokens/s, memory, ETA); auto: the bar when the output is a terminal.")
+                    + "lr, tokens/s, ETA); auto: the bar when the output is a terminal.")
     String progressOption;
 
     @Option(names = "--log-every", paramLabel = "STEPS", defaultValue = "0", description = "Plain progress: a line "
