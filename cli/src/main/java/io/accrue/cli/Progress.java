@@ -145,7 +145,7 @@ abstract sealed class Progress implements AutoCloseable {
 
     /**
      * A live {@code me.tongfei.progressbar} bar redrawn in place, with the latest step in its message: {@code train
-     * 20% │████▌              │ 4/20 0:05 eta 0:21 k 1/8 · loss 2.2341 · lr 3.0e-03 · 1,038 tok/s}.
+     * 20% │██▌         │ 4/20 0:05<0:21 k 1/8 loss 2.2341 lr 3.0e-03 1,038 tok/s}.
      */
     static final class Bar extends Progress {
         private final ProgressBar bar;
@@ -178,8 +178,7 @@ abstract sealed class Progress implements AutoCloseable {
         @Override
         void step(StepReport s) {
             StepMetrics m = s.metrics();
-            last = String.format(Locale.ROOT, " · loss %.4f · lr %.1e · %,.0f %s/s", m.loss(), m.lr(), s.rate(),
-                    unit);
+            last = String.format(Locale.ROOT, " loss %.4f lr %.1e %,.0f %s/s", m.loss(), m.lr(), s.rate(), unit);
             eta = eta(s);
             bar.stepTo(m.step() + 1);
             bar.setExtraMessage("k " + m.accumulation() + "/" + m.accumulation() + last);
@@ -201,13 +200,13 @@ abstract sealed class Progress implements AutoCloseable {
 
     /**
      * Lays a bar out in the width it is given: the task, the percentage, a bar of at least {@link #MIN_BAR}
-     * cells, the steps, the time and ETA, then the message — shortened with {@code …} when the line would not fit,
+     * cells, the steps, the time and ETA ({@code elapsed<left}, as tqdm shows them), then the message — shortened with {@code …} when the line would not fit,
      * so that the bar keeps its cells.
      */
     static final class FittedRenderer implements ProgressBarRenderer {
         /** The width assumed when the terminal's is unknown. */
         static final int COLUMNS = 80;
-        static final int MIN_BAR = 20;
+        static final int MIN_BAR = 10;
         private static final String BLOCKS = " ▏▎▍▌▋▊▉█";
         private final boolean unicode;
         private final Supplier<String> eta;
@@ -228,7 +227,7 @@ abstract sealed class Progress implements AutoCloseable {
             int columns = width > 0 ? width : COLUMNS;
             double done = max > 0 ? Math.min(1, (double) current / max) : 0;
             String head = String.format(Locale.ROOT, "%s %3d%% %s", task, (int) (done * 100), unicode ? "│" : "[");
-            String tail = String.format(Locale.ROOT, "%s %d/%d %s eta %s ", unicode ? "│" : "]", current, max,
+            String tail = String.format(Locale.ROOT, "%s %d/%d %s<%s ", unicode ? "│" : "]", current, max,
                     Run.clock(elapsedSeconds), eta);
             String text = message == null ? "" : message;
             int room = columns - head.length() - tail.length() - MIN_BAR;
