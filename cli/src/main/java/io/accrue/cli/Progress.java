@@ -61,7 +61,8 @@ abstract sealed class Progress implements AutoCloseable {
 
     /**
      * {@link #create} whose plain lines come every {@code logEvery} optimizer steps, or with 0 about every
-     * {@link Plain#AUTO_SECONDS} seconds; the first step of the process and the run's last are always shown.
+     * {@link Plain#AUTO_SECONDS} seconds (a long run: about {@link Plain#AUTO_LINES} lines in all); the first step
+     * of the process and the run's last are always shown.
      */
     static Progress create(Mode mode, PrintWriter out, long planned, long done, String unit, long logEvery) {
         return switch (mode.resolve()) {
@@ -107,6 +108,8 @@ abstract sealed class Progress implements AutoCloseable {
     static final class Plain extends Progress {
         /** Seconds of training between lines when no step interval is given: a log stays readable at any speed. */
         static final double AUTO_SECONDS = 10;
+        /** Lines a long run's log holds at most, about: its interval grows with the time the run takes. */
+        static final int AUTO_LINES = 60;
         private final long logEvery;
         private double lastShown = Double.NaN;
 
@@ -123,13 +126,19 @@ abstract sealed class Progress implements AutoCloseable {
         void step(StepReport s) {
             long done = s.metrics().step() + 1;
             boolean due = Double.isNaN(lastShown) || done >= planned
-                    || (logEvery > 0 ? done % logEvery == 0 : s.elapsed() - lastShown >= AUTO_SECONDS);
+                    || (logEvery > 0 ? done % logEvery == 0 : s.elapsed() - lastShown >= autoInterval(s));
             if (due) {
                 lastShown = s.elapsed();
                 out.println(plainLine(s, planned, unit));
                 out.flush();
             }
             showMemoryIfChanged(s);
+        }
+
+        /** {@link #AUTO_SECONDS}, or the run's whole time (elapsed + ETA) over {@link #AUTO_LINES} if longer. */
+        static double autoInterval(StepReport s) {
+            double total = s.elapsed() + s.eta();
+            return Double.isFinite(total) ? Math.max(AUTO_SECONDS, total / AUTO_LINES) : AUTO_SECONDS;
         }
 
         @Override

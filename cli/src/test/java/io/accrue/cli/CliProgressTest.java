@@ -22,7 +22,7 @@ class CliProgressTest {
     Path tmp;
 
     private static final String PLAIN = "step \\d+/\\d+  loss \\d+\\.\\d{4}  lr \\d\\.\\d{2}e[-+]\\d{2}  [\\d,]+ tok/s  "
-            + "\\d+:\\d{2}  eta (\\d+:\\d{2}|\\?)";
+            + "(\\d+:)?\\d+:\\d{2}  eta ((\\d+:)?\\d+:\\d{2}|\\?)";
 
     private static List<String> tiny(Path out, String... more) {
         List<String> a = new java.util.ArrayList<>(List.of("train", "--train-size", "64", "--eval-size", "0", "-b", "4",
@@ -55,6 +55,32 @@ class CliProgressTest {
         CliRun bad = CliRun.of(tiny(tmp.resolve("bad"), "--log-every", "-1").toArray(String[]::new));
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--log-every must be ≥ 0"), bad.err());
+    }
+
+    /** Plain lines of a simulated run of {@code steps} steps of {@code seconds} each, a perfect ETA. */
+    private static List<Integer> simulatedLines(int steps, double seconds, long logEvery) {
+        java.io.StringWriter text = new java.io.StringWriter();
+        Progress p = Progress.create(Progress.Mode.PLAIN, new java.io.PrintWriter(text), steps, 0, "tok", logEvery);
+        MemoryUsage mem = new MemoryUsage(1 << 20, 1 << 20, List.of(1L << 20, 1L << 20), 4000);
+        for (int i = 0; i < steps; i++) {
+            StepMetrics m = new StepMetrics(i, 0, 4, 16, 64, 2.0, 3e-3, 1.5, false, seconds, 1000);
+            p.step(new io.accrue.run.StepReport(m, mem, 80L << 20, 100, (i + 1) * seconds,
+                    (steps - i - 1) * seconds));
+        }
+        p.close();
+        return text.toString().lines().filter(l -> l.matches(PLAIN))
+                .map(l -> Integer.parseInt(l.substring(5, l.indexOf('/')))).toList();
+    }
+
+    @Test
+    void theAutomaticCadenceIsTenSecondsAndAboutSixtyLinesForALongRun() {
+        assertEquals(List.of(1, 21, 41, 61, 81, 100), simulatedLines(100, 0.5, 0), "every 10 s of training");
+        List<Integer> hourLong = simulatedLines(3600, 1, 0);
+        assertEquals(1, hourLong.getFirst());
+        assertEquals(3600, hourLong.getLast());
+        assertTrue(hourLong.size() <= 62, "an hour at 10 s would be 360 lines: " + hourLong.size());
+        assertEquals(60, hourLong.get(2) - hourLong.get(1), "an hour over 60 lines: a minute apart");
+        assertEquals(List.of(1, 7, 14, 20), simulatedLines(20, 100, 7), "--log-every: every N steps, and the last");
     }
 
     /** The optimizer steps the console showed a plain line for. */
