@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
  * that {@code accrue train --print-spec [options]} describes (or a checkpoint's, with {@code --resume}), executed by
  * the core's {@link Run} with every optimizer step's micro-batches run as one Spark job of N tasks
  * ({@link SparkGradientSync}). Writes the same run directory as {@code accrue train}: {@code metrics.jsonl} (plus
- * {@code sync_ms} and {@code workers}), {@code results.json} and {@code checkpoint/}.
+ * {@code sync_ms}), {@code results.json} (plus {@code workers}) and {@code checkpoint/}.
  */
 @Command(name = "train", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
         description = "Train with exact gradient accumulation, data-parallel on Spark (one job per step).")
