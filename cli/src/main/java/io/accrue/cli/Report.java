@@ -101,7 +101,7 @@ final class Report {
         String metric = evals.getFirst().metric();
         boolean loss = metric.equals("val_loss");
         String title = loss ? "Validation loss (val_loss: mean per token on val.bin, nats)"
-                : metric.replace('_', ' ') + " per evaluation";
+                : metric.replace('_', ' ') + " per epoch";
         html.append("<h2>").append(escape(title)).append("</h2>\n<table>\n")
                 .append("<tr><th>epoch</th><th>step</th><th>").append(escape(metric)).append("</th></tr>\n");
         for (Eval e : evals) {
