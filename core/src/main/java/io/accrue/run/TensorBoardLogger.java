@@ -25,7 +25,7 @@ import java.util.zip.CRC32C;
  *   <li>its data, an {@code Event} protocol buffer: {@code wall_time} (field 1, double), {@code step} (2, varint),
  *       then {@code file_version} (3, the string {@code brain.Event:2}) in the first event,
  *       {@code summary} (5) holding one {@code value} (1) per scalar — {@code tag} (1, string),
- *       {@code simple_value} (2, float) — or, where a resumed run starts, {@code session_log} (6) with
+ *       {@code simple_value} (2, float) — or, where a resumed run starts, {@code session_log} (7) with
  *       {@code status} (1) = START, which tells TensorBoard to drop what a killed process logged after that step.</li>
  * </ul>
  * Each step's event is flushed as it is written, so TensorBoard shows a run live.
@@ -53,7 +53,7 @@ public final class TensorBoardLogger implements MetricsLogger {
         write(first);
         if (resumedAfter >= 0) {
             Proto start = event(now / 1e3, resumedAfter + 1);
-            start.message(6, new Proto().varint(1, SESSION_LOG_START));
+            start.message(7, new Proto().varint(1, SESSION_LOG_START));
             write(start);
         }
     }

@@ -192,7 +192,7 @@ class MetricsLoggersTest {
                         e.scalars.put(tag, Float.intBitsToFloat((int) value.fixed(4)));
                     }
                 }
-                case 6 << 3 | 2 -> {
+                case 7 << 3 | 2 -> {
                     Reader log = new Reader(r.bytes());
                     assertEquals(1 << 3, log.varint(), "SessionLog.status");
                     e.sessionStatus = log.varint();
