@@ -180,8 +180,8 @@ final class Report {
     }
 
     /**
-     * A log axis with ticks at powers of 2 when the data spans less than three decades (a loss from 8 to 2.5 gets
-     * 4 and 8), else at powers of 10.
+     * A log axis whose ticks suit the data's span: powers of 10 from three decades, powers of 2 from a factor of 8
+     * (a loss from 8 to 0.1 gets 0.125, 0.25, …, 8), else JFreeChart's own, labelled with three significant digits.
      */
     private static LogAxis logAxis(String label, XYSeriesCollection data) {
         double lo = Double.POSITIVE_INFINITY;
@@ -197,8 +197,15 @@ final class Report {
         }
         LogAxis axis = new LogAxis(label);
         axis.setSmallestValue(1e-9);
-        axis.setTickUnit(new NumberTickUnit(hi / lo < 1e3 ? Math.log10(2) : 1), false, false);
-        axis.setNumberFormatOverride(new DecimalFormat("0.#####"));
+        double span = hi / lo;
+        if (span >= 8) {
+            axis.setTickUnit(new NumberTickUnit(span >= 1e3 ? 1 : Math.log10(2)));
+            axis.setAutoTickUnitSelection(false);
+            axis.setNumberFormatOverride(new DecimalFormat("0.#####"));
+        } else {
+            int decimals = lo > 0 && Double.isFinite(lo) ? Math.max(0, 2 - (int) Math.floor(Math.log10(lo))) : 2;
+            axis.setNumberFormatOverride(new DecimalFormat(decimals == 0 ? "0" : "0." + "#".repeat(decimals)));
+        }
         return axis;
     }
 
