@@ -27,12 +27,15 @@ import java.util.Locale;
 /**
  * GPT training throughput with the PyTorch reference's JSON fields ({@code ../shared/bench/gpt_bench.py}): K
  * micro-batches of B random full-length sequences (T = the config's context) per AdamW step, {@code warmup}
- * untimed steps, then the median of {@code steps} timed steps; the arena is presized from the memory planner,
+ * untimed steps (or, {@link #AUTO_WARMUP}, as many as the JIT needs: {@link JitWarmup}), then the median of
+ * {@code steps} timed steps; the arena is presized from the memory planner,
  * whose prediction is reported beside the measured peak. Used by {@code accrue bench} and {@code GptBench}.
  */
 public final class Throughput {
     /** fp32 peak per thread used for MFU, as in the reference: 32 FLOP/cycle × 3.3 GHz. */
     public static final double PEAK_GFLOPS_PER_THREAD = 105.6;
+    /** {@code warmup} for {@link #measure}: untimed steps until the JIT has compiled the step ({@link JitWarmup}). */
+    public static final int AUTO_WARMUP = -1;
 
     private Throughput() {
     }
@@ -59,12 +62,13 @@ public final class Throughput {
      * @param stepTimes           the timed steps' seconds, sorted
      * @param plan                the memory planner's prediction for this run
      * @param checkpointing       whether activation checkpointing was on
+     * @param warmupSteps         untimed steps before the timed ones
      */
     public record Result(String config, long params, int b, int k, int t, int threads, int concurrent,
                          double secPerOptimizerStep,
                          double bestStepSec, double tokensPerSec, double mfu, double gflops, double peakRssMb,
                          double arenaHighWaterMb, double allocatedMbPerStep, double[] stepTimes, MemoryPlan plan,
-                         boolean checkpointing) {
+                         boolean checkpointing, int warmupSteps) {
 
         /** One JSON line: impl, config, params, B, K, T, threads, the timings and memory, step_times. */
         public String toJson() {
@@ -74,12 +78,13 @@ public final class Throughput {
                             + "\"best_step_sec\": %.6f, \"tokens_per_sec\": %.1f, \"mfu\": %.4f, \"gflops\": %.1f, "
                             + "\"peak_rss_mb\": %s, \"arena_high_water_mb\": %.1f, \"allocated_mb_per_step\": %.1f, "
                             + "\"predicted_arena_mb\": %.1f, "
-                            + "\"predicted_peak_mb\": %.0f, \"checkpointing\": %b, \"step_times\": %s}",
+                            + "\"predicted_peak_mb\": %.0f, \"checkpointing\": %b, \"warmup_steps\": %d, "
+                            + "\"step_times\": %s}",
                     Json.quote(config), params, b, k, t, threads, concurrent, secPerOptimizerStep, bestStepSec, tokensPerSec, mfu,
                     gflops, Double.isFinite(peakRssMb) ? String.format(Locale.ROOT, "%.0f", peakRssMb) : "null",
                     arenaHighWaterMb, allocatedMbPerStep, plan.activationBytes() / 1048576.0,
                     plan.totalBytes() / 1048576.0,
-                    checkpointing, Arrays.toString(stepTimes));
+                    checkpointing, warmupSteps, Arrays.toString(stepTimes));
         }
     }
 
@@ -92,9 +97,12 @@ public final class Throughput {
                 concurrent);
     }
 
-    /** The heap {@link #measure}'s random token sequences take: {@code (warmup + steps)·B·K} of T + 1 tokens. */
+    /**
+     * The heap {@link #measure}'s random token sequences take: {@code (warmup + steps)·B·K} of T + 1 tokens
+     * ({@code steps·B·K} with {@link #AUTO_WARMUP}).
+     */
     public static long dataBytes(GptConfig cfg, int b, int k, int steps, int warmup) {
-        long sequences = (long) (warmup + steps) * b * k;
+        long sequences = (long) windows(steps, warmup) * b * k;
         return sequences * (4L * (cfg.context() + 1) + 64) * 2; // the sequences, and the dataset's copy of them
     }
 
@@ -102,8 +110,9 @@ public final class Throughput {
      * Trains a fresh {@code cfg} GPT (seed 1337, AdamW lr 6e-4, betas 0.9/0.95, weight decay 0.1) for
      * {@code warmup + steps} steps on random tokens and times them.
      *
+     * @param warmup   untimed steps first, or {@link #AUTO_WARMUP}
      * @param progress told of every step (warmup included), or null
-     * @throws IllegalArgumentException if a count is not positive ({@code warmup} may be 0)
+     * @throws IllegalArgumentException if a count is not positive ({@code warmup} may be 0 or {@link #AUTO_WARMUP})
      */
     public static Result measure(String name, GptConfig cfg, int b, int k, int steps, int warmup, int threads,
                                  boolean checkpointing, StepListener progress) {
@@ -113,14 +122,17 @@ public final class Throughput {
     /** {@link #measure} with {@code concurrent} micro-batches run at once ({@link TrainConfig#concurrentMicroBatches}). */
     public static Result measure(String name, GptConfig cfg, int b, int k, int steps, int warmup, int threads,
                                  int concurrent, boolean checkpointing, StepListener progress) {
-        if (b <= 0 || k <= 0 || steps <= 0 || warmup < 0 || threads <= 0) {
-            throw new IllegalArgumentException("throughput needs positive B, K, steps and threads and warmup ≥ 0, "
+        if (b <= 0 || k <= 0 || steps <= 0 || warmup < AUTO_WARMUP || threads <= 0) {
+            throw new IllegalArgumentException("throughput needs positive B, K, steps and threads and warmup ≥ 0 "
+                    + "or AUTO_WARMUP, "
                     + "got B=" + b + " K=" + k + " steps=" + steps + " warmup=" + warmup + " threads=" + threads);
         }
         int t = cfg.context();
-        int total = warmup + steps;
+        boolean auto = warmup == AUTO_WARMUP;
+        // auto: the steps' windows, repeated epoch after epoch while warming up
+        int total = auto ? JitWarmup.MAX_STEPS + steps : warmup + steps;
         List<int[]> seqs = new ArrayList<>();
-        for (long s = 0; s < (long) total * b * k; s++) {
+        for (long s = 0; s < (long) windows(steps, warmup) * b * k; s++) {
             int[] seq = new int[t + 1];
             for (int j = 0; j <= t; j++) {
                 seq[j] = (int) Long.remainderUnsigned(KeyedRandom.hash(1337, s, j, 0), cfg.vocab());
@@ -137,11 +149,19 @@ public final class Throughput {
         List<Double> times = new ArrayList<>();
         List<Long> allocated = new ArrayList<>();
         long[] arena = new long[1];
+        JitWarmup jit = new JitWarmup();
+        int[] warm = {auto ? -1 : warmup};
         try (Trainer<TokenBatch> trainer = new Trainer<>(tc, model, data, plan.activationBytes() / Float.BYTES)) {
             trainer.addListener(m -> {
                 times.add(m.seconds());
                 allocated.add(allocatedBytes());
                 arena[0] = m.arenaFloats();
+                if (warm[0] < 0 && jit.warm(m.seconds())) {
+                    warm[0] = times.size();
+                }
+                if (auto && warm[0] >= 0 && times.size() == warm[0] + steps) {
+                    trainer.stop();
+                }
             });
             if (progress != null) {
                 trainer.addListener(progress);
@@ -149,7 +169,8 @@ public final class Throughput {
             allocated.add(allocatedBytes()); // the first step's start
             trainer.fit();
         }
-        double[] timed = times.subList(warmup, total).stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        warmup = warm[0];
+        double[] timed = times.subList(warmup, warmup + steps).stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double median = timed[timed.length / 2];
         double[] stepAllocations = new double[steps];
         for (int i = 0; i < steps; i++) {
@@ -163,7 +184,12 @@ public final class Throughput {
         double mfu = tokensPerSec * flopsPerToken / (threads * PEAK_GFLOPS_PER_THREAD * 1e9);
         return new Result(name, params, b, k, t, threads, concurrent, median, timed[0], tokensPerSec, mfu,
                 tokensPerSec * flopsPerToken / 1e9, peakRssMb(), arena[0] * (double) Float.BYTES / 1048576.0,
-                stepAllocations[steps / 2], timed, plan, checkpointing);
+                stepAllocations[steps / 2], timed, plan, checkpointing, warmup);
+    }
+
+    /** Windows of random sequences {@link #measure} generates. */
+    private static int windows(int steps, int warmup) {
+        return warmup == AUTO_WARMUP ? steps : warmup + steps;
     }
 
     /** Bytes the JVM's live threads have allocated on the heap so far. */

@@ -43,8 +43,10 @@ final class BenchCommand implements Callable<Integer> {
             + "median is reported).")
     int steps;
 
-    @Option(names = "--warmup", paramLabel = "W", defaultValue = "1", description = "Untimed steps first.")
-    int warmup;
+    @Option(names = "--warmup", paramLabel = "W|auto", defaultValue = "auto", description = "Untimed steps first; "
+            + "auto: until the JIT has compiled the step (5 steps in a row with under 1% of their time spent "
+            + "compiling; at most 300 steps or 2 minutes). The JSON's warmup_steps says how many ran.")
+    String warmupOption;
 
     @Option(names = "--threads", paramLabel = "T", description = "Compute threads. Default: all cores.")
     Integer threads;
@@ -69,9 +71,7 @@ final class BenchCommand implements Callable<Integer> {
         positive("--micro-batch", microBatch);
         positive("--accum", accum);
         positive("--steps", steps);
-        if (warmup < 0) {
-            throw new UsageException("--warmup must be ≥ 0, got " + warmup);
-        }
+        int warmup = parseWarmup(warmupOption);
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         positive("--threads", t);
         if (concurrent < 1 || concurrent > t) {
@@ -107,6 +107,22 @@ final class BenchCommand implements Callable<Integer> {
         out.println(r.toJson());
         out.flush();
         return 0;
+    }
+
+    /** {@code auto} ({@link Throughput#AUTO_WARMUP}) or a count ≥ 0. */
+    static int parseWarmup(String v) {
+        if (v.equals("auto")) {
+            return Throughput.AUTO_WARMUP;
+        }
+        try {
+            int w = Integer.parseInt(v);
+            if (w >= 0) {
+                return w;
+            }
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw new UsageException("--warmup must be auto or a number of steps ≥ 0, got " + v);
     }
 
     private static void positive(String option, int v) {

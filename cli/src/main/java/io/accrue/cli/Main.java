@@ -32,6 +32,7 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);
+        OptionThemes.install(cl.getSubcommands().get("train"), TrainCommand.THEMES);
         return ErrorHandlers.install(cl);
     }
 

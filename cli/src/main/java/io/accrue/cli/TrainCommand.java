@@ -2,10 +2,12 @@ package io.accrue.cli;
 
 import io.accrue.data.EnvironmentException;
 import io.accrue.nn.NormKind;
+import io.accrue.run.CsvLogger;
 import io.accrue.run.Run;
 import io.accrue.run.RunResult;
 import io.accrue.run.RunSpec;
 import io.accrue.run.TaskKind;
+import io.accrue.run.TensorBoardLogger;
 import io.accrue.train.Checkpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -16,7 +18,10 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -25,6 +30,7 @@ import java.util.concurrent.Callable;
  * {@code report.html} from the result. Everything is validated before the output directory is touched.
  */
 @Command(name = "train", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
+        abbreviateSynopsis = true,
         description = {"Train with exact gradient accumulation.",
                 "--task addition (the default): a small GPT learns multi-digit addition (\"042+517=9550\", the sum "
                         + "written least-significant digit first) and reports exact-match accuracy on held-out "
@@ -34,6 +40,28 @@ import java.util.concurrent.Callable;
                 "--task fashion-mnist: a small CNN classifies Fashion-MNIST images and reports test accuracy "
                         + "after every epoch."})
 final class TrainCommand implements Callable<Integer> {
+    /** The headings of {@code --help} and their options ({@link OptionThemes}). */
+    static final Map<String, List<String>> THEMES = themes(
+            "Task and data", List.of("--task", "--data", "--tokenizer", "--model", "--context", "--dropout",
+                    "--digits", "--train-size", "--eval-size", "--eval-every", "--eval-tokens", "--norm"),
+            "Batch, memory and threads", List.of("--micro-batch", "--accum", "--effective-batch", "--memory",
+                    "--checkpointing", "--threads", "--concurrent"),
+            "Length, optimizer and schedule", List.of("--steps", "--epochs", "--optimizer", "--lr", "--scale-lr",
+                    "--max-lr", "--schedule", "--warmup", "--min-lr", "--weight-decay", "--clip", "--seed"),
+            "Output and logging", List.of("--out", "--progress", "--log-every", "--csv", "--tensorboard",
+                    "--print-spec"),
+            "Checkpoints and resuming", List.of("--checkpoint-every", "--checkpoint-minutes", "--resume"));
+
+    private static Map<String, List<String>> themes(Object... headingsAndNames) {
+        Map<String, List<String>> m = new LinkedHashMap<>();
+        for (int i = 0; i < headingsAndNames.length; i += 2) {
+            @SuppressWarnings("unchecked")
+            List<String> names = (List<String>) headingsAndNames[i + 1];
+            m.put((String) headingsAndNames[i], names);
+        }
+        return m;
+    }
+
     @Spec
     CommandSpec spec;
 
@@ -138,7 +166,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--progress", paramLabel = "MODE", defaultValue = "auto",
             description = "plain: a line every --log-every steps; bar: a live progress bar (step, micro-batch, loss, "
-                    + "lr, tokens/s, memory, ETA); auto: the bar when the output is a terminal.")
+                    + "lr, tokens/s, ETA); auto: the bar when the output is a terminal.")
     String progressOption;
 
     @Option(names = "--log-every", paramLabel = "STEPS", defaultValue = "0", description = "Plain progress: a line "
@@ -147,6 +175,14 @@ final class TrainCommand implements Callable<Integer> {
     long logEvery;
 
     Progress.Mode progress;
+
+    @Option(names = "--csv", paramLabel = "FILE", description = "Also write every step's metrics (the columns of "
+            + "metrics.jsonl) to this CSV file.")
+    Path csv;
+
+    @Option(names = "--tensorboard", paramLabel = "DIR", description = "Also write every step's metrics as "
+            + "TensorBoard scalars to an event file in DIR (tensorboard --logdir DIR).")
+    Path tensorboard;
 
     @Option(names = "--stop-after", paramLabel = "STEPS", hidden = true,
             description = "Stop after this step, as if interrupted (tests).")
@@ -194,6 +230,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (logEvery < 0) {
             throw new UsageException("--log-every must be ≥ 0, got " + logEvery);
+        }
+        if (csv != null) {
+            run.logTo(new CsvLogger(csv));
+        }
+        if (tensorboard != null) {
+            run.logTo(new TensorBoardLogger(tensorboard));
         }
         CliListener listener = new CliListener(run, console, progress, logEvery, stopAfter, stepDelay, microBatchDelay,
                 checkpointDelay);

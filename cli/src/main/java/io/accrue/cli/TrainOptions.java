@@ -33,6 +33,10 @@ final class TrainOptions {
             + "for a batch of BASE_BATCH; use lr·N/BASE_BATCH.")
     Integer scaleLr;
 
+    @Option(names = "--max-lr", paramLabel = "LR", description = "With --scale-lr: the most the scaled rate may be, "
+            + "min(lr·N/BASE_BATCH, LR). Default: no cap.")
+    Double maxLr;
+
     @Option(names = "--min-lr", paramLabel = "LR", description = "Final rate of cosine/linear schedules. "
             + "Default: lr/10.")
     Double minLr;
@@ -134,8 +138,15 @@ final class TrainOptions {
         if (lr != null) {
             b.lr(lr);
         }
+        if (maxLr != null && scaleLr == null) {
+            throw new UsageException("--max-lr caps the rate of --scale-lr; give --scale-lr BASE_BATCH too, or set "
+                    + "the rate with --lr");
+        }
+        if (maxLr != null && !(maxLr > 0 && Double.isFinite(maxLr))) {
+            throw new UsageException("--max-lr must be a positive number, got " + maxLr);
+        }
         if (scaleLr != null) {
-            b.linearScaling(scaleLr);
+            b.linearScaling(scaleLr, maxLr != null ? maxLr : Double.POSITIVE_INFINITY);
         }
         if (kind != null) {
             b.schedule(kind);

@@ -18,6 +18,23 @@ class CliBenchTest {
             "arena_high_water_mb", "allocated_mb_per_step");
 
     @Test
+    void warmsUpUntilTheJitHasCompiledTheStepByDefault() {
+        CliRun r = CliRun.of("bench", "--model", "adder", "--micro-batch", "1", "--accum", "1", "--steps", "3",
+                "--threads", "1", "-v");
+        assertEquals(0, r.code(), r.err());
+        Map<?, ?> j = (Map<?, ?>) Json.parse(r.out().strip());
+        long warmup = (Long) j.get("warmup_steps");
+        assertTrue(warmup >= 5, "at least five quiet steps: " + warmup);
+        assertEquals(warmup + 3, r.err().lines().filter(l -> l.startsWith("step ")).count(), r.err());
+        assertEquals(3, ((List<?>) j.get("step_times")).size());
+        assertEquals(1L, ((Map<?, ?>) Json.parse(CliRun.of("bench", "--model", "adder", "--micro-batch", "1",
+                "--accum", "1", "--steps", "1", "--warmup", "1", "--threads", "1").out().strip())).get("warmup_steps"));
+        CliRun bad = CliRun.of("bench", "--model", "adder", "--warmup", "soon");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--warmup must be auto or a number of steps ≥ 0, got soon"), bad.err());
+    }
+
+    @Test
     void printsOneJsonLineWithTheReferenceFields() {
         CliRun r = CliRun.of("bench", "--model", "adder", "--micro-batch", "2", "--accum", "2", "--steps", "2",
                 "--warmup", "1", "--threads", "1");

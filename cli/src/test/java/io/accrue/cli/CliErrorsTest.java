@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -32,6 +33,20 @@ class CliErrorsTest {
 
     private void nothingWritten() {
         assertFalse(Files.exists(tmp.resolve("out")), "--out must not be created");
+    }
+
+    @Test
+    void maxLrCapsTheScaledRateAndNeedsScaleLr() {
+        String scaled = "train --scale-lr 16 --lr 1e-3 -n 64 --print-spec";
+        assertTrue(CliRun.of((scaled).split(" ")).out().contains("\"lr\": 0.004"), "uncapped: 1e-3 · 64/16");
+        CliRun capped = CliRun.of((scaled + " --max-lr 2e-3").split(" "));
+        assertEquals(0, capped.code(), capped.err());
+        assertTrue(capped.out().contains("\"lr\": 0.002"), capped.out());
+        bad("--max-lr caps the rate of --scale-lr; give --scale-lr BASE_BATCH too", "train", "--max-lr", "1e-3",
+                "--out", out());
+        bad("--max-lr must be a positive number, got -1.0", "train", "--scale-lr", "16", "--max-lr", "-1", "--out",
+                out());
+        nothingWritten();
     }
 
     @Test
@@ -129,5 +144,29 @@ class CliErrorsTest {
         assertTrue(r.out().contains("--micro-batch=B"), r.out());
         assertTrue(r.out().contains("Default: 8"), r.out());
         assertTrue(r.out().contains("--effective-batch"), r.out());
+    }
+
+    @Test
+    void trainHelpGroupsItsOptionsByThemeAndListsEveryChoice() {
+        String help = CliRun.of("train", "--help").out();
+        assertTrue(help.startsWith("Usage: accrue train [OPTIONS]"), help);
+        List<String> headings = new java.util.ArrayList<>(TrainCommand.THEMES.keySet());
+        headings.add("Other");
+        int previous = 0;
+        for (int i = 0; i < headings.size(); i++) {
+            int heading = help.indexOf("\n" + headings.get(i) + ":\n");
+            assertTrue(heading > previous, headings.get(i) + " after the theme before it: " + help);
+            int next = i + 1 < headings.size() ? help.indexOf("\n" + headings.get(i + 1) + ":\n") : help.length();
+            for (String option : TrainCommand.THEMES.getOrDefault(headings.get(i), List.of("--help", "--version"))) {
+                int o = help.indexOf(" " + option, heading);
+                assertTrue(o > heading && o < next, option + " under " + headings.get(i));
+            }
+            previous = heading;
+        }
+        for (String choices : List.of("addition, text (a byte-level GPT on --data) or", "bytes (V 256) or gpt2",
+                "adder (2 layers, 4 heads, width 128),", "group (exact under accumulation)", "constant, cosine or linear",
+                "adamw or sgd", "plain: a line", "bar: a live", "auto: the bar")) {
+            assertTrue(help.replaceAll("\\s+", " ").contains(choices), choices);
+        }
     }
 }

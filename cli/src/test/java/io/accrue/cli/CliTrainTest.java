@@ -48,8 +48,8 @@ class CliTrainTest {
         assertTrue(r.out().contains("held-out exact match:"), r.out());
         List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
         assertEquals(12, lines.size());
-        assertTrue(lines.getFirst().startsWith("{\"step\":1,\"epoch\":0,\"k\":4,\"examples\":16,\"count\":64,"),
-                lines.getFirst());
+        assertTrue(lines.getFirst().startsWith("{\"step\":1,\"epoch\":0.25,\"loss\":"), lines.getFirst());
+        assertTrue(lines.get(5).startsWith("{\"step\":6,\"epoch\":1.5,\"loss\":"), "64 problems, 16 per step");
         assertTrue(Files.readString(out.resolve("results.json")).contains("\"heldout_exact_match\""));
         assertTrue(Files.readString(out.resolve("report.html")).contains("data:image/png;base64,"));
         assertTrue(Files.exists(out.resolve("checkpoint/checkpoint.json")));

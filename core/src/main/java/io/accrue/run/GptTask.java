@@ -143,6 +143,12 @@ record GptTask(TokenData data, String modelName, GptConfig gpt, boolean checkpoi
      * loss of a text run.
      */
     @Override
+    public String metric() {
+        return data.validation() != null ? "val_loss"
+                : data.addition() != null && evalSize > 0 ? "heldout_exact_match" : null;
+    }
+
+    @Override
     public Evaluation evaluate(Trainer<TokenBatch> trainer, String when, Consumer<String> console) {
         if (data.validation() != null) {
             return validate(trainer, when, console);

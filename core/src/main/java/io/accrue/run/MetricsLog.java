@@ -3,8 +3,6 @@ package io.accrue.run;
 import io.accrue.data.EnvironmentException;
 import io.accrue.train.AtomicFiles;
 import io.accrue.train.Json;
-import io.accrue.train.MemoryUsage;
-import io.accrue.train.StepMetrics;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,34 +12,27 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * {@code metrics.jsonl}: one JSON object per optimizer step, the same fields for every front end (the README's
- * table): {@code step} (1-based), {@code epoch}, {@code k}, {@code examples}, {@code count}, {@code loss},
- * {@code lr}, {@code grad_norm}, {@code skipped}, {@code seconds}, {@code tokens_per_s} or {@code images_per_s},
- * {@code elapsed_s}, the memory fields in bytes, {@code heap_used_bytes}; then the evaluation's metric on the steps
- * after which one ran, and the data-parallel figures ({@link io.accrue.train.GradientSync#lastStepMetrics}). A
- * value JSON cannot hold (NaN, ±∞) is null. Each line is written whole or not at all: a write that fails (a full
- * disk) is cut off again, and the file ends with the line before.
+ * {@code metrics.jsonl}: one line of strict JSON per optimizer step, a {@link MetricsSchema} row (the README's table).
+ * Each line is written whole or not at all: a write that fails (a full disk) is cut off again, and the file ends
+ * with the line before.
  */
 final class MetricsLog implements AutoCloseable {
     private final Path file;
     private final FileChannel out;
-    private final String rateKey;
     /** The length of the complete lines: a write that fails is cut back to it. */
     private long committed;
 
     /**
      * Opens {@code file}: a fresh log, or with {@code resumedAt} ≥ 0 the lines up to that step kept and appended to.
      *
-     * @param rateKey the throughput field, {@code tokens_per_s} or {@code images_per_s}
      * @throws EnvironmentException when the file cannot be written
      */
-    MetricsLog(Path file, String rateKey, long resumedAt) {
+    MetricsLog(Path file, long resumedAt) {
         this.file = file;
         try {
             if (resumedAt >= 0) {
@@ -53,16 +44,15 @@ final class MetricsLog implements AutoCloseable {
         } catch (IOException e) {
             throw EnvironmentException.of("write", file, e);
         }
-        this.rateKey = rateKey;
     }
 
     /**
-     * Writes one step's line with the extra fields (evaluation, synchronization) in order.
+     * Writes one step's row ({@link MetricsSchema#row}).
      *
      * @throws EnvironmentException when it cannot be written (a full disk): the file then ends with the line before
      */
-    void write(StepReport r, Map<String, Object> extra) {
-        ByteBuffer line = StandardCharsets.UTF_8.encode(line(r, rateKey, extra) + "\n");
+    void write(Map<String, Object> row) {
+        ByteBuffer line = StandardCharsets.UTF_8.encode(MetricsSchema.json(row) + "\n");
         try {
             while (line.hasRemaining()) {
                 out.write(line);
@@ -81,35 +71,6 @@ final class MetricsLog implements AutoCloseable {
     @Override
     public void close() throws IOException {
         out.close();
-    }
-
-    /** One line of {@code metrics.jsonl}. */
-    static String line(StepReport r, String rateKey, Map<String, Object> extra) {
-        StepMetrics m = r.metrics();
-        MemoryUsage mem = r.memory();
-        Map<String, Object> j = new LinkedHashMap<>();
-        j.put("step", m.step() + 1);
-        j.put("epoch", m.epoch());
-        j.put("k", m.accumulation());
-        j.put("examples", m.examples());
-        j.put("count", m.count());
-        j.put("loss", m.loss());
-        j.put("lr", m.lr());
-        j.put("grad_norm", m.gradNorm());
-        j.put("skipped", m.skipped());
-        j.put("seconds", m.seconds());
-        j.put(rateKey, r.rate());
-        j.put("elapsed_s", r.elapsed());
-        j.put("arena_floats", m.arenaFloats());
-        j.put("weights_bytes", mem.weightsBytes());
-        j.put("grads_bytes", mem.gradsBytes());
-        j.put("optimizer_bytes", mem.optimizerBytes());
-        j.put("optimizer_state_bytes", mem.optimizerStateBytes());
-        j.put("arena_high_water_bytes", mem.arenaHighWaterBytes());
-        j.put("memory_total_bytes", mem.totalBytes());
-        j.put("heap_used_bytes", r.heapUsedBytes());
-        j.putAll(extra);
-        return Json.write(j, 0);
     }
 
     /**

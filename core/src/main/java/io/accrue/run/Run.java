@@ -35,7 +35,8 @@ import java.util.Map;
  * run directory — {@code metrics.jsonl} (one line per optimizer step, {@link MetricsLog}), {@code checkpoint/}
  * (every {@link RunSpec#checkpointEvery} steps, every {@link RunSpec#checkpointMinutes} minutes of training — then
  * possibly between two micro-batches of a window — at the end and on {@link #stop}, with the spec; the last two
- * kept), {@code results.json} — while a {@link RunListener} shows progress. A front end draws what it likes from the {@link RunResult} (the command line
+ * kept), {@code results.json} — while a {@link RunListener} shows progress; {@link #logTo} adds other destinations of
+ * the per-step rows ({@link MetricsSchema}: CSV, TensorBoard). A front end draws what it likes from the {@link RunResult} (the command line
  * writes {@code report.html}).
  *
  * <pre>{@code
@@ -45,7 +46,7 @@ import java.util.Map;
  * }</pre>
  *
  * <p>Call order: {@link #prepare} (validates, loads the data, plans memory; writes nothing but a text file's tokens
- * prepared on the fly), optionally {@link #gradientSync}, then {@link #execute} once.
+ * prepared on the fly), optionally {@link #gradientSync} and {@link #logTo}, then {@link #execute} once.
  *
  * @param <I> the micro-batch type
  */
@@ -64,6 +65,7 @@ public final class Run<I> {
     /** The Hugging Face model a new run starts from ({@link RunSpec#initFrom}), or null. */
     private final HuggingFaceGpt2 initFrom;
     private GradientSync sync = GradientSync.SINGLE;
+    private final List<MetricsLogger> loggers = new ArrayList<>();
     private volatile Trainer<I> trainer;
     private volatile boolean stopRequested;
 
@@ -164,6 +166,12 @@ public final class Run<I> {
     /** Combines gradient sums across workers at each step boundary (data parallelism); one worker by default. */
     public Run<I> gradientSync(GradientSync sync) {
         this.sync = sync;
+        return this;
+    }
+
+    /** Also logs every step's row to {@code logger}, which the run opens and closes. */
+    public Run<I> logTo(MetricsLogger logger) {
+        loggers.add(logger);
         return this;
     }
 
@@ -283,6 +291,7 @@ public final class Run<I> {
         private int recentCount;
         private long startNanos;
         private MetricsLog metrics;
+        private Loggers logged;
         /** When the last checkpoint was saved (or training started), for {@link RunSpec#checkpointMinutes}. */
         private volatile long lastCheckpointNanos;
         /** The state the newest checkpoint holds: saving it again would add nothing. */
@@ -341,10 +350,14 @@ public final class Run<I> {
             try {
                 warnIfLowOnSpace();
                 TrainResult result;
-                try (MetricsLog log = new MetricsLog(spec.out().resolve("metrics.jsonl"), rateKey(),
-                        resumeFrom != null ? resumeFrom.state().step() : -1);
+                long resumedAfter = resumeFrom != null ? resumeFrom.state().step() : -1;
+                try (MetricsLog log = new MetricsLog(spec.out().resolve("metrics.jsonl"), resumedAfter);
+                     Loggers others = new Loggers(loggers);
                      Warnings warnings = Warnings.to(listener::line)) {
                     metrics = log;
+                    others.open(MetricsSchema.columns(rateKey(), task.metric(), sync.lastStepMetrics().keySet()),
+                            resumedAfter);
+                    logged = others;
                     trainer.addListener(this);
                     listener.started(planned, firstStep, task.unit());
                     try {
@@ -462,7 +475,9 @@ public final class Run<I> {
             }
             extra.putAll(sync.lastStepMetrics());
             try {
-                metrics.write(report, extra);
+                Map<String, Object> row = MetricsSchema.row(report, epochsSeen(), rateKey(), extra);
+                metrics.write(row);
+                logged.log(row);
                 if (newBest != null) {
                     Map<String, String> strings = new LinkedHashMap<>(meta.strings());
                     strings.put("best_metric", newBest.metric());
@@ -480,6 +495,12 @@ public final class Run<I> {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }
+
+        /** The training data seen so far, in epochs: the trainer's epoch and its position within it. */
+        private double epochsSeen() {
+            TrainerState s = trainer.state();
+            return s.epoch() + (double) s.cursor() / task.train().size();
         }
 
         /**
@@ -521,9 +542,11 @@ public final class Run<I> {
             results.put("weights_bytes", memory.weightsBytes());
             results.put("grads_bytes", memory.gradsBytes());
             results.put("optimizer_bytes", memory.optimizerBytes());
+            results.put("optimizer_state_bytes", memory.optimizerStateBytes());
             results.put("arena_high_water_bytes", memory.arenaHighWaterBytes());
             results.put("memory_total_bytes", memory.totalBytes());
             results.put("heap_used_peak_bytes", peakHeap);
+            results.putAll(sync.facts());
             if (plan != null && spec.memoryBudget() > 0) {
                 results.put("planned_total_bytes", plan.totalBytes());
                 results.put("planned_activation_bytes", plan.activationBytes());
@@ -634,5 +657,39 @@ public final class Run<I> {
     /** Bytes in binary units with one decimal: {@code 512 B}, {@code 1.5 KiB}, {@code 6.9 MiB}, {@code 1.2 GiB}. */
     public static String bytes(long b) {
         return DiskSpace.bytes(b);
+    }
+
+    /** The loggers of {@link #logTo}, opened, fed and closed together. */
+    private record Loggers(List<MetricsLogger> all) implements AutoCloseable {
+        void open(List<String> columns, long resumedAfter) throws IOException {
+            for (MetricsLogger l : all) {
+                l.open(columns, resumedAfter);
+            }
+        }
+
+        void log(Map<String, Object> row) throws IOException {
+            for (MetricsLogger l : all) {
+                l.log(row);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            IOException first = null;
+            for (MetricsLogger l : all) {
+                try {
+                    l.close();
+                } catch (IOException e) {
+                    if (first == null) {
+                        first = e;
+                    } else {
+                        first.addSuppressed(e);
+                    }
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+        }
     }
 }

@@ -88,6 +88,11 @@ public interface Task<I> {
         return false;
     }
 
+    /** The key of {@link #evaluate}'s value ({@link Evaluation#metric}); null if this task has no evaluation. */
+    default String metric() {
+        return null;
+    }
+
     /**
      * Scores the model between steps, printing what it finds as lines to {@code console}; {@code when} says where
      * in the run it is ({@code after epoch 1 (step 938)}). Null if this task has no evaluation.

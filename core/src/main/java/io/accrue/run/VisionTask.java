@@ -155,6 +155,11 @@ record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset 
     }
 
     @Override
+    public String metric() {
+        return test != null ? "test_accuracy" : null;
+    }
+
+    @Override
     public Evaluation evaluate(Trainer<FeatureBatch> trainer, String when, Consumer<String> console) {
         if (test == null) {
             return null;

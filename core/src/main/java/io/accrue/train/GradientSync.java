@@ -72,4 +72,9 @@ public interface GradientSync {
     default Map<String, Object> lastStepMetrics() {
         return Map.of();
     }
+
+    /** What stays the same for the whole run (e.g. the number of workers), for {@code results.json}. */
+    default Map<String, Object> facts() {
+        return Map.of();
+    }
 }

@@ -185,6 +185,7 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
         private int concurrentMicroBatches = 1;
         private AccumulationSchedule accumulationSchedule;
         private int scalingBaseBatch;
+        private double scalingMaxLr = Double.POSITIVE_INFINITY;
 
         public Builder microBatch(int v) {
             microBatch = v;
@@ -240,6 +241,7 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
             accumulationSchedule = c.accumulationSchedule();
             concurrentMicroBatches = c.concurrentMicroBatches();
             scalingBaseBatch = 0;
+            scalingMaxLr = Double.POSITIVE_INFINITY;
             return this;
         }
 
@@ -353,6 +355,15 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
             return this;
         }
 
+        /** {@link #linearScaling(int)} capped: the rate is min(lr·N/baseBatch, maxLr). */
+        public Builder linearScaling(int baseBatch, double maxLr) {
+            if (!(maxLr > 0)) {
+                throw new IllegalArgumentException("linear scaling cap maxLr must be > 0, got " + maxLr);
+            }
+            scalingMaxLr = maxLr;
+            return linearScaling(baseBatch);
+        }
+
         public Builder concurrentMicroBatches(int v) {
             concurrentMicroBatches = v;
             return this;
@@ -375,7 +386,8 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
                 n = DEFAULT_EFFECTIVE_BATCH;
             }
             double peak = scalingBaseBatch == 0 ? lr
-                    : LinearScaling.scale(lr, scalingBaseBatch, n > 0 ? n : accumulationSteps * microBatch);
+                    : LinearScaling.scale(lr, scalingBaseBatch, n > 0 ? n : accumulationSteps * microBatch,
+                    scalingMaxLr);
             double finalLr = minLr != null ? minLr : constant ? 0 : peak / 10;
             return new TrainConfig(microBatch, accumulationSteps, n, epochs, maxSteps, dropLast, shuffle,
                     optimizer, peak, weightDecay, momentum, beta1, beta2, adamEps, schedule, warmup, finalLr, clipNorm,

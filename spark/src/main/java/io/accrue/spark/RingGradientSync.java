@@ -67,7 +67,7 @@ final class RingGradientSync implements GradientSync {
 
     /**
      * {@code sync_ms}: the gradient all-reduce's wall time; {@code sync_cpu_ms}: the CPU time it took (sending and
-     * receiving threads); {@code wait_ms}: waiting for the slowest replica's micro-batches; {@code workers}: W.
+     * receiving threads); {@code wait_ms}: waiting for the slowest replica's micro-batches.
      */
     @Override
     public Map<String, Object> lastStepMetrics() {
@@ -75,7 +75,12 @@ final class RingGradientSync implements GradientSync {
         m.put("sync_ms", syncNanos / 1e6);
         m.put("sync_cpu_ms", syncCpuNanos / 1e6);
         m.put("wait_ms", waitNanos / 1e6);
-        m.put("workers", ring.size());
         return m;
+    }
+
+    /** {@code workers}: W, once in {@code results.json}. */
+    @Override
+    public Map<String, Object> facts() {
+        return Map.of("workers", ring.size());
     }
 }

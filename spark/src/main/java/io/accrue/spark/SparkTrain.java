@@ -36,7 +36,7 @@ import java.util.stream.IntStream;
  * long-lived barrier tasks, each a {@link Replica} holding the model and optimizer state and combining gradient sums
  * with the others directly ({@link RingGradientSync}); the driver only validates, launches the stage and prints rank
  * 0's account. Rank 0 writes the same run directory as {@code accrue train}: {@code metrics.jsonl} (plus
- * {@code sync_ms}, {@code sync_cpu_ms}, {@code wait_ms} and {@code workers}), {@code results.json} and
+ * {@code sync_ms}, {@code sync_cpu_ms} and {@code wait_ms}), {@code results.json} (plus {@code workers}) and
  * {@code checkpoint/}.
  */
 @Command(name = "train", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
