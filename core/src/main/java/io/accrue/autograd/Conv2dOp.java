@@ -10,27 +10,36 @@ import io.accrue.tensor.gemm.Matrix;
 import java.util.Arrays;
 
 /**
- * 2-D convolution (cross-correlation, as in PyTorch) by im2col + GEMM over the whole micro-batch:
+ * 2-D convolution (cross-correlation, as in PyTorch) by im2col + GEMM over chunks of the micro-batch:
  * {@code y[n,o,i,j] = b[o] + Σ_{c,u,v} w[o,c,u,v]·x[n,c,i·s+u−p,j·s+v−p]} (zero outside the image);
  * x (N, Cin, H, W), w (Cout, Cin, KH, KW), b (Cout) or null, y (N, Cout, Ho, Wo) with
  * {@code Ho = (H + 2p − KH)/s + 1}, {@code Wo = (W + 2p − KW)/s + 1}.
  *
- * <p>Forward forms the micro-batch's im2col matrix {@code cols} (Cin·KH·KW, N·Ho·Wo) once, multiplies
- * {@code W(Cout, Cin·KH·KW)·cols} in one GEMM into a channel-major map (Cout, N·Ho·Wo) whose rows start from the
- * bias, and copies it to y. Each output is one chain along (c, u, v) from its bias, so an example's output does not
- * depend on the rest of the micro-batch. Backward copies dY to the channel-major map and, still in one GEMM each:
+ * <p>The examples are taken in chunks of E consecutive ones, as many as keep the chunk's im2col matrix under
+ * {@link #CHUNK_FLOATS} (the whole micro-batch for small maps). Forward forms a chunk's {@code cols}
+ * (Cin·KH·KW, E·Ho·Wo), multiplies {@code W(Cout, Cin·KH·KW)·cols} in one GEMM into a channel-major map
+ * (Cout, E·Ho·Wo) whose rows start from the bias, and copies it to y. Each output is one chain along (c, u, v)
+ * from its bias, so an example's output does not depend on the rest of the micro-batch. Backward, chunk by chunk in
+ * example order, copies dY to the channel-major map, forms cols again (unless the single chunk's are still there)
+ * and, one GEMM each:
  * <ul>
  *   <li>{@code dW += dY·colsᵀ}: the reduction runs along (example, position) ascending and continues from the
- *       gradient buffer's value, so each weight element is ONE ordered chain over the examples — cutting the
- *       batch into micro-batches changes no bit (law 3);</li>
+ *       gradient buffer's value, chunk after chunk, so each weight element is ONE ordered chain over the examples —
+ *       cutting the batch into micro-batches or chunks changes no bit (law 3);</li>
  *   <li>{@code db[o] += Σ_{n,i,j} dY[n,o,i,j]}, the same order;</li>
  *   <li>{@code dcols = Wᵀ·dY} into the cols buffer (dW has used it), then col2im adds it into dx in a fixed
  *       order per image plane ({@link ConvKernels#col2im}).</li>
  * </ul>
  * An op call takes two buffers from the arena ({@link Tape#scratch}), kept from forward to backward: cols and the
- * channel-major map, (Cout, N·Ho·Wo).
+ * channel-major map (Cout, E·Ho·Wo).
  */
 public final class Conv2dOp {
+    /**
+     * Most floats of a chunk's im2col matrix (8 MB): the whole micro-batch of a small map in one GEMM, while a large
+     * batch (evaluation) or map does not hold an im2col copy of all its images.
+     */
+    static final int CHUNK_FLOATS = 1 << 21;
+
     private Conv2dOp() {
     }
 
@@ -40,6 +49,11 @@ public final class Conv2dOp {
     }
 
     public static Tensor forward(Tape tape, Tensor x, Tensor w, Tensor b, int stride, int padding) {
+        return forward(tape, x, w, b, stride, padding, CHUNK_FLOATS);
+    }
+
+    /** {@link #forward} with chunks of at most {@code chunkFloats} im2col floats (tests cut small chunks). */
+    static Tensor forward(Tape tape, Tensor x, Tensor w, Tensor b, int stride, int padding, int chunkFloats) {
         if (x.rank() != 4 || w.rank() != 4 || w.dim(1) != x.dim(1)) {
             throw new IllegalArgumentException("conv2d: input " + x + " (N, Cin, H, W) does not match weight " + w
                     + " (Cout, Cin, KH, KW)");
@@ -58,11 +72,13 @@ public final class Conv2dOp {
         if (b != null) {
             b.requireShape("conv2d bias", cout);
         }
-        ConvShape g = new ConvShape(x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(2), w.dim(3), ho, wo, stride,
-                padding);
-        Tensor y = tape.output(g.n(), cout, ho, wo);
-        Tensor cols = tape.scratch(g.rows(), g.columns()); // (Cin·KH·KW, N·Ho·Wo)
-        Tensor map = tape.scratch(cout, g.columns()); // (Cout, N·Ho·Wo): y, then dY, channel-major
+        int n = x.dim(0);
+        int perExample = x.dim(1) * w.dim(2) * w.dim(3) * ho * wo;
+        int chunk = Math.max(1, Math.min(n, chunkFloats / perExample));
+        ConvShape g = new ConvShape(chunk, x.dim(1), x.dim(2), x.dim(3), w.dim(2), w.dim(3), ho, wo, stride, padding);
+        Tensor y = tape.output(n, cout, ho, wo);
+        Tensor cols = tape.scratch(g.rows(), g.columns()); // (Cin·KH·KW, E·Ho·Wo)
+        Tensor map = tape.scratch(cout, g.columns()); // (Cout, E·Ho·Wo): y, then dY, channel-major
         if (x.requiresGrad() || w.requiresGrad() || (b != null && b.requiresGrad())) {
             tape.record(() -> backward(tape, g, x, w, b, y, cols, map));
         }
@@ -70,22 +86,27 @@ public final class Conv2dOp {
             return y;
         }
         Parallel parallel = tape.compute().parallel();
-        ConvKernels.im2col(parallel, cols.data(), cols.offset(), x.data(), x.offset(), g);
-        Matrix mapm = Matrix.of(map);
         Matrix wm = Matrix.of(w, cout, g.rows());
-        if (b == null) {
-            tape.compute().gemm().multiplyInto(mapm, wm, Matrix.of(cols));
-        } else {
-            float[] md = map.data();
-            parallel.forRange(cout, 1, (from, to) -> {
-                for (int o = from; o < to; o++) {
-                    Arrays.fill(md, map.offset() + o * g.columns(), map.offset() + (o + 1) * g.columns(), b.get(o));
-                }
-            });
-            tape.compute().gemm().multiply(mapm, wm, Matrix.of(cols));
+        for (int e0 = 0; e0 < n; e0 += chunk) {
+            ConvShape c = g.first(Math.min(chunk, n - e0));
+            ConvKernels.im2col(parallel, cols.data(), cols.offset(), x.data(), x.offset() + e0 * c.imageSize(), c);
+            Matrix mapm = Matrix.of(map.data(), map.offset(), cout, c.columns());
+            Matrix colsm = Matrix.of(cols.data(), cols.offset(), c.rows(), c.columns());
+            if (b == null) {
+                tape.compute().gemm().multiplyInto(mapm, wm, colsm);
+            } else {
+                float[] md = map.data();
+                parallel.forRange(cout, 1, (from, to) -> {
+                    for (int o = from; o < to; o++) {
+                        Arrays.fill(md, map.offset() + o * c.columns(), map.offset() + (o + 1) * c.columns(),
+                                b.get(o));
+                    }
+                });
+                tape.compute().gemm().multiply(mapm, wm, colsm);
+            }
+            ConvKernels.fromChannelMajor(parallel, y.data(), y.offset() + e0 * cout * c.positions(), map.data(),
+                    map.offset(), c.n(), cout, c.positions());
         }
-        ConvKernels.fromChannelMajor(parallel, y.data(), y.offset(), map.data(), map.offset(), g.n(), cout,
-                g.positions());
         return y;
     }
 
@@ -98,34 +119,47 @@ public final class Conv2dOp {
         if (tape.planning()) {
             return;
         }
+        int n = x.dim(0);
         int cout = w.dim(0);
         Parallel parallel = tape.compute().parallel();
         Gemm gemm = tape.compute().gemm();
-        ConvKernels.toChannelMajor(parallel, map.data(), map.offset(), dy.data(), dy.offset(), g.n(), cout,
-                g.positions());
-        Matrix dym = Matrix.of(map); // (Cout, N·Ho·Wo)
-        Matrix colsm = Matrix.of(cols); // (Cin·KH·KW, N·Ho·Wo)
-        if (db != null) {
-            // One chain per output channel along (example, position) ascending, from the buffer's value.
-            float[] dbd = db.data();
-            float[] md = map.data();
-            parallel.forRange(cout, 1, (from, to) -> {
-                for (int o = from; o < to; o++) {
-                    float acc = dbd[db.offset() + o];
-                    int row = map.offset() + o * g.columns();
-                    for (int p = 0; p < g.columns(); p++) {
-                        acc += md[row + p];
-                    }
-                    dbd[db.offset() + o] = acc;
+        for (int e0 = 0; e0 < n; e0 += g.n()) {
+            ConvShape c = g.first(Math.min(g.n(), n - e0));
+            ConvKernels.toChannelMajor(parallel, map.data(), map.offset(), dy.data(),
+                    dy.offset() + e0 * cout * c.positions(), c.n(), cout, c.positions());
+            Matrix dym = Matrix.of(map.data(), map.offset(), cout, c.columns()); // (Cout, E·Ho·Wo)
+            Matrix colsm = Matrix.of(cols.data(), cols.offset(), c.rows(), c.columns()); // (Cin·KH·KW, E·Ho·Wo)
+            if (db != null) {
+                addRowSums(parallel, db, map, cout, c.columns());
+            }
+            if (dw != null) {
+                if (n > g.n()) { // several chunks: the last forward chunk's cols are there, not this one's
+                    ConvKernels.im2col(parallel, cols.data(), cols.offset(), x.data(),
+                            x.offset() + e0 * c.imageSize(), c);
                 }
-            });
+                gemm.multiply(Matrix.of(dw, cout, c.rows()), dym, colsm.t());
+            }
+            if (dx != null) {
+                gemm.multiplyInto(colsm, Matrix.of(w, cout, c.rows()).t(), dym); // dcols, over cols: dW used them
+                ConvKernels.col2im(parallel, dx.data(), dx.offset() + e0 * c.imageSize(), cols.data(), cols.offset(),
+                        c);
+            }
         }
-        if (dw != null) {
-            gemm.multiply(Matrix.of(dw, cout, g.rows()), dym, colsm.t());
-        }
-        if (dx != null) {
-            gemm.multiplyInto(colsm, Matrix.of(w, cout, g.rows()).t(), dym); // dcols, over cols: dW is done with it
-            ConvKernels.col2im(parallel, dx.data(), dx.offset(), cols.data(), cols.offset(), g);
-        }
+    }
+
+    /** {@code db[o] += Σ_p map[o][p]}, p ascending from the buffer's value: one chain per output channel. */
+    private static void addRowSums(Parallel parallel, Tensor db, Tensor map, int cout, int columns) {
+        float[] dbd = db.data();
+        float[] md = map.data();
+        parallel.forRange(cout, 1, (from, to) -> {
+            for (int o = from; o < to; o++) {
+                float acc = dbd[db.offset() + o];
+                int row = map.offset() + o * columns;
+                for (int p = 0; p < columns; p++) {
+                    acc += md[row + p];
+                }
+                dbd[db.offset() + o] = acc;
+            }
+        });
     }
 }

@@ -13,6 +13,11 @@ public record ConvShape(int n, int cin, int h, int w, int kh, int kw, int ho, in
         return span < 0 ? 0 : span / stride + 1;
     }
 
+    /** This geometry for the first {@code examples} examples (a chunk of the micro-batch). */
+    public ConvShape first(int examples) {
+        return examples == n ? this : new ConvShape(examples, cin, h, w, kh, kw, ho, wo, stride, padding);
+    }
+
     /** Rows of the im2col matrix: Cin·KH·KW. */
     public int rows() {
         return cin * kh * kw;
