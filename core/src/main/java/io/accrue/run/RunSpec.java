@@ -245,7 +245,7 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
         private Builder(RunSpec s) {
             this.task = s.task();
             this.base = s;
-            this.model = s.task().gpt() ? s.model() : null;
+            this.model = s.model();
             this.shape = s.gpt();
             this.data = s.data();
             this.digits = s.task() == TaskKind.ADDITION ? s.digits() : null;
