@@ -38,6 +38,7 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--train-limit", type=int, default=0)
+    p.add_argument("--test-limit", type=int, default=0, help="evaluate on the first N test images (0: all)")
     p.add_argument("--data", default=DATA)
     return p.parse_args(argv)
 
@@ -122,6 +123,8 @@ def main(a):
     (xtr, ytr), (xte, yte) = load(a.data)
     if a.train_limit:
         xtr, ytr = xtr[:a.train_limit], ytr[:a.train_limit]
+    if a.test_limit:
+        xte, yte = xte[:a.test_limit], yte[:a.test_limit]
     xtr, ytr, xte, yte = map(torch.from_numpy, (xtr, ytr, xte, yte))
     model = build(a.model, a.norm, a.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)

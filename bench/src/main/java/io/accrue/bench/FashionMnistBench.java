@@ -28,8 +28,8 @@ import java.util.Locale;
  * splits of the same effective batch give bit-identical weights. The PyTorch counterpart is {@code cnn_bench.py}.
  *
  * <p>Usage: {@code FashionMnistBench [--model cnn] --norm group --micro-batch 4 --accum 16 [--epochs 1] [--max-steps 0]
- * [--threads 2] [--lr 1e-3] [--seed 1337] [--train-limit 0] [--data DIR] [--identical-with 64,1
- * --identical-steps 5]}
+ * [--threads 2] [--lr 1e-3] [--seed 1337] [--train-limit 0] [--test-limit 0] [--data DIR]
+ * [--identical-with 64,1 --identical-steps 5]}
  */
 public final class FashionMnistBench {
     private FashionMnistBench() {
@@ -46,6 +46,7 @@ public final class FashionMnistBench {
         double lr = 1e-3;
         long seed = 1337;
         int trainLimit = 0;
+        int testLimit = 0;
         Path dir = FashionMnist.defaultDirectory();
         int[] other = null;
         int identicalSteps = 5;
@@ -65,6 +66,7 @@ public final class FashionMnistBench {
                 case "--lr" -> lr = Double.parseDouble(v);
                 case "--seed" -> seed = Long.parseLong(v);
                 case "--train-limit" -> trainLimit = Integer.parseInt(v);
+                case "--test-limit" -> testLimit = Integer.parseInt(v);
                 case "--data" -> dir = Path.of(v);
                 case "--identical-with" -> other = Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--identical-steps" -> identicalSteps = Integer.parseInt(v);
@@ -74,7 +76,7 @@ public final class FashionMnistBench {
         long t0 = System.nanoTime();
         FashionMnist.Splits data = FashionMnist.load(dir);
         FeatureDataset train = trainLimit > 0 ? head(data.train(), trainLimit) : data.train();
-        FeatureDataset test = data.test();
+        FeatureDataset test = testLimit > 0 ? head(data.test(), testLimit) : data.test();
         System.err.printf(Locale.ROOT, "loaded %d train / %d test images from %s in %.1f s%n", train.size(),
                 test.size(), dir, (System.nanoTime() - t0) / 1e9);
 
