@@ -80,17 +80,21 @@ final class VectorNorm {
         float s = NormKernels.rstd(squares(x, xOff, count, m), count, eps);
         mean[meanIdx] = m;
         rstd[rstdIdx] = s;
+        // every scalar operand broadcast once, outside the loops: the JIT's early tiers do not hoist broadcasts
         FloatVector vm = FloatVector.broadcast(L, m);
+        FloatVector vs = FloatVector.broadcast(L, s);
         FloatVector zero = FloatVector.zero(L);
         int bound = L.loopBound(len);
         for (int r = 0; r < runs; r++) {
             float ga = gamma[gOff + r];
             float be = beta[bOff + r];
+            FloatVector vga = FloatVector.broadcast(L, ga);
+            FloatVector vbe = FloatVector.broadcast(L, be);
             int base = r * len;
             int p = 0;
             for (; p < bound; p += LW) {
-                FloatVector v = FloatVector.fromArray(L, x, xOff + base + p).sub(vm).mul(s).fma(ga, be);
-                (relu ? zero.blend(v, v.compare(VectorOperators.GT, 0f)) : v).intoArray(y, yOff + base + p);
+                FloatVector v = FloatVector.fromArray(L, x, xOff + base + p).sub(vm).mul(vs).fma(vga, vbe);
+                (relu ? zero.blend(v, v.compare(VectorOperators.GT, zero)) : v).intoArray(y, yOff + base + p);
             }
             for (; p < len; p++) {
                 float v = Math.fma((x[xOff + base + p] - m) * s, ga, be);
@@ -103,6 +107,7 @@ final class VectorNorm {
                                      int dyOff, float[] y, int yOff, float m, float s, int len) {
         int bound = S.loopBound(len);
         FloatVector vm = FloatVector.broadcast(S, m);
+        FloatVector vs = FloatVector.broadcast(S, s);
         FloatVector zero = FloatVector.zero(S);
         FloatVector pdz = zero;
         FloatVector pdzx = zero;
@@ -110,10 +115,10 @@ final class VectorNorm {
         for (; p < bound; p += W) {
             FloatVector d = FloatVector.fromArray(S, dy, dyOff + p);
             if (y != null) {
-                d = zero.blend(d, FloatVector.fromArray(S, y, yOff + p).compare(VectorOperators.GT, 0f));
+                d = zero.blend(d, FloatVector.fromArray(S, y, yOff + p).compare(VectorOperators.GT, zero));
             }
             pdz = pdz.add(d);
-            pdzx = d.fma(FloatVector.fromArray(S, x, xOff + p).sub(vm).mul(s), pdzx);
+            pdzx = d.fma(FloatVector.fromArray(S, x, xOff + p).sub(vm).mul(vs), pdzx);
         }
         float sumDz = Lanes.combine(pdz);
         float sumDzx = Lanes.combine(pdzx);
@@ -133,21 +138,23 @@ final class VectorNorm {
         float b = NormKernels.weightedMean(gamma, gOff, sums, dzxOff, runs, len);
         FloatVector vm = FloatVector.broadcast(L, m);
         FloatVector vs = FloatVector.broadcast(L, s);
+        FloatVector va = FloatVector.broadcast(L, a);
         FloatVector nb = FloatVector.broadcast(L, -b);
         FloatVector zero = FloatVector.zero(L);
         int bound = L.loopBound(len);
         for (int r = 0; r < runs; r++) {
             float ga = gamma[gOff + r];
+            FloatVector vga = FloatVector.broadcast(L, ga);
             int base = r * len;
             int p = 0;
             for (; p < bound; p += LW) {
                 int e = base + p;
                 FloatVector d = FloatVector.fromArray(L, dy, dyOff + e);
                 if (y != null) {
-                    d = zero.blend(d, FloatVector.fromArray(L, y, yOff + e).compare(VectorOperators.GT, 0f));
+                    d = zero.blend(d, FloatVector.fromArray(L, y, yOff + e).compare(VectorOperators.GT, zero));
                 }
-                FloatVector xhat = FloatVector.fromArray(L, x, xOff + e).sub(vm).mul(s);
-                FloatVector t = xhat.fma(nb, d.mul(ga).sub(a));
+                FloatVector xhat = FloatVector.fromArray(L, x, xOff + e).sub(vm).mul(vs);
+                FloatVector t = xhat.fma(nb, d.mul(vga).sub(va));
                 vs.fma(t, accumulate ? FloatVector.fromArray(L, dx, dxOff + e) : zero).intoArray(dx, dxOff + e);
             }
             for (; p < len; p++) {
