@@ -9,7 +9,8 @@ import io.accrue.tensor.conv.ConvKernels;
  *
  * <p>The winner of a window is the first maximum in (u, v) order. Backward finds it again from x (nothing is
  * saved) and adds {@code dy} to it: {@code dx[winner] += dy[n,c,i,j]}, windows in ascending order, so overlapping
- * windows add in a fixed order. Threads split the (n, c) planes; the kernels are {@link ConvKernels#maxPool}'s.
+ * windows add in a fixed order; a gradient nothing else has written is zeroed in the same pass. Threads split the
+ * (n, c) planes; the kernels are {@link ConvKernels#maxPool}'s.
  */
 public final class MaxPool2dOp {
     private MaxPool2dOp() {
@@ -31,12 +32,13 @@ public final class MaxPool2dOp {
 
     private static void backward(Tape tape, Tensor x, Tensor y, Pool2d pool) {
         Tensor dy = tape.grad(y); // (N, C, Ho, Wo)
-        Tensor dx = tape.grad(x); // (N, C, H, W)
+        Tensor fresh = tape.freshGrad(x); // zeroed plane by plane in the kernel's pass
+        Tensor dx = fresh != null ? fresh : tape.grad(x); // (N, C, H, W)
         if (tape.planning()) {
             return;
         }
-        pool.forPlanes(tape, (from, to) -> ConvKernels.maxPoolBackward(dx.data(), dx.offset(), x.data(), x.offset(),
-                dy.data(), dy.offset(), from, to, pool.h(), pool.w(), pool.ho(), pool.wo(), pool.kernel(),
-                pool.stride()));
+        pool.forPlanes(tape, (from, to) -> ConvKernels.maxPoolBackward(dx.data(), dx.offset(), fresh != null,
+                x.data(), x.offset(), dy.data(), dy.offset(), from, to, pool.h(), pool.w(), pool.ho(), pool.wo(),
+                pool.kernel(), pool.stride()));
     }
 }

@@ -210,12 +210,17 @@ public final class ConvKernels {
 
     /**
      * Max pooling's backward over planes {@code [from, to)}: {@code dx[winner] += dy[pl, i, j]} for each window in
-     * ascending order, the winner found again from x as {@link #maxPool} chose it.
+     * ascending order, the winner found again from x as {@link #maxPool} chose it; with {@code fresh} each dx plane
+     * is zeroed first (a gradient nothing else has written: the bits of zeroing it beforehand, in the same pass).
      */
-    public static void maxPoolBackward(float[] dx, int dxOff, float[] x, int xOff, float[] dy, int dyOff, int from,
-                                       int to, int h, int w, int ho, int wo, int kernel, int stride) {
+    public static void maxPoolBackward(float[] dx, int dxOff, boolean fresh, float[] x, int xOff, float[] dy,
+                                       int dyOff, int from, int to, int h, int w, int ho, int wo, int kernel,
+                                       int stride) {
         boolean twoByTwo = kernel == 2 && stride == 2;
         for (int pl = from; pl < to; pl++) {
+            if (fresh) {
+                Arrays.fill(dx, dxOff + pl * h * w, dxOff + (pl + 1) * h * w, 0f);
+            }
             int src = xOff + pl * h * w;
             int g = dyOff + pl * ho * wo;
             for (int i = 0; i < ho; i++) {

@@ -94,7 +94,7 @@ class ConvKernelsTest {
         float[] dy = random(rnd, planes * ho * wo);
         float[] dx = random(rnd, planes * h * w);
         float[] expected = dx.clone();
-        ConvKernels.maxPoolBackward(dx, 0, x, 0, dy, 0, 1, planes, h, w, ho, wo, kernel, stride);
+        ConvKernels.maxPoolBackward(dx, 0, false, x, 0, dy, 0, 1, planes, h, w, ho, wo, kernel, stride);
         for (int pl = 1; pl < planes; pl++) {
             for (int i = 0; i < ho; i++) {
                 for (int j = 0; j < wo; j++) {
@@ -110,5 +110,11 @@ class ConvKernelsTest {
             }
         }
         assertArrayEquals(expected, dx, "dy lands on each window's first maximum");
+        float[] fresh = random(rnd, planes * h * w);
+        float[] onZeros = new float[planes * h * w];
+        System.arraycopy(fresh, 0, onZeros, 0, h * w); // plane 0 is outside the range: left as it was
+        ConvKernels.maxPoolBackward(fresh, 0, true, x, 0, dy, 0, 1, planes, h, w, ho, wo, kernel, stride);
+        ConvKernels.maxPoolBackward(onZeros, 0, false, x, 0, dy, 0, 1, planes, h, w, ho, wo, kernel, stride);
+        assertArrayEquals(onZeros, fresh, "a fresh gradient is zeroed plane by plane");
     }
 }
