@@ -123,11 +123,13 @@ public final class FashionMnistBench {
                         + "\"norm\": \"%s\", "
                         + "\"micro_batch\": %d, \"accum\": %d, \"effective_batch\": %d, \"threads\": %d, \"lr\": %s, "
                         + "\"train_images\": %d, \"images_trained\": %d, \"train_seconds\": %.2f, "
-                        + "\"images_per_s\": %.1f, \"final_train_loss\": %.4f, \"test_accuracy\": %s, \"peak_rss_mb\": %.0f, "
+                        + "\"images_per_s\": %.1f, \"final_train_loss\": %.4f, \"test_accuracy\": %s, "
+                        + "\"peak_rss_mb\": %.0f, "
                         + "\"loadavg_1m_end\": %.2f}%n",
                 layout.id(), norm.name().toLowerCase(Locale.ROOT), b, k, eff, threads, lr, train.size(), images[0],
                 trainSeconds[0], images[0] / trainSeconds[0], lastLoss[0],
-                accuracies.stream().map(a -> String.format(Locale.ROOT, "%.4f", a)).toList(), Throughput.peakRssMb(), load);
+                accuracies.stream().map(a -> String.format(Locale.ROOT, "%.4f", a)).toList(), Throughput.peakRssMb(),
+                load);
     }
 
     /** The first n examples of a dataset. */
@@ -142,8 +144,8 @@ public final class FashionMnistBench {
     }
 
     /** Trains two fresh models for {@code steps} steps with splits (b1,k1) and (b2,k2); true when all bits match. */
-    static boolean identical(CnnConfig.Layout layout, NormKind norm, long seed, double lr, int threads, FeatureDataset data, int b1, int k1,
-                             int b2, int k2, int steps) {
+    static boolean identical(CnnConfig.Layout layout, NormKind norm, long seed, double lr, int threads,
+                             FeatureDataset data, int b1, int k1, int b2, int k2, int steps) {
         if (b1 * k1 != b2 * k2) {
             throw new IllegalArgumentException("splits B=" + b1 + ",K=" + k1 + " and B=" + b2 + ",K=" + k2
                     + " have different effective batches");

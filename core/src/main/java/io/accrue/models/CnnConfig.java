@@ -137,7 +137,10 @@ public record CnnConfig(Layout layout, int inChannels, int height, int width, Li
         return layout == Layout.PLAIN ? last * (height / 2 / 2) * (width / 2 / 2) : last;
     }
 
-    /** One line for logs and checkpoints, e.g. {@code Cnn[in=1×28×28, channels=16,32, classes=10, norm=group, groups=4]}. */
+    /**
+     * One line for logs and checkpoints, e.g. {@code Cnn[in=1×28×28, channels=16,32, classes=10, norm=group,
+     * groups=4]} (a checkpoint of another configuration is refused on resume).
+     */
     public String describe() {
         return String.format(Locale.ROOT, "%s[in=%d×%d×%d, channels=%s, classes=%d, norm=%s, groups=%d]",
                 layout == Layout.PLAIN ? "Cnn" : "ResNet", inChannels, height, width,

@@ -196,8 +196,8 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
                     checkpointing, evalSize, trainSize, memoryBudget > 0);
             case TEXT -> new GptTask(TokenData.text(this, preparing), model, gpt, checkpointing, 0, 0,
                     memoryBudget > 0);
-            case FASHION_MNIST -> VisionTask.load(CnnConfig.Layout.of(model), norm, data, trainSize == 0 ? null : trainSize,
-                    evalSize == ALL ? null : evalSize);
+            case FASHION_MNIST -> VisionTask.load(CnnConfig.Layout.of(model), norm, data,
+                    trainSize == 0 ? null : trainSize, evalSize == ALL ? null : evalSize);
         };
     }
 
@@ -495,6 +495,6 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
     /** The task's name and the model, in one line. */
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "%s with %s", task.id(), gpt != null ? model + " " + gpt : model + " " + norm);
+        return String.format(Locale.ROOT, "%s with %s %s", task.id(), model, gpt != null ? gpt : norm);
     }
 }

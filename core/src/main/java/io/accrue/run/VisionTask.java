@@ -28,8 +28,8 @@ import java.util.function.Consumer;
  * @param test  the test images (all 10,000, or the first {@code --eval-size}); null: no evaluation
  * @param loadBytes the heap that loading both splits takes at its peak: each pixel as a byte and as a float
  */
-record VisionTask(CnnConfig.Layout layout, NormKind norm, Path dir, FeatureDataset train, FeatureDataset test, long loadBytes)
-        implements Task<FeatureBatch> {
+record VisionTask(CnnConfig.Layout layout, NormKind norm, Path dir, FeatureDataset train, FeatureDataset test,
+                  long loadBytes) implements Task<FeatureBatch> {
     /** Images per evaluation batch. */
     static final int EVAL_BATCH = 250;
 

@@ -152,7 +152,7 @@ public final class ConvKernels {
         }
     }
 
-    /** {@code cm[c][n·S + s] = x[n][c][s]}: x (N, C, S) at {@code xOff} to channel-major cm (C, N·S) at {@code cmOff}. */
+    /** {@code cm[c][n·S + s] = x[n][c][s]}: x (N, C, S) at {@code xOff} to channel-major cm (C, N·S) at cmOff. */
     public static void toChannelMajor(Parallel parallel, float[] cm, int cmOff, float[] x, int xOff, int n, int c,
                                       int s) {
         parallel.forRange(n * c, Math.max(1, GRAIN_FLOATS / s), (from, to) -> {

@@ -157,19 +157,22 @@ public final class NormKernels {
      * then per channel r {@code y = fma((x − mean)·rstd, γ[gOff + r], β[bOff + r])}, and with {@code relu}
      * {@code y > 0 ? y : 0}; stores them at {@code mean[meanIdx]} and {@code rstd[rstdIdx]}.
      */
-    public static void groupNorm(float[] y, int yOff, float[] mean, int meanIdx, float[] rstd, int rstdIdx, float[] x, int xOff,
-                                 float[] gamma, int gOff, float[] beta, int bOff, int runs, int len, float eps, boolean relu) {
+    public static void groupNorm(float[] y, int yOff, float[] mean, int meanIdx, float[] rstd, int rstdIdx,
+                                 float[] x, int xOff, float[] gamma, int gOff, float[] beta, int bOff, int runs,
+                                 int len, float eps, boolean relu) {
         if (VECTOR) {
-            VectorNorm.groupNorm(y, yOff, mean, meanIdx, rstd, rstdIdx, x, xOff, gamma, gOff, beta, bOff, runs, len, eps, relu);
+            VectorNorm.groupNorm(y, yOff, mean, meanIdx, rstd, rstdIdx, x, xOff, gamma, gOff, beta, bOff, runs, len,
+                    eps, relu);
         } else {
-            groupNormScalar(y, yOff, mean, meanIdx, rstd, rstdIdx, x, xOff, gamma, gOff, beta, bOff, runs, len, eps, relu);
+            groupNormScalar(y, yOff, mean, meanIdx, rstd, rstdIdx, x, xOff, gamma, gOff, beta, bOff, runs, len, eps,
+                    relu);
         }
     }
 
     /** The oracle of {@link #groupNorm}. */
-    public static void groupNormScalar(float[] y, int yOff, float[] mean, int meanIdx, float[] rstd, int rstdIdx, float[] x,
-                                       int xOff, float[] gamma, int gOff, float[] beta, int bOff, int runs, int len, float eps,
-                                       boolean relu) {
+    public static void groupNormScalar(float[] y, int yOff, float[] mean, int meanIdx, float[] rstd, int rstdIdx,
+                                       float[] x, int xOff, float[] gamma, int gOff, float[] beta, int bOff, int runs,
+                                       int len, float eps, boolean relu) {
         int count = runs * len;
         float m = meanScalar(x, xOff, count);
         float s = rstd(squaresScalar(x, xOff, count, m), count, eps);

@@ -73,8 +73,9 @@ final class VectorNorm {
         return sq;
     }
 
-    static void groupNorm(float[] y, int yOff, float[] mean, int meanIdx, float[] rstd, int rstdIdx, float[] x, int xOff,
-                          float[] gamma, int gOff, float[] beta, int bOff, int runs, int len, float eps, boolean relu) {
+    static void groupNorm(float[] y, int yOff, float[] mean, int meanIdx, float[] rstd, int rstdIdx, float[] x,
+                          int xOff, float[] gamma, int gOff, float[] beta, int bOff, int runs, int len, float eps,
+                          boolean relu) {
         int count = runs * len;
         float m = mean(x, xOff, count);
         float s = NormKernels.rstd(squares(x, xOff, count, m), count, eps);
