@@ -10,8 +10,11 @@
 #   BASELINE_CP=/tmp/old/bench:/tmp/old/core bench/compare.sh   # adds an "Accrue baseline" column (before/after)
 #   bench/compare.sh --table bench/target/compare/compare-X.jsonl  # the table of earlier (or interrupted) runs
 #
-# A config is gpt:NAME:B:K (NAME = tiny|small|gpt2|gpt2-medium) or mlp:B:K (MLP 784-1024-1024-10); gpt:NAME:B:K:N
-# runs Accrue with N micro-batches at once (GptBench --concurrent N; PyTorch and the baseline as without it).
+# A config is gpt:NAME:B:K (NAME = tiny|small|gpt2|gpt2-medium), mlp:B:K (MLP 784-1024-1024-10) or cnn:NAME:B:K
+# (Fashion-MNIST, NAME = cnn|resnet: FashionMnistBench against cnn_bench.py, run by $TORCH_PYTHON, default
+# ~/.cache/accrue-torch2/bin/python, i.e. PyTorch 2.13; both train 300 steps, 100 for resnet, and evaluate on the
+# first 1,000 test images); gpt:NAME:B:K:N runs Accrue with N micro-batches at once (GptBench --concurrent N;
+# PyTorch and the baseline as without it).
 # Environment: CONFIGS (space-separated configs), REPS, QUICK=1, NO_BUILD=1 (skip the maven build), THREADS (2),
 # NO_PYTORCH=1 (Accrue and its baseline only: under heavy load PyTorch's OpenMP spinning makes its runs very long),
 # BASELINE_CP (classpath of another Accrue build, run in the same alternation), RUN_TIMEOUT (seconds per run, 1200),
@@ -31,6 +34,7 @@ QUICK=${QUICK:-}
 THREADS=${THREADS:-2}
 RUN_TIMEOUT=${RUN_TIMEOUT:-1200}
 REF_DIR=${REF_DIR:-../shared/bench}   # relative to the repository root (the script cd-s there)
+TORCH_PYTHON=${TORCH_PYTHON:-$HOME/.cache/accrue-torch2/bin/python}
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,7 +42,7 @@ while [ $# -gt 0 ]; do
     --reps) REPS=$2; shift ;;
     --no-build) NO_BUILD=1 ;;
     --table) TABLE_ONLY=$2; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
     *) args+=("$1") ;;
   esac
@@ -65,7 +69,8 @@ def med(spec, variant, key):
     return statistics.median(vals) if vals else None
 
 def rate(spec, variant):
-    return med(spec, variant, "samples_per_sec" if spec.startswith("mlp") else "tokens_per_sec")
+    key = {"mlp": "samples_per_sec", "cnn": "images_per_s"}.get(spec.split(":")[0], "tokens_per_sec")
+    return med(spec, variant, key)
 
 def f(v, fmt):
     return "–" if v is None else format(v, fmt)
@@ -93,7 +98,12 @@ print(head)
 print(sep)
 for spec in configs.split():
     parts = spec.split(":")
-    name, b, k = (parts[1], parts[2], parts[3]) if parts[0] == "gpt" else ("mlp (samples/s)", parts[1], parts[2])
+    if parts[0] == "gpt":
+        name, b, k = parts[1], parts[2], parts[3]
+    elif parts[0] == "cnn":
+        name, b, k = f"{parts[1]} (images/s)", parts[2], parts[3]
+    else:
+        name, b, k = "mlp (samples/s)", parts[1], parts[2]
     if parts[0] == "gpt" and len(parts) > 4:
         name += f" ({parts[4]} at once)"
     a, p = rate(spec, "accrue"), rate(spec, "pytorch")
@@ -110,7 +120,8 @@ for spec in configs.split():
     print(row)
 print()
 print("Throughput: the median over the runs of each run's median optimizer step (tokens/s for GPT, samples/s for")
-print("the MLP); MFU against 2 x 105.6 GFLOP/s. Raw JSON lines: " + raw)
+print("the MLP), or of each run's training images/s over all its steps (CNN); MFU against 2 x 105.6 GFLOP/s.")
+print("Raw JSON lines: " + raw)
 EOF
 }
 
@@ -140,8 +151,13 @@ table="$OUT/compare-$stamp.md"
 # of them ended before C2 had compiled the step (~2 s into the run): its 8 timed steps ran anywhere between 30K and
 # 46K tokens/s (2026-12-05), so it gets 100 warm-up and 20 timed steps. Small and gpt2 steps are long enough that
 # one warm-up step is past it.
-steps_for() { # kind name B K -> "STEPS WARMUP"
+steps_for() { # kind name B K -> "STEPS WARMUP" (CNN: steps, and no separate warm-up)
   local kind=$1 name=$2 b=$3 k=$4
+  if [ "$kind" = cnn ]; then
+    local steps=300; [ "$name" = resnet ] && steps=100
+    if [ -n "$QUICK" ]; then echo "$((steps / 3)) 0"; else echo "$steps 0"; fi
+    return
+  fi
   if [ "$kind" = mlp ]; then
     local work=$((b * k))
     if [ -n "$QUICK" ]; then echo "$((200 / work + 10)) $((1600 / work + 10))"; else echo "$((1600 / work + 20)) $((4000 / work + 20))"; fi
@@ -213,7 +229,7 @@ calib=()
 [ -n "$QUICK" ] && calib=(--calib-seconds 0)
 for spec in $CONFIGS; do
   IFS=: read -r kind a1 a2 a3 a4 <<< "$spec"
-  if [ "$kind" = gpt ]; then name=$a1; b=$a2; k=$a3; else name=mlp; b=$a1; k=$a2; fi
+  if [ "$kind" = gpt ] || [ "$kind" = cnn ]; then name=$a1; b=$a2; k=$a3; else name=mlp; b=$a1; k=$a2; fi
   concurrent=()
   [ "$kind" = gpt ] && [ -n "$a4" ] && concurrent=(--concurrent "$a4")
   read -r steps warmup <<< "$(steps_for "$kind" "$name" "$b" "$k")"
@@ -226,7 +242,10 @@ for spec in $CONFIGS; do
         accrue|baseline)
           cp=$CP; extra=("${concurrent[@]}")
           [ "$variant" = baseline ] && cp=$BASELINE_CP && extra=()
-          if [ "$kind" = gpt ]; then
+          if [ "$kind" = cnn ]; then
+            run_one "$variant" "$spec" "${JAVA[@]}" -cp "$cp" io.accrue.bench.FashionMnistBench --model "$name" \
+              --micro-batch "$b" --accum "$k" --max-steps "$steps" --test-limit 1000 --threads "$THREADS"
+          elif [ "$kind" = gpt ]; then
             run_one "$variant" "$spec" "${JAVA[@]}" -cp "$cp" io.accrue.bench.GptBench --config "$name" \
               --micro-batch "$b" --accum "$k" --steps "$steps" --warmup "$warmup" --threads "$THREADS" \
               "${extra[@]}"
@@ -235,7 +254,10 @@ for spec in $CONFIGS; do
               --micro-batch "$b" --accum "$k" --steps "$steps" --warmup "$warmup" --threads "$THREADS"
           fi ;;
         pytorch)
-          if [ "$kind" = gpt ]; then
+          if [ "$kind" = cnn ]; then
+            run_one pytorch "$spec" "$TORCH_PYTHON" bench/cnn_bench.py --model "$name" --micro-batch "$b" \
+              --accum "$k" --max-steps "$steps" --test-limit 1000 --threads "$THREADS"
+          elif [ "$kind" = gpt ]; then
             run_one pytorch "$spec" "$REF_DIR/pytorch-ref" gpt_bench.py --config "$name" --micro-batch "$b" \
               --accum "$k" --steps "$steps" --warmup "$warmup" --threads "$THREADS" "${calib[@]}"
           else

@@ -22,19 +22,21 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Trains the Fashion-MNIST CNN ({@link CnnConfig#fashionMnist}) with AdamW and reports test accuracy after each
+ * Trains a Fashion-MNIST CNN ({@link CnnConfig#fashionMnist(CnnConfig.Layout, NormKind, long)}: {@code --model cnn}
+ * or {@code resnet}) with AdamW and reports test accuracy after each
  * epoch (or at the end of a step budget), training images/s (evaluation excluded) and, when asked, whether two
  * splits of the same effective batch give bit-identical weights. The PyTorch counterpart is {@code cnn_bench.py}.
  *
- * <p>Usage: {@code FashionMnistBench --norm group --micro-batch 4 --accum 16 [--epochs 1] [--max-steps 0]
- * [--threads 2] [--lr 1e-3] [--seed 1337] [--train-limit 0] [--data DIR] [--identical-with 64,1
- * --identical-steps 5]}
+ * <p>Usage: {@code FashionMnistBench [--model cnn] --norm group --micro-batch 4 --accum 16 [--epochs 1] [--max-steps 0]
+ * [--threads 2] [--lr 1e-3] [--seed 1337] [--train-limit 0] [--test-limit 0] [--data DIR]
+ * [--identical-with 64,1 --identical-steps 5]}
  */
 public final class FashionMnistBench {
     private FashionMnistBench() {
     }
 
     public static void main(String[] args) throws IOException {
+        CnnConfig.Layout layout = CnnConfig.Layout.PLAIN;
         NormKind norm = NormKind.GROUP;
         int b = 64;
         int k = 1;
@@ -44,6 +46,7 @@ public final class FashionMnistBench {
         double lr = 1e-3;
         long seed = 1337;
         int trainLimit = 0;
+        int testLimit = 0;
         Path dir = FashionMnist.defaultDirectory();
         int[] other = null;
         int identicalSteps = 5;
@@ -53,6 +56,7 @@ public final class FashionMnistBench {
             }
             String v = args[i + 1];
             switch (args[i]) {
+                case "--model" -> layout = CnnConfig.Layout.of(v);
                 case "--norm" -> norm = NormKind.parse(v);
                 case "--micro-batch" -> b = Integer.parseInt(v);
                 case "--accum" -> k = Integer.parseInt(v);
@@ -62,6 +66,7 @@ public final class FashionMnistBench {
                 case "--lr" -> lr = Double.parseDouble(v);
                 case "--seed" -> seed = Long.parseLong(v);
                 case "--train-limit" -> trainLimit = Integer.parseInt(v);
+                case "--test-limit" -> testLimit = Integer.parseInt(v);
                 case "--data" -> dir = Path.of(v);
                 case "--identical-with" -> other = Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--identical-steps" -> identicalSteps = Integer.parseInt(v);
@@ -69,19 +74,19 @@ public final class FashionMnistBench {
             }
         }
         long t0 = System.nanoTime();
-        FashionMnist.Task task = FashionMnist.task(dir, norm, seed);
-        FeatureDataset train = trainLimit > 0 ? head(task.train(), trainLimit) : task.train();
-        FeatureDataset test = task.test();
+        FashionMnist.Splits data = FashionMnist.load(dir);
+        FeatureDataset train = trainLimit > 0 ? head(data.train(), trainLimit) : data.train();
+        FeatureDataset test = testLimit > 0 ? head(data.test(), testLimit) : data.test();
         System.err.printf(Locale.ROOT, "loaded %d train / %d test images from %s in %.1f s%n", train.size(),
                 test.size(), dir, (System.nanoTime() - t0) / 1e9);
 
         if (other != null) {
-            boolean same = identical(norm, seed, lr, threads, train, b, k, other[0], other[1], identicalSteps);
+            boolean same = identical(layout, norm, seed, lr, threads, train, b, k, other[0], other[1], identicalSteps);
             System.out.printf(Locale.ROOT, "identical weights after %d steps, B=%d,K=%d vs B=%d,K=%d (%s): %s%n",
                     identicalSteps, b, k, other[0], other[1], norm.name().toLowerCase(Locale.ROOT), same);
         }
 
-        Cnn model = task.model();
+        Cnn model = new Cnn(CnnConfig.fashionMnist(layout, norm, seed));
         TrainConfig.Builder cb = TrainConfig.builder().microBatch(b).accumulationSteps(k).threads(threads).lr(lr)
                 .seed(seed).weightDecay(0).schedule(ScheduleKind.CONSTANT).clipNorm(Double.POSITIVE_INFINITY);
         TrainConfig tc = (maxSteps > 0 ? cb.maxSteps(maxSteps) : cb.epochs(epochs)).build();
@@ -114,14 +119,17 @@ public final class FashionMnistBench {
             trainer.fit();
         }
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        System.out.printf(Locale.ROOT, "{\"bench\": \"fashion_mnist_cnn\", \"impl\": \"accrue\", \"norm\": \"%s\", "
+        System.out.printf(Locale.ROOT, "{\"bench\": \"fashion_mnist_cnn\", \"impl\": \"accrue\", \"model\": \"%s\", "
+                        + "\"norm\": \"%s\", "
                         + "\"micro_batch\": %d, \"accum\": %d, \"effective_batch\": %d, \"threads\": %d, \"lr\": %s, "
                         + "\"train_images\": %d, \"images_trained\": %d, \"train_seconds\": %.2f, "
                         + "\"images_per_s\": %.1f, \"final_train_loss\": %.4f, \"test_accuracy\": %s, "
+                        + "\"peak_rss_mb\": %.0f, "
                         + "\"loadavg_1m_end\": %.2f}%n",
-                norm.name().toLowerCase(Locale.ROOT), b, k, eff, threads, lr, train.size(), images[0],
+                layout.id(), norm.name().toLowerCase(Locale.ROOT), b, k, eff, threads, lr, train.size(), images[0],
                 trainSeconds[0], images[0] / trainSeconds[0], lastLoss[0],
-                accuracies.stream().map(a -> String.format(Locale.ROOT, "%.4f", a)).toList(), load);
+                accuracies.stream().map(a -> String.format(Locale.ROOT, "%.4f", a)).toList(), Throughput.peakRssMb(),
+                load);
     }
 
     /** The first n examples of a dataset. */
@@ -136,8 +144,8 @@ public final class FashionMnistBench {
     }
 
     /** Trains two fresh models for {@code steps} steps with splits (b1,k1) and (b2,k2); true when all bits match. */
-    static boolean identical(NormKind norm, long seed, double lr, int threads, FeatureDataset data, int b1, int k1,
-                             int b2, int k2, int steps) {
+    static boolean identical(CnnConfig.Layout layout, NormKind norm, long seed, double lr, int threads,
+                             FeatureDataset data, int b1, int k1, int b2, int k2, int steps) {
         if (b1 * k1 != b2 * k2) {
             throw new IllegalArgumentException("splits B=" + b1 + ",K=" + k1 + " and B=" + b2 + ",K=" + k2
                     + " have different effective batches");
@@ -145,7 +153,7 @@ public final class FashionMnistBench {
         float[][] w = new float[2][];
         int[][] splits = {{b1, k1}, {b2, k2}};
         for (int s = 0; s < 2; s++) {
-            Cnn model = new Cnn(CnnConfig.fashionMnist(norm, seed));
+            Cnn model = new Cnn(CnnConfig.fashionMnist(layout, norm, seed));
             TrainConfig tc = TrainConfig.builder().microBatch(splits[s][0]).accumulationSteps(splits[s][1])
                     .maxSteps(steps).threads(threads).lr(lr).seed(seed).weightDecay(0)
                     .schedule(ScheduleKind.CONSTANT).clipNorm(Double.POSITIVE_INFINITY).build();

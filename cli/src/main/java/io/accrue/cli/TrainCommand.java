@@ -73,7 +73,9 @@ final class TrainCommand implements Callable<Integer> {
             description = "Model shape: adder (2 layers, 4 heads, width 128), tiny, small, gpt2, gpt2-medium, or a "
                     + "JSON file {\"layers\":2,\"heads\":4,\"width\":128,\"context\":64,\"vocab\":256,"
                     + "\"dropout\":0} (vocabulary and context follow the data; the file's context is the default "
-                    + "--context of --data). Default: adder, or tiny with --data.")
+                    + "--context of --data); for --task fashion-mnist: cnn (two conv blocks, 20K parameters) or "
+                    + "resnet (three residual blocks of 32, 64, 128 channels, 298K). Default: adder, tiny with "
+                    + "--data, cnn for fashion-mnist.")
     String model;
 
     @Option(names = "--init-from", paramLabel = "DIR", description = "Text task: fine-tune a Hugging Face GPT-2 "

@@ -177,6 +177,24 @@ class CliVisionTest {
     }
 
     @Test
+    void theResidualModelTrainsPlansAndResumes() throws IOException {
+        Path data = dataset(64, 10);
+        Path out = tmp.resolve("resnet");
+        CliRun r = ok(args(data, out, "--model", "resnet", "--stop-after", "2", "--checkpoint-every", "2"));
+        assertTrue(r.out().contains("model resnet: residual blocks 1→32→64→128"), r.out());
+        CliRun planned = ok(List.of("train", "--task", "fashion-mnist", "--data", data.toString(), "--model",
+                "resnet", "--memory", "600m", "-n", "16", "--steps", "1", "--threads", "1", "--progress", "plain",
+                "--out", tmp.resolve("planned").toString()));
+        assertTrue(planned.out().contains("predicted peak:"), planned.out());
+        CliRun resumed = ok(args(data, out, "--resume", out.toString()));
+        assertTrue(resumed.out().contains("model resnet"), resumed.out());
+        CliRun bad = CliRun.of("train", "--task", "fashion-mnist", "--data", data.toString(), "--model", "vgg");
+        assertEquals(2, bad.code(), bad.err());
+        assertEquals("accrue: --model: unknown value 'vgg' for fashion-mnist; use cnn (two conv blocks) or resnet "
+                + "(three residual blocks)", bad.err().strip());
+    }
+
+    @Test
     void resumedRunEndsWithTheSameBitsAsAnUninterruptedOne() throws IOException {
         Path data = dataset(64, 10);
         Path whole = tmp.resolve("whole");

@@ -60,7 +60,7 @@ public final class BatchNormOp {
                     mean.set(ch, runMean[ch]);
                     rstd.set(ch, (float) (1.0 / Math.sqrt((double) runVar[ch] + eps)));
                 }
-                Norms.affine(y, x, gamma, beta, ch, 0, ch * s, n, s, c * s, mean.get(ch), rstd.get(ch));
+                Norms.affine(y, x, gamma, beta, ch, ch * s, n, s, c * s, mean.get(ch), rstd.get(ch));
             }
         });
         return y;
@@ -89,7 +89,7 @@ public final class BatchNormOp {
                     continue;
                 }
                 if (training) {
-                    Norms.inputGrad(dx, x, dy, gamma, ch, 0, ch * s, n, s, c * s, mf, sf);
+                    Norms.inputGrad(dx, x, dy, gamma, ch, ch * s, n, s, c * s, mf, sf);
                 } else {
                     evalInputGrad(dx, dy, gamma.get(ch), sf, ch * s, n, s, c * s);
                 }

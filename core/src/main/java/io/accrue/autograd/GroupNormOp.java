@@ -1,23 +1,33 @@
 package io.accrue.autograd;
 
 import io.accrue.tensor.Tensor;
+import io.accrue.tensor.norm.NormKernels;
 
 /**
- * Group norm: {@code y[n,c,s] = (x[n,c,s] − mean[n,g])·rstd[n,g]·γ[c] + β[c]}, the statistics (biased variance)
- * taken per example n and group g over its (C/G)·S values; x and y (N, C) or (N, C, spatial...), γ and β (C).
+ * Group norm, optionally fused with the ReLU after it: {@code z[n,c,s] = (x[n,c,s] − mean[n,g])·rstd[n,g]·γ[c] +
+ * β[c]} and {@code y = z}, or {@code y = max(z, 0)} with {@code relu}; the statistics (biased variance) are taken
+ * per example n and group g over its (C/G)·S values; x and y (N, C) or (N, C, spatial...), γ and β (C).
  *
  * <p>S is the product of the dimensions after C (1 for rank 2). The channels of a group and their spatial
- * positions are contiguous in x, so a group is one block of M = (C/G)·S floats, normalized like a layer-norm
- * row. Backward, with {@code x̂ = (x − mean)·rstd} and {@code g = dy·γ[c]}: {@code dx += rstd·(g − Σg/M −
- * x̂·Σ(g·x̂)/M)} per group; {@code dγ[c] += Σ_{n,s} x̂·dy} and {@code dβ[c] += Σ_{n,s} dy}, each one ordered
- * chain over examples ascending (and positions ascending within an example) that continues from the gradient
- * buffer's value (law 3). An example's output never depends on the other examples of the micro-batch.
+ * positions are contiguous in x, so a group is one block of M = (C/G)·S floats ({@link NormKernels#groupNorm}).
+ * Backward, with {@code x̂ = (x − mean)·rstd} and {@code dz = dy} (with {@code relu}: {@code dy} where y > 0, else
+ * 0): each channel's {@code Σdz} and {@code Σdz·x̂} over its positions (a fixed order inside the example), then
+ * {@code dx += rstd·(g − Σg/M − x̂·Σ(g·x̂)/M)} with {@code g = dz·γ[c]}, the two group sums taken from the channel
+ * sums; {@code dγ[c] += Σdz·x̂} and {@code dβ[c] += Σdz}, one add per example in ascending order onto the gradient
+ * buffer's value — a chain over the examples that no micro-batch split or thread count changes (law 3). An
+ * example's output never depends on the other examples of the micro-batch.
  */
 public final class GroupNormOp {
     private GroupNormOp() {
     }
 
+    /** Group norm alone: {@link #forward(Tape, Tensor, int, Tensor, Tensor, float, boolean)} without ReLU. */
     public static Tensor forward(Tape tape, Tensor x, int groups, Tensor gamma, Tensor beta, float eps) {
+        return forward(tape, x, groups, gamma, beta, eps, false);
+    }
+
+    public static Tensor forward(Tape tape, Tensor x, int groups, Tensor gamma, Tensor beta, float eps,
+                                 boolean relu) {
         Norms.requireChannels("group norm", x);
         int n = x.dim(0);
         int c = x.dim(1);
@@ -34,53 +44,70 @@ public final class GroupNormOp {
         Tensor mean = tape.scratch(n * groups); // (N, G)
         Tensor rstd = tape.scratch(n * groups); // (N, G)
         if (x.requiresGrad() || gamma.requiresGrad() || beta.requiresGrad()) {
-            tape.record(() -> backward(tape, x, groups, gamma, beta, y, mean, rstd));
+            Tensor sums = tape.scratch(2, n * c); // backward's per-channel Σdz, then Σdz·x̂: (2, N·C)
+            tape.record(() -> backward(tape, x, groups, gamma, beta, y, relu, mean, rstd, sums));
         }
         if (tape.planning()) {
             return y;
         }
-        // Group ng is one contiguous block of C/G runs of S values (one channel per run): see Norms.
         tape.compute().parallel().forRange(n * groups, Norms.grain(m), (from, to) -> {
             for (int ng = from; ng < to; ng++) {
-                Norms.statistics(mean, rstd, ng, x, ng * m, cg, s, s, eps);
-                Norms.affine(y, x, gamma, beta, (ng % groups) * cg, 1, ng * m, cg, s, s, mean.get(ng), rstd.get(ng));
+                NormKernels.groupNorm(y.data(), y.offset() + ng * m, mean.data(), mean.offset() + ng, rstd.data(),
+                        rstd.offset() + ng, x.data(),
+                        x.offset() + ng * m, gamma.data(), gamma.offset() + (ng % groups) * cg, beta.data(),
+                        beta.offset() + (ng % groups) * cg, cg, s, eps, relu);
             }
         });
         return y;
     }
 
-    private static void backward(Tape tape, Tensor x, int groups, Tensor gamma, Tensor beta, Tensor y,
-                                 Tensor mean, Tensor rstd) {
+    private static void backward(Tape tape, Tensor x, int groups, Tensor gamma, Tensor beta, Tensor y, boolean relu,
+                                 Tensor mean, Tensor rstd, Tensor sums) {
         int n = x.dim(0);
         int c = x.dim(1);
         int s = Norms.spatial(x);
         int cg = c / groups;
         int m = cg * s;
         Tensor dy = tape.grad(y); // (N, C, S...)
-        Tensor dx = x.requiresGrad() ? tape.grad(x) : null; // (N, C, S...)
+        Tensor fresh = x.requiresGrad() ? tape.freshGrad(x) : null;
+        Tensor dx = fresh != null ? fresh : x.requiresGrad() ? tape.grad(x) : null; // (N, C, S...)
         Tensor dgamma = gamma.requiresGrad() ? tape.grad(gamma) : null; // (C)
         Tensor dbeta = beta.requiresGrad() ? tape.grad(beta) : null; // (C)
         if (tape.planning()) {
             return;
         }
-        if (dx != null) {
-            tape.compute().parallel().forRange(n * groups, Norms.grain(m), (from, to) -> {
-                for (int ng = from; ng < to; ng++) {
-                    Norms.inputGrad(dx, x, dy, gamma, (ng % groups) * cg, 1, ng * m, cg, s, s, mean.get(ng),
-                            rstd.get(ng));
+        float[] sd = sums.data();
+        int dzOff = sums.offset(); // Σdz of (example, channel) at dzOff + ex·C + ch
+        int dzxOff = dzOff + n * c; // Σdz·x̂ likewise
+        float[] mask = relu ? y.data() : null;
+        tape.compute().parallel().forRange(n * groups, Norms.grain(m), (from, to) -> {
+            for (int ng = from; ng < to; ng++) {
+                int first = (ng / groups) * c + (ng % groups) * cg; // (example, first channel of the group)
+                int at = ng * m;
+                for (int r = 0; r < cg; r++) {
+                    NormKernels.groupNormChannelSums(sd, dzOff + first + r, dzxOff + first + r, x.data(),
+                            x.offset() + at + r * s, dy.data(), dy.offset() + at + r * s, mask,
+                            y.offset() + at + r * s, mean.get(ng), rstd.get(ng), s);
                 }
-            });
-        }
+                if (dx != null) {
+                    NormKernels.groupNormBackward(dx.data(), dx.offset() + at, fresh == null, x.data(),
+                            x.offset() + at, dy.data(), dy.offset() + at, mask, y.offset() + at, gamma.data(),
+                            gamma.offset() + (ng % groups) * cg, sd, dzOff + first, dzxOff + first, cg, s,
+                            mean.get(ng), rstd.get(ng));
+                }
+            }
+        });
         if (dgamma != null || dbeta != null) {
-            // Threads split the channels; channel ch is one chain over (example ascending, position ascending)
-            // that starts from the buffer's value (law 3).
-            tape.compute().parallel().forRange(c, Math.max(1, 64 / s), (from, to) -> {
-                for (int ex = 0; ex < n; ex++) {
-                    for (int ch = from; ch < to; ch++) {
-                        int stat = ex * groups + ch / cg;
-                        // One run: the statistics change with the example.
-                        Norms.affineGrads(dgamma, dbeta, ch, x, dy, (ex * c + ch) * s, 1, s, 0, mean.get(stat),
-                                rstd.get(stat));
+            // Threads split the channels; each channel takes one add per example, examples ascending (law 3).
+            tape.compute().parallel().forRange(c, 64, (from, to) -> {
+                for (int ch = from; ch < to; ch++) {
+                    for (int ex = 0; ex < n; ex++) {
+                        if (dgamma != null) {
+                            dgamma.set(ch, dgamma.get(ch) + sd[dzxOff + ex * c + ch]);
+                        }
+                        if (dbeta != null) {
+                            dbeta.set(ch, dbeta.get(ch) + sd[dzOff + ex * c + ch]);
+                        }
                     }
                 }
             });

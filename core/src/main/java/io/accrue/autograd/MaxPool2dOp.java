@@ -1,6 +1,7 @@
 package io.accrue.autograd;
 
 import io.accrue.tensor.Tensor;
+import io.accrue.tensor.conv.ConvKernels;
 
 /**
  * Max pooling over square windows, no padding: {@code y[n,c,i,j] = max_{u,v<k} x[n,c,i·s+u,j·s+v]}; x (N, C, H, W),
@@ -8,7 +9,8 @@ import io.accrue.tensor.Tensor;
  *
  * <p>The winner of a window is the first maximum in (u, v) order. Backward finds it again from x (nothing is
  * saved) and adds {@code dy} to it: {@code dx[winner] += dy[n,c,i,j]}, windows in ascending order, so overlapping
- * windows add in a fixed order. Threads split the (n, c) planes.
+ * windows add in a fixed order; a gradient nothing else has written is zeroed in the same pass. Threads split the
+ * (n, c) planes; the kernels are {@link ConvKernels#maxPool}'s.
  */
 public final class MaxPool2dOp {
     private MaxPool2dOp() {
@@ -23,58 +25,20 @@ public final class MaxPool2dOp {
         if (tape.planning()) {
             return y;
         }
-        float[] xd = x.data();
-        float[] yd = y.data();
-        pool.forPlanes(tape, (from, to) -> {
-            for (int pl = from; pl < to; pl++) {
-                int src = x.offset() + pl * pool.inPlane();
-                int dst = y.offset() + pl * pool.outPlane();
-                for (int i = 0; i < pool.ho(); i++) {
-                    for (int j = 0; j < pool.wo(); j++) {
-                        yd[dst + i * pool.wo() + j] = xd[argmax(xd, src + pool.origin(i, j), pool)];
-                    }
-                }
-            }
-        });
+        pool.forPlanes(tape, (from, to) -> ConvKernels.maxPool(y.data(), y.offset(), x.data(), x.offset(), from, to,
+                pool.h(), pool.w(), pool.ho(), pool.wo(), pool.kernel(), pool.stride()));
         return y;
-    }
-
-    /** Index of the first maximum of the window starting at {@code at}, in (u, v) order. */
-    private static int argmax(float[] xd, int at, Pool2d pool) {
-        int best = at;
-        float bv = xd[best];
-        for (int u = 0; u < pool.kernel(); u++) {
-            int row = at + u * pool.w();
-            for (int v = 0; v < pool.kernel(); v++) {
-                if (xd[row + v] > bv) {
-                    bv = xd[row + v];
-                    best = row + v;
-                }
-            }
-        }
-        return best;
     }
 
     private static void backward(Tape tape, Tensor x, Tensor y, Pool2d pool) {
         Tensor dy = tape.grad(y); // (N, C, Ho, Wo)
-        Tensor dx = tape.grad(x); // (N, C, H, W)
+        Tensor fresh = tape.freshGrad(x); // zeroed plane by plane in the kernel's pass
+        Tensor dx = fresh != null ? fresh : tape.grad(x); // (N, C, H, W)
         if (tape.planning()) {
             return;
         }
-        float[] xd = x.data();
-        float[] dyd = dy.data();
-        float[] dxd = dx.data();
-        int shift = dx.offset() - x.offset(); // dx[e] pairs with x[e − shift]
-        pool.forPlanes(tape, (from, to) -> {
-            for (int pl = from; pl < to; pl++) {
-                int src = x.offset() + pl * pool.inPlane();
-                int g = dy.offset() + pl * pool.outPlane();
-                for (int i = 0; i < pool.ho(); i++) {
-                    for (int j = 0; j < pool.wo(); j++) {
-                        dxd[argmax(xd, src + pool.origin(i, j), pool) + shift] += dyd[g + i * pool.wo() + j];
-                    }
-                }
-            }
-        });
+        pool.forPlanes(tape, (from, to) -> ConvKernels.maxPoolBackward(dx.data(), dx.offset(), fresh != null,
+                x.data(), x.offset(), dy.data(), dy.offset(), from, to, pool.h(), pool.w(), pool.ho(), pool.wo(),
+                pool.kernel(), pool.stride()));
     }
 }

@@ -5,13 +5,12 @@ import io.accrue.tensor.norm.NormKernels;
 
 /**
  * What the norm ops share: the γ/β shape check, the thread grain of a row loop, the γ/β gradients of the row norms
- * (layer and RMS norm), and the loops of batch and group norm over one <em>normalization set</em> (the values that
+ * (layer and RMS norm), and the loops of batch norm over one <em>normalization set</em> (the values that
  * share a mean and rstd).
  *
  * <p>A set is {@code runs} runs of {@code len} contiguous floats, {@code stride} apart, starting at {@code start}
- * (relative to each tensor's offset): a batch-norm channel is N runs of S, C·S apart; a group-norm group is C/G
- * runs of S, S apart. x, y, dy and dx share that layout. γ and β index {@code param + run·paramStep}: step 0 for
- * batch norm (one channel per set), 1 for group norm (one channel per run). Sums over a set are in double, one
+ * (relative to each tensor's offset): a batch-norm channel is N runs of S, C·S apart. x, y, dy and dx share that
+ * layout, and the whole set shares the γ and β of its channel {@code param}. Sums over a set are in double, one
  * sequential loop each, runs ascending and positions ascending within a run: a fixed order, so a set has the same
  * bits every time, and the two-pass variance has no cancellation.
  */
@@ -109,15 +108,15 @@ final class Norms {
     }
 
     /** {@code y = fma((x − m)·s, γ, β)} over the set. */
-    static void affine(Tensor y, Tensor x, Tensor gamma, Tensor beta, int param, int paramStep, int start, int runs,
+    static void affine(Tensor y, Tensor x, Tensor gamma, Tensor beta, int param, int start, int runs,
                        int len, int stride, float m, float s) {
         float[] xd = x.data();
         float[] yd = y.data();
         int xo = x.offset();
         int yo = y.offset();
+        float ga = gamma.get(param);
+        float be = beta.get(param);
         for (int r = 0; r < runs; r++) {
-            float ga = gamma.get(param + r * paramStep);
-            float be = beta.get(param + r * paramStep);
             int e = start + r * stride;
             for (int p = 0; p < len; p++) {
                 float xhat = (xd[xo + e + p] - m) * s;
@@ -130,7 +129,7 @@ final class Norms {
      * {@code dx += s·(g − Σg/M − x̂·Σ(g·x̂)/M)} over the set, with {@code x̂ = (x − m)·s} and {@code g = dy·γ}
      * (the two sums in double).
      */
-    static void inputGrad(Tensor dx, Tensor x, Tensor dy, Tensor gamma, int param, int paramStep, int start,
+    static void inputGrad(Tensor dx, Tensor x, Tensor dy, Tensor gamma, int param, int start,
                           int runs, int len, int stride, float m, float s) {
         float[] xd = x.data();
         float[] dyd = dy.data();
@@ -141,8 +140,8 @@ final class Norms {
         int count = runs * len;
         double sumG = 0;
         double sumGx = 0;
+        float ga = gamma.get(param);
         for (int r = 0; r < runs; r++) {
-            float ga = gamma.get(param + r * paramStep);
             int e = start + r * stride;
             for (int p = 0; p < len; p++) {
                 float xhat = (xd[xo + e + p] - m) * s;
@@ -154,7 +153,6 @@ final class Norms {
         double meanG = sumG / count;
         double meanGx = sumGx / count;
         for (int r = 0; r < runs; r++) {
-            float ga = gamma.get(param + r * paramStep);
             int e = start + r * stride;
             for (int p = 0; p < len; p++) {
                 float xhat = (xd[xo + e + p] - m) * s;

@@ -1,9 +1,5 @@
 package io.accrue.data;
 
-import io.accrue.models.Cnn;
-import io.accrue.models.CnnConfig;
-import io.accrue.nn.NormKind;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,24 +36,10 @@ public final class FashionMnist {
     public record Splits(FeatureDataset train, FeatureDataset test) {
     }
 
-    /** A CNN for Fashion-MNIST with its data: what a training command needs. */
-    public record Task(Cnn model, FeatureDataset train, FeatureDataset test) {
-    }
-
     /** {@code $ACCRUE_FASHION_MNIST} when set, else {@value #DEBIAN_DIRECTORY}. */
     public static Path defaultDirectory() {
         String env = System.getenv(ENV);
         return Path.of(env != null && !env.isBlank() ? env : DEBIAN_DIRECTORY);
-    }
-
-    /** Loads the data from {@link #defaultDirectory()} and builds {@link CnnConfig#fashionMnist} with {@code norm}. */
-    public static Task task(NormKind norm, long seed) throws IOException {
-        return task(defaultDirectory(), norm, seed);
-    }
-
-    public static Task task(Path dir, NormKind norm, long seed) throws IOException {
-        Splits s = load(dir);
-        return new Task(new Cnn(CnnConfig.fashionMnist(norm, seed)), s.train(), s.test());
     }
 
     /** Reads the four files from {@code dir}; a missing file's message says how to install the package. */

@@ -22,4 +22,10 @@ public final class GroupNorm extends AffineNorm {
     public Tensor forward(Tape tape, Tensor x) {
         return GroupNormOp.forward(tape, x, groups, gain(), shift(), EPS);
     }
+
+    /** Group norm and ReLU in one op: one pass over x forward, no separate ReLU output or gradient. */
+    @Override
+    public Tensor forwardRelu(Tape tape, Tensor x) {
+        return GroupNormOp.forward(tape, x, groups, gain(), shift(), EPS, true);
+    }
 }

@@ -1,5 +1,6 @@
 package io.accrue.nn;
 
+import io.accrue.autograd.ReluOp;
 import io.accrue.autograd.Tape;
 import io.accrue.tensor.Tensor;
 
@@ -7,6 +8,11 @@ import io.accrue.tensor.Tensor;
 public interface Normalization extends Module {
 
     Tensor forward(Tape tape, Tensor x);
+
+    /** {@code max(forward(x), 0)}: the normalization followed by ReLU, fused into one op where the layer can. */
+    default Tensor forwardRelu(Tape tape, Tensor x) {
+        return ReluOp.forward(tape, forward(tape, x));
+    }
 
     /**
      * Whether statistics are shared across the examples of a micro-batch (BatchNorm): then K micro-batches

@@ -3,6 +3,7 @@ package io.accrue.run;
 import io.accrue.data.AdditionTask;
 import io.accrue.data.FashionMnist;
 import io.accrue.data.Tokenizers;
+import io.accrue.models.CnnConfig;
 import io.accrue.models.GptConfig;
 import io.accrue.nn.NormKind;
 import io.accrue.train.Checkpoint;
@@ -203,8 +204,8 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
                     checkpointing, evalSize, trainSize, memoryBudget > 0);
             case TEXT -> new GptTask(TokenData.text(this, preparing), model, gpt, checkpointing, 0, 0,
                     memoryBudget > 0);
-            case FASHION_MNIST -> VisionTask.load(norm, data, trainSize == 0 ? null : trainSize,
-                    evalSize == ALL ? null : evalSize);
+            case FASHION_MNIST -> VisionTask.load(CnnConfig.Layout.of(model), norm, data,
+                    trainSize == 0 ? null : trainSize, evalSize == ALL ? null : evalSize);
         };
     }
 
@@ -253,7 +254,7 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
         private Builder(RunSpec s) {
             this.task = s.task();
             this.base = s;
-            this.model = s.task().gpt() ? s.model() : null;
+            this.model = s.model();
             this.shape = s.gpt();
             this.data = s.data();
             this.digits = s.task() == TaskKind.ADDITION ? s.digits() : null;
@@ -413,14 +414,15 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
             Path dir = out != null ? out : Path.of("runs", task.id() + "-"
                     + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             if (!task.gpt()) {
-                gptOnly("--model", model != null || shape != null);
+                gptOnly("--model FILE.json", shape != null);
+                CnnConfig.Layout layout = CnnConfig.Layout.of(modelName);
                 gptOnly("--context", context != null);
                 gptOnly("--dropout", dropout != null);
                 gptOnly("--digits", digits != null);
                 gptOnly("--checkpointing", checkpointing);
                 gptOnly("--init-from", initFrom != null);
                 textOnly();
-                return new RunSpec(task, "cnn", null, norm != null ? norm : NormKind.GROUP,
+                return new RunSpec(task, layout.id(), null, norm != null ? norm : NormKind.GROUP,
                         data != null ? data : FashionMnist.defaultDirectory(), 0,
                         trainSize != null ? trainSize : task.defaultTrainSize(),
                         evalSize != null ? evalSize : task.defaultEvalSize(), null, false, memoryBudget, config, dir,
@@ -544,6 +546,6 @@ public record RunSpec(TaskKind task, String model, GptConfig gpt, NormKind norm,
     /** The task's name and the model, in one line. */
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "%s with %s", task.id(), gpt != null ? model + " " + gpt : "cnn " + norm);
+        return String.format(Locale.ROOT, "%s with %s %s", task.id(), model, gpt != null ? gpt : norm);
     }
 }

@@ -18,17 +18,18 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * The CNN of {@link CnnConfig#fashionMnist} on Fashion-MNIST, scored by test accuracy ({@link Accuracy}, eval
- * mode) after every epoch and at the end.
+ * A CNN of {@link CnnConfig#fashionMnist(CnnConfig.Layout, NormKind, long)} on Fashion-MNIST, scored by test
+ * accuracy ({@link Accuracy}, eval mode) after every epoch and at the end.
  *
+ * @param layout the network: plain ({@code cnn}) or residual ({@code resnet})
  * @param norm  normalization after each convolution
  * @param dir   the directory holding the four IDX files
  * @param train the training images (all 60,000, or the first {@code --train-size})
  * @param test  the test images (all 10,000, or the first {@code --eval-size}); null: no evaluation
  * @param loadBytes the heap that loading both splits takes at its peak: each pixel as a byte and as a float
  */
-record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset test, long loadBytes)
-        implements Task<FeatureBatch> {
+record VisionTask(CnnConfig.Layout layout, NormKind norm, Path dir, FeatureDataset train, FeatureDataset test,
+                  long loadBytes) implements Task<FeatureBatch> {
     /** Images per evaluation batch. */
     static final int EVAL_BATCH = 250;
 
@@ -38,7 +39,7 @@ record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset 
      *
      * @throws IllegalArgumentException when a file is missing (with the install hint) or malformed
      */
-    static VisionTask load(NormKind norm, Path dir, Integer trainSize, Integer testSize) {
+    static VisionTask load(CnnConfig.Layout layout, NormKind norm, Path dir, Integer trainSize, Integer testSize) {
         FashionMnist.Splits s;
         try {
             s = FashionMnist.load(dir);
@@ -48,7 +49,7 @@ record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset 
         FeatureDataset train = first(s.train(), trainSize, "--train-size");
         FeatureDataset test = testSize != null && testSize == 0 ? null : first(s.test(), testSize, "--eval-size");
         long pixels = (long) (s.train().size() + s.test().size()) * s.train().width();
-        return new VisionTask(norm, dir, train, test, pixels * (Float.BYTES + 1));
+        return new VisionTask(layout, norm, dir, train, test, pixels * (Float.BYTES + 1));
     }
 
     private static FeatureDataset first(FeatureDataset d, Integer n, String option) {
@@ -84,7 +85,7 @@ record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset 
     }
 
     private CnnConfig config(long seed) {
-        return CnnConfig.fashionMnist(norm, seed);
+        return CnnConfig.fashionMnist(layout, norm, seed);
     }
 
     @Override
@@ -117,9 +118,12 @@ record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset 
     @Override
     public String modelLine(Model<FeatureBatch> model) {
         CnnConfig c = config(0);
-        return String.format(Locale.ROOT, "model cnn: conv %d→%d→%d (3×3) with %s norm, max-pool, linear → %d "
-                        + "classes, %,d parameters", c.inChannels(), c.channels1(), c.channels2(),
-                norm.toString().toLowerCase(Locale.ROOT), c.classes(), model.parameters().size());
+        String blocks = layout == CnnConfig.Layout.PLAIN ? "conv" : "residual blocks";
+        String pool = layout == CnnConfig.Layout.PLAIN ? "max-pool" : "max-pool, global average pool";
+        return String.format(Locale.ROOT, "model %s: %s %d→%s (3×3) with %s norm, %s, linear → %d classes, %,d "
+                        + "parameters", layout.id(), blocks, c.inChannels(),
+                String.join("→", c.channels().stream().map(String::valueOf).toList()),
+                norm.toString().toLowerCase(Locale.ROOT), pool, c.classes(), model.parameters().size());
     }
 
     @Override
@@ -127,16 +131,13 @@ record VisionTask(NormKind norm, Path dir, FeatureDataset train, FeatureDataset 
         Map<String, String> m = new LinkedHashMap<>();
         m.put("task", name());
         m.put("train_size", Integer.toString(train.size()));
-        CnnConfig c = config(0);
-        m.put("model_config", String.format(Locale.ROOT, "Cnn[in=%d×%d×%d, channels=%d,%d, classes=%d, norm=%s, "
-                        + "groups=%d]", c.inChannels(), c.height(), c.width(), c.channels1(), c.channels2(),
-                c.classes(), norm.toString().toLowerCase(Locale.ROOT), c.groups()));
+        m.put("model_config", config(0).describe());
         return m;
     }
 
     @Override
     public Map<String, String> metadata() {
-        return Map.of("model", "cnn", "norm", norm.toString().toLowerCase(Locale.ROOT), "data", dir.toString());
+        return Map.of("model", layout.id(), "norm", norm.toString().toLowerCase(Locale.ROOT), "data", dir.toString());
     }
 
     @Override

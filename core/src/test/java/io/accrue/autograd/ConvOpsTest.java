@@ -164,6 +164,38 @@ class ConvOpsTest {
         }
     }
 
+    /** Chunks of the micro-batch (one example, two, all) give the same y, dx, dW and db bits. */
+    @ParameterizedTest(name = "threads {0}")
+    @CsvSource({"1", "2"})
+    void chunksOfTheBatchChangeNoBit(int threads) {
+        Tensor x = GradCheck.random(31, 1f, 5, 3, 9, 8);
+        Tensor w = GradCheck.random(32, 0.5f, 6, 3, 3, 3);
+        Tensor b = GradCheck.random(33, 0.5f, 6);
+        Tensor dy = GradCheck.random(34, 1f, 5, 6, 9, 8);
+        int perExample = 3 * 9 * 9 * 8;
+        float[][] whole = null;
+        for (int chunk : new int[] {5, 2, 1}) {
+            x.grad().fill(0f);
+            w.grad().fill(0.25f);
+            b.grad().fill(-0.5f);
+            try (Compute c = new Compute(threads)) {
+                Tape tape = new Tape(c, new Arena());
+                Tensor y = Conv2dOp.forward(tape, x, w, b, 1, 1, chunk * perExample);
+                tape.grad(y).copyFrom(dy.toArray());
+                float[] out = y.toArray();
+                tape.backward();
+                float[][] got = {out, x.grad().toArray(), w.grad().toArray(), b.grad().toArray()};
+                if (whole == null) {
+                    whole = got;
+                }
+                String[] what = {"y", "dx", "dW", "db"};
+                for (int i = 0; i < what.length; i++) {
+                    assertBitsEqual(what[i] + " in chunks of " + chunk, whole[i], got[i]);
+                }
+            }
+        }
+    }
+
     @Test
     void badShapesNameTheShapes() {
         try (Compute c = new Compute(1)) {

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.BiFunction;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,6 +51,31 @@ class NormOpsTest {
         Tensor gamma = GradCheck.random(10, 1f, 4);
         Tensor beta = GradCheck.random(11, 1f, 4);
         GradCheck.check(t -> GroupNormOp.forward(t, x, 2, gamma, beta, 1e-5f), List.of(x, gamma, beta), FD_EPS, TOL);
+    }
+
+    @Test
+    void groupNormWithReluGradients() {
+        Tensor x = GradCheck.random(12, 1f, 2, 4, 3, 3);
+        Tensor gamma = GradCheck.random(13, 1f, 4);
+        Tensor beta = GradCheck.random(14, 1f, 4);
+        GradCheck.check(t -> GroupNormOp.forward(t, x, 2, gamma, beta, 1e-5f, true), List.of(x, gamma, beta), FD_EPS,
+                TOL);
+    }
+
+    /** The fused op's output equals group norm then ReLU, bit for bit; a third of the outputs are cut to 0. */
+    @Test
+    void groupNormWithReluIsGroupNormThenRelu() {
+        Tensor x = GradCheck.random(15, 1f, 3, 8, 5, 7);
+        Tensor gamma = GradCheck.random(16, 1f, 8);
+        Tensor beta = GradCheck.random(17, 1f, 8);
+        try (Compute c = new Compute(2)) {
+            Tape tape = new Tape(c, new Arena());
+            float[] fused = GroupNormOp.forward(tape, x, 4, gamma, beta, 1e-5f, true).toArray();
+            float[] apart = ReluOp.forward(tape, GroupNormOp.forward(tape, x, 4, gamma, beta, 1e-5f)).toArray();
+            assertBits(apart, fused, "fused group norm + ReLU");
+            long zeros = IntStream.range(0, fused.length).filter(i -> fused[i] == 0f).count();
+            assertTrue(zeros > fused.length / 5, zeros + " of " + fused.length + " outputs cut");
+        }
     }
 
     @Test
@@ -293,6 +319,14 @@ class NormOpsTest {
         Tensor gamma = GradCheck.random(44, 1f, 6);
         Tensor beta = GradCheck.random(45, 1f, 6);
         assertSplitInvariant((t, x) -> GroupNormOp.forward(t, x, 2, gamma, beta, 1e-5f), List.of(gamma, beta),
+                6, 6, 3, 5);
+    }
+
+    @Test
+    void groupNormWithReluParameterGradientsDoNotDependOnTheSplit() {
+        Tensor gamma = GradCheck.random(48, 1f, 6);
+        Tensor beta = GradCheck.random(49, 1f, 6);
+        assertSplitInvariant((t, x) -> GroupNormOp.forward(t, x, 3, gamma, beta, 1e-5f, true), List.of(gamma, beta),
                 6, 6, 3, 5);
     }
 

@@ -73,7 +73,7 @@ class RunSpecTest {
         assertMessage(() -> RunSpec.fromJson(json.replace("\"addition\",", "\"poetry\",")), "unknown value 'poetry'");
         assertMessage(() -> RunSpec.builder(TaskKind.TEXT).out(OUT).build(), "--task text needs --data");
         assertMessage(() -> RunSpec.builder(TaskKind.FASHION_MNIST).model("tiny").out(OUT).build(),
-                "--model applies to the GPT tasks");
+                "--model: unknown value 'tiny' for fashion-mnist; use cnn (two conv blocks) or resnet");
         assertMessage(() -> RunSpec.builder(TaskKind.ADDITION).norm(NormKind.GROUP).out(OUT).build(),
                 "--norm applies to --task fashion-mnist only");
         assertMessage(() -> RunSpec.builder(TaskKind.ADDITION).data(Path.of("x")).out(OUT).build(),

@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class KernelFamiliesTest {
     private static final Path MAIN = Path.of("src/main/java/io/accrue");
-    private static final List<String> FAMILIES = List.of("gemm", "attention", "norm", "elementwise", "optimizer");
+    private static final List<String> FAMILIES = List.of("gemm", "attention", "norm", "elementwise", "optimizer",
+            "conv");
 
     @Test
     void everyFamilyHasItsPackageDocument() {

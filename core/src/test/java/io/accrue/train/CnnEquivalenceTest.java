@@ -55,7 +55,11 @@ class CnnEquivalenceTest {
     }
 
     private static float[] trainedWeights(NormKind norm, int b, int k, int threads, FeatureDataset data) {
-        Cnn model = new Cnn(config(norm));
+        return trainedWeights(config(norm), b, k, threads, data);
+    }
+
+    private static float[] trainedWeights(CnnConfig config, int b, int k, int threads, FeatureDataset data) {
+        Cnn model = new Cnn(config);
         try (Trainer<?> t = new Trainer<>(train(b, k, threads), model, data)) {
             TrainResult r = t.fit();
             assertEquals(STEPS, r.steps(), "clean steps: " + r);
@@ -76,6 +80,20 @@ class CnnEquivalenceTest {
                             reference, w);
                 }
             }
+        }
+    }
+
+    /** The residual layout (1×1 shortcuts, residual adds, global average pooling) keeps the promise too. */
+    @Test
+    void residualCnnIsBitExactAcrossSplits() {
+        FeatureDataset data = images(STEPS * 16, 3);
+        CnnConfig config = new CnnConfig(CnnConfig.Layout.RESIDUAL, 1, SIDE, SIDE, List.of(4, 4, 8), 3,
+                NormKind.GROUP, 2, 5);
+        ParameterStore layout = new Cnn(config).parameters();
+        float[] reference = trainedWeights(config, 16, 1, 1, data);
+        for (int[] split : SPLITS) {
+            float[] w = trainedWeights(config, split[0], split[1], 2, data);
+            assertIdentical("resnet B=" + split[0] + ",K=" + split[1], layout, reference, w);
         }
     }
 
@@ -107,6 +125,14 @@ class CnnEquivalenceTest {
                 .map(Parameter::name).toList();
         assertEquals(List.of("conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc.weight", "fc.bias"),
                 plain);
+        Cnn resnet = new Cnn(CnnConfig.fashionMnistResidual(NormKind.GROUP, 1));
+        List<String> blocks = resnet.parameters().parameters().stream().map(Parameter::name).toList();
+        assertEquals(List.of("block1.conv1.weight", "block1.norm1.weight", "block1.norm1.bias", "block1.conv2.weight",
+                "block1.norm2.weight", "block1.norm2.bias", "block1.shortcut.weight"), blocks.subList(0, 7));
+        assertEquals(List.of(128, 64, 3, 3), boxed(resnet.parameters().get("block3.conv1.weight").value().shape()));
+        assertEquals(List.of(128, 64, 1, 1), boxed(resnet.parameters().get("block3.shortcut.weight").value().shape()));
+        assertEquals(List.of(10, 128), boxed(resnet.parameters().get("fc.weight").value().shape()));
+        assertEquals(298_442, resnet.parameters().size(), "parameters of the resnet");
     }
 
     @Test

@@ -113,6 +113,19 @@ public final class Gemm {
                 a.transposed(), b.data(), b.offset(), b.ld(), b.transposed(), c.rows(), c.cols(), a.cols());
     }
 
+    /**
+     * {@code C = A·B}, each output's chain starting from +0: the bits of zeroing C and then {@link #multiply}, without
+     * that pass over C (its values before the call are not read).
+     */
+    public void multiplyInto(Matrix c, Matrix a, Matrix b) {
+        if (c.transposed() || a.rows() != c.rows() || b.cols() != c.cols() || a.cols() != b.rows()) {
+            throw shapeMismatch(c, a, b);
+        }
+        checkSizes(c.ld(), a.ld(), a.transposed(), b.ld(), b.transposed(), c.rows(), c.cols(), a.cols());
+        product(c.data(), c.offset(), c.ld(), null, 0, 0, a.data(), a.offset(), a.ld(), a.transposed(), b.data(),
+                b.offset(), b.ld(), b.transposed(), c.rows(), c.cols(), a.cols());
+    }
+
     /** {@code C = I + op(A)·op(B)} with I as the initialising {@code multiplyByWeight} takes it; sizes checked. */
     private void product(float[] c, int cOff, int ldc, float[] init, int initOff, int initLd,
                          float[] a, int aOff, int lda, boolean transA,

@@ -42,22 +42,8 @@ public final class NormKernels {
     public static void layerNormRowScalar(float[] y, int yOff, float[] mean, int meanIdx, float[] rstd, int rstdIdx,
                                           float[] x, int xOff, float[] gamma, int gOff, float[] beta, int bOff, int c,
                                           float eps) {
-        int body = c - c % LANES;
-        float sum = ((sum(x, xOff, body, 0) + sum(x, xOff, body, 1)) + (sum(x, xOff, body, 2) + sum(x, xOff, body, 3)))
-                + ((sum(x, xOff, body, 4) + sum(x, xOff, body, 5)) + (sum(x, xOff, body, 6) + sum(x, xOff, body, 7)));
-        for (int j = body; j < c; j++) {
-            sum += x[xOff + j];
-        }
-        float m = sum / c;
-        float sq = ((squares(x, xOff, body, 0, m) + squares(x, xOff, body, 1, m))
-                + (squares(x, xOff, body, 2, m) + squares(x, xOff, body, 3, m)))
-                + ((squares(x, xOff, body, 4, m) + squares(x, xOff, body, 5, m))
-                + (squares(x, xOff, body, 6, m) + squares(x, xOff, body, 7, m)));
-        for (int j = body; j < c; j++) {
-            float d = x[xOff + j] - m;
-            sq = Math.fma(d, d, sq);
-        }
-        float s = rstd(sq, c, eps);
+        float m = meanScalar(x, xOff, c);
+        float s = rstd(squaresScalar(x, xOff, c, m), c, eps);
         mean[meanIdx] = m;
         rstd[rstdIdx] = s;
         for (int j = 0; j < c; j++) {
@@ -136,6 +122,179 @@ public final class NormKernels {
                 dbeta[dbOff + i] += dy[dyOff + i];
             }
         }
+    }
+
+    /** Σx/c over {@code x[xOff, xOff + c)} in the fixed order of 8 lane partials and an ascending tail. */
+    private static float meanScalar(float[] x, int xOff, int c) {
+        int body = c - c % LANES;
+        float sum = ((sum(x, xOff, body, 0) + sum(x, xOff, body, 1)) + (sum(x, xOff, body, 2) + sum(x, xOff, body, 3)))
+                + ((sum(x, xOff, body, 4) + sum(x, xOff, body, 5)) + (sum(x, xOff, body, 6) + sum(x, xOff, body, 7)));
+        for (int j = body; j < c; j++) {
+            sum += x[xOff + j];
+        }
+        return sum / c;
+    }
+
+    /** Σ(x − m)² over {@code x[xOff, xOff + c)}, the order of {@link #meanScalar}. */
+    private static float squaresScalar(float[] x, int xOff, int c, float m) {
+        int body = c - c % LANES;
+        float sq = ((squares(x, xOff, body, 0, m) + squares(x, xOff, body, 1, m))
+                + (squares(x, xOff, body, 2, m) + squares(x, xOff, body, 3, m)))
+                + ((squares(x, xOff, body, 4, m) + squares(x, xOff, body, 5, m))
+                + (squares(x, xOff, body, 6, m) + squares(x, xOff, body, 7, m)));
+        for (int j = body; j < c; j++) {
+            float d = x[xOff + j] - m;
+            sq = Math.fma(d, d, sq);
+        }
+        return sq;
+    }
+
+    // ---- group norm: a group is `runs` channels of `len` contiguous positions, one block of runs·len floats
+
+    /**
+     * One group of group norm, optionally followed by ReLU: {@code mean = Σx/M}, {@code rstd = 1/√(Σ(x − mean)²/M
+     * + eps)} over the block of {@code M = runs·len} floats at {@code xOff} (the sums as {@link #layerNormRow}'s),
+     * then per channel r {@code y = fma((x − mean)·rstd, γ[gOff + r], β[bOff + r])}, and with {@code relu}
+     * {@code y > 0 ? y : 0}; stores them at {@code mean[meanIdx]} and {@code rstd[rstdIdx]}.
+     */
+    public static void groupNorm(float[] y, int yOff, float[] mean, int meanIdx, float[] rstd, int rstdIdx,
+                                 float[] x, int xOff, float[] gamma, int gOff, float[] beta, int bOff, int runs,
+                                 int len, float eps, boolean relu) {
+        if (VECTOR) {
+            VectorNorm.groupNorm(y, yOff, mean, meanIdx, rstd, rstdIdx, x, xOff, gamma, gOff, beta, bOff, runs, len,
+                    eps, relu);
+        } else {
+            groupNormScalar(y, yOff, mean, meanIdx, rstd, rstdIdx, x, xOff, gamma, gOff, beta, bOff, runs, len, eps,
+                    relu);
+        }
+    }
+
+    /** The oracle of {@link #groupNorm}. */
+    public static void groupNormScalar(float[] y, int yOff, float[] mean, int meanIdx, float[] rstd, int rstdIdx,
+                                       float[] x, int xOff, float[] gamma, int gOff, float[] beta, int bOff, int runs,
+                                       int len, float eps, boolean relu) {
+        int count = runs * len;
+        float m = meanScalar(x, xOff, count);
+        float s = rstd(squaresScalar(x, xOff, count, m), count, eps);
+        mean[meanIdx] = m;
+        rstd[rstdIdx] = s;
+        for (int r = 0; r < runs; r++) {
+            float ga = gamma[gOff + r];
+            float be = beta[bOff + r];
+            for (int p = r * len; p < (r + 1) * len; p++) {
+                float v = Math.fma((x[xOff + p] - m) * s, ga, be);
+                y[yOff + p] = relu && !(v > 0f) ? 0f : v;
+            }
+        }
+    }
+
+    /**
+     * One channel's sums for group norm's backward, over its {@code len} positions: {@code Σdz} into
+     * {@code sums[dzIdx]} and {@code Σdz·x̂} into {@code sums[dzxIdx]}, with {@code x̂ = (x − m)·s} and
+     * {@code dz = dy}, or after a fused ReLU ({@code y} not null) {@code dz = y > 0 ? dy : 0}; the sums as
+     * {@link #layerNormRow}'s (8 lane partials, then the tail ascending).
+     */
+    public static void groupNormChannelSums(float[] sums, int dzIdx, int dzxIdx, float[] x, int xOff, float[] dy,
+                                            int dyOff, float[] y, int yOff, float m, float s, int len) {
+        if (VECTOR) {
+            VectorNorm.groupNormChannelSums(sums, dzIdx, dzxIdx, x, xOff, dy, dyOff, y, yOff, m, s, len);
+        } else {
+            groupNormChannelSumsScalar(sums, dzIdx, dzxIdx, x, xOff, dy, dyOff, y, yOff, m, s, len);
+        }
+    }
+
+    /** The oracle of {@link #groupNormChannelSums}. */
+    public static void groupNormChannelSumsScalar(float[] sums, int dzIdx, int dzxIdx, float[] x, int xOff,
+                                                  float[] dy, int dyOff, float[] y, int yOff, float m, float s,
+                                                  int len) {
+        int body = len - len % LANES;
+        float sumDz = ((dzSum(dy, dyOff, y, yOff, body, 0) + dzSum(dy, dyOff, y, yOff, body, 1))
+                + (dzSum(dy, dyOff, y, yOff, body, 2) + dzSum(dy, dyOff, y, yOff, body, 3)))
+                + ((dzSum(dy, dyOff, y, yOff, body, 4) + dzSum(dy, dyOff, y, yOff, body, 5))
+                + (dzSum(dy, dyOff, y, yOff, body, 6) + dzSum(dy, dyOff, y, yOff, body, 7)));
+        float sumDzx = ((dzxSum(x, xOff, dy, dyOff, y, yOff, m, s, body, 0)
+                + dzxSum(x, xOff, dy, dyOff, y, yOff, m, s, body, 1))
+                + (dzxSum(x, xOff, dy, dyOff, y, yOff, m, s, body, 2)
+                + dzxSum(x, xOff, dy, dyOff, y, yOff, m, s, body, 3)))
+                + ((dzxSum(x, xOff, dy, dyOff, y, yOff, m, s, body, 4)
+                + dzxSum(x, xOff, dy, dyOff, y, yOff, m, s, body, 5))
+                + (dzxSum(x, xOff, dy, dyOff, y, yOff, m, s, body, 6)
+                + dzxSum(x, xOff, dy, dyOff, y, yOff, m, s, body, 7)));
+        for (int p = body; p < len; p++) {
+            float d = dz(dy, dyOff, y, yOff, p);
+            sumDz += d;
+            sumDzx = Math.fma(d, (x[xOff + p] - m) * s, sumDzx);
+        }
+        sums[dzIdx] = sumDz;
+        sums[dzxIdx] = sumDzx;
+    }
+
+    /** Lane l's partial of Σdz over the body. */
+    private static float dzSum(float[] dy, int dyOff, float[] y, int yOff, int body, int l) {
+        float p = 0f;
+        for (int j = l; j < body; j += LANES) {
+            p += dz(dy, dyOff, y, yOff, j);
+        }
+        return p;
+    }
+
+    /** Lane l's partial of Σdz·x̂, one fma chain. */
+    private static float dzxSum(float[] x, int xOff, float[] dy, int dyOff, float[] y, int yOff, float m, float s,
+                                int body, int l) {
+        float p = 0f;
+        for (int j = l; j < body; j += LANES) {
+            p = Math.fma(dz(dy, dyOff, y, yOff, j), (x[xOff + j] - m) * s, p);
+        }
+        return p;
+    }
+
+    /** dy at position p, or 0 where a fused ReLU's output y is not positive. */
+    private static float dz(float[] dy, int dyOff, float[] y, int yOff, int p) {
+        return y == null || y[yOff + p] > 0f ? dy[dyOff + p] : 0f;
+    }
+
+    /**
+     * dx of one group from its channels' sums ({@link #groupNormChannelSums}, channel r at {@code dzOff + r} and
+     * {@code dzxOff + r}): with {@code a = Σ_r γ_r·Σdz_r / M} and {@code b = Σ_r γ_r·Σ(dz·x̂)_r / M} (fma chains
+     * over r ascending) and {@code g = dz·γ}: {@code dx = fma(rstd, fma(−x̂, b, g − a), dx)}, or onto +0 without
+     * {@code accumulate} (dx is not read).
+     */
+    public static void groupNormBackward(float[] dx, int dxOff, boolean accumulate, float[] x, int xOff, float[] dy,
+                                         int dyOff, float[] y, int yOff, float[] gamma, int gOff, float[] sums,
+                                         int dzOff, int dzxOff, int runs, int len, float m, float s) {
+        if (VECTOR) {
+            VectorNorm.groupNormBackward(dx, dxOff, accumulate, x, xOff, dy, dyOff, y, yOff, gamma, gOff, sums, dzOff,
+                    dzxOff, runs, len, m, s);
+        } else {
+            groupNormBackwardScalar(dx, dxOff, accumulate, x, xOff, dy, dyOff, y, yOff, gamma, gOff, sums, dzOff,
+                    dzxOff, runs, len, m, s);
+        }
+    }
+
+    /** The oracle of {@link #groupNormBackward}. */
+    public static void groupNormBackwardScalar(float[] dx, int dxOff, boolean accumulate, float[] x, int xOff,
+                                               float[] dy, int dyOff, float[] y, int yOff, float[] gamma, int gOff,
+                                               float[] sums, int dzOff, int dzxOff, int runs, int len, float m,
+                                               float s) {
+        float a = weightedMean(gamma, gOff, sums, dzOff, runs, len);
+        float b = weightedMean(gamma, gOff, sums, dzxOff, runs, len);
+        for (int r = 0; r < runs; r++) {
+            float ga = gamma[gOff + r];
+            for (int p = r * len; p < (r + 1) * len; p++) {
+                float xhat = (x[xOff + p] - m) * s;
+                float g = dz(dy, dyOff, y, yOff, p) * ga;
+                dx[dxOff + p] = Math.fma(s, Math.fma(-xhat, b, g - a), accumulate ? dx[dxOff + p] : 0f);
+            }
+        }
+    }
+
+    /** {@code Σ_r γ_r·sums[off + r] / (runs·len)}, one fma chain over r ascending from +0. */
+    static float weightedMean(float[] gamma, int gOff, float[] sums, int off, int runs, int len) {
+        float acc = 0f;
+        for (int r = 0; r < runs; r++) {
+            acc = Math.fma(gamma[gOff + r], sums[off + r], acc);
+        }
+        return acc / (runs * len);
     }
 
     /** {@code 1/√(sq/c + eps)} in float (the square root correctly rounded). */

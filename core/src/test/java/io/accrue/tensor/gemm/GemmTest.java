@@ -417,6 +417,16 @@ class GemmTest {
         gemm.multiplyByWeight(Matrix.of(dx, 0, 2 * n, in), Matrix.of(dy), Matrix.of(w));
         GemmReference.multiply(dxExpected, 0, in, dy.data(), 0, out, false, w.data(), 0, in, false, 2 * n, in, out);
         assertBits(dxExpected, dx, "input gradient");
+        // C = A·B over C's old values (NaN: never read), as a convolution's W·cols and Wᵀ·dY
+        float[] fresh = new float[2 * n * in];
+        Arrays.fill(fresh, Float.NaN);
+        float[] freshExpected = new float[2 * n * in];
+        gemm.multiplyInto(Matrix.of(fresh, 0, 2 * n, in), Matrix.of(dy), Matrix.of(w));
+        GemmReference.multiply(freshExpected, 0, in, dy.data(), 0, out, false, w.data(), 0, in, false, 2 * n, in,
+                out);
+        assertBits(freshExpected, fresh, "product into C");
+        assertThrows(IllegalArgumentException.class, () -> gemm.multiplyInto(Matrix.of(dy), Matrix.of(x),
+                Matrix.of(w)));
 
         Matrix wt = Matrix.of(w).t();
         assertEquals(new Matrix(w.data(), 0, in, in, out, true), wt);

@@ -60,6 +60,54 @@ class NormKernelsTest {
         }
     }
 
+    /** Group norm's kernels over groups of (channels × positions): vector and scalar give the same bits. */
+    @Test
+    void vectorGroupKernelsMatchTheScalarOracleBitForBit() {
+        Random rnd = new Random(12);
+        int off = 5;
+        for (int len : new int[] {1, 7, 9, 49, 196, 784}) {
+            for (int runs : new int[] {1, 3, 4}) {
+                int m = runs * len;
+                float[] x = gaussian(rnd, off + m, 0.3, 1.5);
+                float[] dy = gaussian(rnd, off + m, 0, 1);
+                float[] gamma = gaussian(rnd, off + runs, 1, 0.3);
+                float[] beta = gaussian(rnd, off + runs, 0, 0.5);
+                for (boolean relu : new boolean[] {false, true}) {
+                    String at = "len=" + len + " runs=" + runs + " relu=" + relu;
+                    float[] y1 = new float[off + m];
+                    float[] y2 = new float[off + m];
+                    float[] st1 = new float[4];
+                    float[] st2 = new float[4];
+                    NormKernels.groupNormScalar(y1, off, st1, 1, st1, 3, x, off, gamma, off, beta, off, runs, len,
+                            1e-5f, relu);
+                    NormKernels.groupNorm(y2, off, st2, 1, st2, 3, x, off, gamma, off, beta, off, runs, len, 1e-5f,
+                            relu);
+                    assertArrayEquals(st1, st2, "mean/rstd " + at);
+                    assertArrayEquals(y1, y2, "y " + at);
+                    float[] mask = relu ? y1 : null;
+                    float[] sums1 = new float[2 * runs + 2];
+                    float[] sums2 = new float[2 * runs + 2];
+                    for (int r = 0; r < runs; r++) {
+                        NormKernels.groupNormChannelSumsScalar(sums1, 1 + r, 1 + runs + r, x, off + r * len, dy,
+                                off + r * len, mask, off + r * len, st1[1], st1[3], len);
+                        NormKernels.groupNormChannelSums(sums2, 1 + r, 1 + runs + r, x, off + r * len, dy,
+                                off + r * len, mask, off + r * len, st1[1], st1[3], len);
+                    }
+                    assertArrayEquals(sums1, sums2, "channel sums " + at);
+                    for (boolean accumulate : new boolean[] {false, true}) {
+                        float[] dx1 = gaussian(rnd, off + m, 0, 1);
+                        float[] dx2 = dx1.clone();
+                        NormKernels.groupNormBackwardScalar(dx1, off, accumulate, x, off, dy, off, mask, off, gamma,
+                                off, sums1, 1, 1 + runs, runs, len, st1[1], st1[3]);
+                        NormKernels.groupNormBackward(dx2, off, accumulate, x, off, dy, off, mask, off, gamma, off,
+                                sums1, 1, 1 + runs, runs, len, st1[1], st1[3]);
+                        assertArrayEquals(dx1, dx2, "dx " + at + " accumulate=" + accumulate);
+                    }
+                }
+            }
+        }
+    }
+
     /** Mean and rstd against double two-pass statistics: relative error below 1e-6 (fp32 lane sums). */
     @Test
     void statisticsAreFp32Accurate() {
