@@ -69,17 +69,25 @@ public final class AttentionOp {
         return y;
     }
 
-    /** Floats per thread part of the forward's scratch: Kᵀ (HS rows of {@link #ld}), V (T, HS) and S (ROWS, ld). */
+    /**
+     * Floats per thread part of the forward's scratch: Kᵀ (HS rows of {@link #ld}), V (T, HS) and a block's S
+     * ({@link #blockRows} rows of ld).
+     */
     public static long forwardScratchFloats(int t, int hs) {
-        return (long) hs * ld(t) + (long) t * hs + (long) ROWS * ld(t);
+        return (long) hs * ld(t) + (long) t * hs + (long) blockRows(t) * ld(t);
     }
 
     /**
      * Floats per thread part of the backward's scratch: Kᵀ and Vᵀ, K, Q and dY of the head (T, HS), P and dS of a
-     * block (ROWS, ld).
+     * block ({@link #blockRows} rows of ld each).
      */
     public static long backwardScratchFloats(int t, int hs) {
-        return 2L * hs * ld(t) + 3L * t * hs + 2L * ROWS * ld(t);
+        return 2L * hs * ld(t) + 3L * t * hs + 2L * blockRows(t) * ld(t);
+    }
+
+    /** Rows of a block's scores: {@link #ROWS}, or T when shorter. */
+    private static int blockRows(int t) {
+        return Math.min(ROWS, t);
     }
 
     /**
@@ -206,7 +214,7 @@ public final class AttentionOp {
         int qco = kco + tLen * hs;
         int gyco = qco + tLen * hs;
         int po = gyco + tLen * hs; // P of a block (ROWS, T)
-        int dso = po + ROWS * ld; // dP, then dS, of a block (ROWS, T)
+        int dso = po + blockRows(tLen) * ld; // dP, then dS, of a block (ROWS, T)
         kernels.transpose(part, w, kto, ld, in, at.k(), c3, tLen, hs);
         kernels.transpose(part, w, vto, ld, in, at.v(), c3, tLen, hs);
         AttentionKernels.copy(w, kco, hs, in, at.k(), c3, tLen, hs);
