@@ -1,0 +1,63 @@
+package io.accrue.train;
+
+import io.accrue.data.SequenceDataset;
+import io.accrue.models.Gpt;
+import io.accrue.models.GptConfig;
+import io.accrue.models.TokenBatch;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A compiled training step allocates almost nothing on the heap (STYLE 7): the arena, the gradient buffer and the
+ * optimizer state are allocated once, and no kernel boxes its vectors. Measured on all threads together
+ * ({@code com.sun.management.ThreadMXBean#getTotalThreadAllocatedBytes}) around each step of a tiny GPT (2 threads,
+ * 2 micro-batches a step, clipping and AdamW).
+ */
+class StepAllocationTest {
+    /**
+     * Bytes a step may allocate: the tape's records and views, a few objects per op (about 60 KB here); a kernel
+     * that boxed its vectors, or a buffer allocated per step, would take megabytes.
+     */
+    private static final long BOUND = 256 << 10;
+    /** Consecutive steps that must stay under the bound. */
+    private static final int QUIET_STEPS = 5;
+    /**
+     * Until the JIT has compiled the step its Vector API calls run a fallback that allocates every vector; on a
+     * loaded machine that takes a while, so the steps go on until {@link #QUIET_STEPS} in a row stay under the
+     * bound, for at most this long.
+     */
+    private static final long LIMIT_NANOS = 240_000_000_000L;
+
+    @Test
+    void aCompiledStepAllocatesAlmostNothing() {
+        GptConfig cfg = GptConfig.named("tiny").withContext(32);
+        SequenceDataset data = Fixtures.sequences(64, 32, cfg.vocab(), 33, 5);
+        TrainConfig config = TrainConfig.builder().seed(1).microBatch(2).accumulationSteps(2).maxSteps(100_000)
+                .threads(2).lr(1e-3).shuffle(false).schedule(ScheduleKind.CONSTANT).clipNorm(1.0).build();
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        List<Long> perStep = new ArrayList<>();
+        long start = System.nanoTime();
+        try (Trainer<TokenBatch> trainer = new Trainer<>(config, new Gpt(cfg, 1), data)) {
+            long[] before = {threads.getTotalThreadAllocatedBytes()};
+            int[] quiet = {0};
+            trainer.addListener(m -> {
+                long now = threads.getTotalThreadAllocatedBytes();
+                perStep.add(now - before[0]);
+                quiet[0] = now - before[0] < BOUND ? quiet[0] + 1 : 0;
+                if (quiet[0] == QUIET_STEPS || System.nanoTime() - start > LIMIT_NANOS) {
+                    trainer.stop();
+                }
+                before[0] = threads.getTotalThreadAllocatedBytes(); // the listener's own allocations left out
+            });
+            trainer.fit();
+            List<Long> last = perStep.subList(Math.max(0, perStep.size() - QUIET_STEPS), perStep.size());
+            assertTrue(quiet[0] == QUIET_STEPS, "after " + perStep.size() + " steps the last ones still allocated "
+                    + last + " bytes each (bound " + BOUND + ")");
+        }
+    }
+}
