@@ -11,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The running machine's fp32 FMA throughput, measured: the peak that model FLOP utilisation (MFU) is quoted against,
  * instead of a figure assumed for one CPU. Each thread runs {@link #CHAINS} independent chains of vector FMAs on the
- * widest float vectors the JIT offers (enough chains to cover the FMA units' latency), with no memory traffic; the
- * rate is the best of a few rounds, all threads started together and timed until the last one ends.
+ * widest float vectors the JIT offers (enough chains to cover the FMA units' latency), with no memory traffic, in
+ * chunks of about a millisecond for half a second, all threads together; the peak is the sum of the threads' rates in
+ * their fastest chunks.
  *
  * <p>Usage: {@code FmaPeak [--threads N]} prints one JSON line, {@code {"threads": [1, N], "gflops": [G1, GN]}}.
  */
@@ -20,9 +21,10 @@ public final class FmaPeak {
     /** Independent accumulators per thread: 2 FMA units × a latency of 4–5 cycles, with room to spare. */
     static final int CHAINS = 12;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int ROUNDS = 3;
-    /** Seconds per round; a short probe, so that it can precede every benchmark. */
-    private static final double ROUND_SECONDS = 0.25;
+    /** Seconds each thread runs chunks; a short probe, so that it can precede every benchmark. */
+    private static final double SECONDS = 0.5;
+    /** Iterations of one timed chunk: about a millisecond once compiled. */
+    private static final long CHUNK = 1 << 16;
     /** Where each run's result goes, so that the JIT keeps the chains. */
     private static volatile float sunk;
 
@@ -34,60 +36,49 @@ public final class FmaPeak {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
-        long iterations = calibrate();
-        return new double[] {gflops(1, iterations), gflops(threads, iterations)};
+        warmUp();
+        return new double[] {gflops(1), gflops(threads)};
     }
 
-    /** The measured line of {@link #measure} for {@code accrue bench}'s stderr and the JSON. */
+    /** The measured line of {@link #measure} for {@code accrue bench}'s stderr. */
     public static String describe(double[] peak, int threads) {
         return String.format(Locale.ROOT, "FMA peak of this machine: %.1f GFLOP/s on 1 thread, %.1f on %d", peak[0],
                 peak[1], threads);
     }
 
-    /** Iterations of {@link #chains} that take about {@link #ROUND_SECONDS} on one thread, after the JIT's warm-up. */
-    private static long calibrate() {
-        long n = 1 << 14;
-        double seconds = 0;
-        while (seconds < 0.05) {
-            n *= 2;
-            long t0 = System.nanoTime();
-            sink(chains(n, 1f));
-            seconds = (System.nanoTime() - t0) / 1e9;
+    /**
+     * Calls the chains until the JIT has compiled them: until their best time has not improved by 5% for 0.3 s (at
+     * least 0.5 s, at most 5 s). Before C2 has compiled them they run boxed, 100× slower, and on a loaded machine
+     * the compilation itself waits for a core, so a fixed number of calls could time the interpreter.
+     */
+    private static void warmUp() {
+        long start = System.nanoTime();
+        long improved = start;
+        double best = Double.MAX_VALUE;
+        for (long now = start; now - start < 500_000_000L
+                || (now - improved < 300_000_000L && now - start < 5_000_000_000L); now = System.nanoTime()) {
+            double seconds = fastestChunk(1);
+            if (seconds < 0.95 * best) {
+                improved = System.nanoTime();
+            }
+            best = Math.min(best, seconds);
         }
-        for (int i = 0; i < 3; i++) { // compiled code by now: time it again
-            long t0 = System.nanoTime();
-            sink(chains(n, 1f));
-            seconds = Math.min(seconds, (System.nanoTime() - t0) / 1e9);
-        }
-        return Math.max(1, (long) (n * ROUND_SECONDS / seconds));
-    }
-
-    /** The best of {@link #ROUNDS} rounds of {@code threads} threads each running {@code iterations}. */
-    private static double gflops(int threads, long iterations) {
-        double flops = 2.0 * CHAINS * S.length() * iterations * threads;
-        double best = 0;
-        for (int r = 0; r < ROUNDS; r++) {
-            best = Math.max(best, flops / round(threads, iterations) / 1e9);
-        }
-        return best;
     }
 
     /**
-     * Seconds from the first thread's start of {@code iterations} to the last one's end, each read on the thread
-     * itself: a caller descheduled after the start would miss part of the run.
+     * {@code threads} threads started together, each running chunks of {@link #CHUNK} iterations for
+     * {@link #SECONDS}; the sum of each thread's rate in its fastest chunk. A chunk takes about a millisecond, so on a
+     * shared machine most run without the thread being descheduled, which a long timed round would not.
      */
-    private static double round(int threads, long iterations) {
+    private static double gflops(int threads) {
         CyclicBarrier start = new CyclicBarrier(threads);
-        long[] begin = new long[threads];
-        long[] end = new long[threads];
+        double[] fastest = new double[threads];
         Thread[] team = new Thread[threads];
         for (int i = 0; i < threads; i++) {
             int id = i;
             team[i] = Thread.ofPlatform().start(() -> {
                 await(start);
-                begin[id] = System.nanoTime();
-                sink(chains(iterations, 1f + id));
-                end[id] = System.nanoTime();
+                fastest[id] = fastestChunk(SECONDS);
             });
         }
         for (Thread t : team) {
@@ -98,7 +89,20 @@ public final class FmaPeak {
                 throw new IllegalStateException("FMA probe interrupted", e);
             }
         }
-        return (Arrays.stream(end).max().orElseThrow() - Arrays.stream(begin).min().orElseThrow()) / 1e9;
+        double flopsPerChunk = 2.0 * CHAINS * S.length() * CHUNK;
+        return Arrays.stream(fastest).map(seconds -> flopsPerChunk / seconds / 1e9).sum();
+    }
+
+    /** The fastest of chunks of {@link #CHUNK} iterations run for {@code seconds} (at least one chunk). */
+    private static double fastestChunk(double seconds) {
+        double fastest = Double.MAX_VALUE;
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        do {
+            long t0 = System.nanoTime();
+            sink(chains(CHUNK, 1f));
+            fastest = Math.min(fastest, (System.nanoTime() - t0) / 1e9);
+        } while (System.nanoTime() < end);
+        return fastest;
     }
 
     /**
