@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Accrue against the PyTorch reference ($REF_DIR, default ../shared/bench beside this repository: the reference
-# scripts are not part of it), side by side: builds once, then for each
+# scripts are not part of it), side by side: builds once, measures this machine's FMA peak (io.accrue.bench.FmaPeak,
+# 1 and THREADS threads), then for each
 # config runs Accrue and PyTorch ALTERNATELY, REPS times, each run a fresh process (the order rotates every
 # repetition so that neither side always runs first), and prints a markdown table of the medians over the runs.
+# Without --quick it also times torch's matmul (matmul_peak.py) and Accrue's GEMM (GemmBench) on the same shapes.
 #
-#   bench/compare.sh                                  # the default configs, 3 repetitions
-#   bench/compare.sh --quick                          # fewer timed steps, 1 repetition, no GEMM probe in PyTorch
+#   bench/compare.sh                                  # the default configs, 3 repetitions, PyTorch 2 (MKL)
+#   bench/compare.sh --quick                          # fewer timed steps, 1 repetition, no GEMM probes
+#   bench/compare.sh --ref pytorch-ref                # Debian's torch 1.13 with OpenBLAS instead (or REF=...)
 #   bench/compare.sh --reps 5 gpt:tiny:8:4 mlp:64:1   # chosen configs
 #   BASELINE_CP=/tmp/old/bench:/tmp/old/core bench/compare.sh   # adds an "Accrue baseline" column (before/after)
 #   bench/compare.sh --table bench/target/compare/compare-X.jsonl  # the table of earlier (or interrupted) runs
@@ -16,14 +19,17 @@
 # first 1,000 test images); gpt:NAME:B:K:N runs Accrue with N micro-batches at once (GptBench --concurrent N;
 # PyTorch and the baseline as without it).
 # Environment: CONFIGS (space-separated configs), REPS, QUICK=1, NO_BUILD=1 (skip the maven build), THREADS (2),
+# REF (the wrapper in $REF_DIR that runs the reference scripts: pytorch2-ref, torch 2 with MKL, by default;
+# pytorch-ref for Debian's torch 1.13 with the OpenMP OpenBLAS),
 # NO_PYTORCH=1 (Accrue and its baseline only: under heavy load PyTorch's OpenMP spinning makes its runs very long),
 # BASELINE_CP (classpath of another Accrue build, run in the same alternation), RUN_TIMEOUT (seconds per run, 1200),
 # OUT (directory for the raw JSON lines and the table; default bench/target/compare), OPENBLAS_CORETYPE (PyTorch's
 # OpenBLAS kernels; set to SkylakeX or Haswell automatically when OpenBLAS does not know the CPU and would run SSE3).
 # Every run prints one JSON line (GptBench/MlpBench and gpt_bench.py/mlp_bench.py share the field names); the
 # table shows, per config, the median over the runs of each run's median step: tokens/s (GPT) or samples/s (MLP),
-# the ratio Accrue/PyTorch, peak RSS and MFU (both against 2 × 105.6 GFLOP/s), with the date and load average at
-# the start and the end. This machine's speed drifts by tens of percent: quote ratios from one table only.
+# the ratio Accrue/PyTorch, peak RSS and MFU (both sides against the FMA peak measured at the start), with the date,
+# load average, the reference's torch version and BLAS at the start and the end, and the GEMM's fraction of torch's
+# matmul rate. This machine's speed drifts by tens of percent: quote ratios from one table only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/jdk.sh
@@ -35,14 +41,17 @@ THREADS=${THREADS:-2}
 RUN_TIMEOUT=${RUN_TIMEOUT:-1200}
 REF_DIR=${REF_DIR:-../shared/bench}   # relative to the repository root (the script cd-s there)
 TORCH_PYTHON=${TORCH_PYTHON:-$HOME/.cache/accrue-torch2/bin/python}
+REF=${REF:-pytorch2-ref}
+GEMM_SHAPES="512:512:512 1024:1024:1024 2048:2048:2048 1024:768:2304 1024:768:3072"  # matmul_peak.py's M:K:N
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --reps) REPS=$2; shift ;;
+    --ref) REF=$2; shift ;;
     --no-build) NO_BUILD=1 ;;
     --table) TABLE_ONLY=$2; shift ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
     *) args+=("$1") ;;
   esac
@@ -51,7 +60,7 @@ done
 if [ ${#args[@]} -gt 0 ]; then CONFIGS="${args[*]}"; fi
 CONFIGS=${CONFIGS:-$DEFAULT_CONFIGS}
 if [ -z "$REPS" ]; then if [ -n "$QUICK" ]; then REPS=1; else REPS=3; fi; fi
-[ -n "${NO_PYTORCH:-}" ] || [ -x "$REF_DIR/pytorch-ref" ] || { echo "compare.sh: no $REF_DIR/pytorch-ref; set REF_DIR to the directory of the PyTorch reference scripts (gpt_bench.py, mlp_bench.py, pytorch-ref), or NO_PYTORCH=1" >&2; exit 2; }
+[ -n "${NO_PYTORCH:-}" ] || [ -x "$REF_DIR/$REF" ] || { echo "compare.sh: no $REF_DIR/$REF; set REF_DIR to the directory of the PyTorch reference scripts (gpt_bench.py, mlp_bench.py, matmul_peak.py and the wrappers pytorch2-ref, pytorch-ref), REF to one of the wrappers, or NO_PYTORCH=1" >&2; exit 2; }
 
 # The shared JSON parsing: medians per (config, variant) and the table (configs absent from RAW show "–").
 make_table() { # RAW CONFIGS REPS START_DATE START_LOAD END_DATE END_LOAD BASELINE THREADS QUICK
@@ -75,6 +84,22 @@ def rate(spec, variant):
 def f(v, fmt):
     return "–" if v is None else format(v, fmt)
 
+def one(variant):
+    found = [x for (spec, v), xs in runs.items() if v == variant for x in xs]
+    return found[0] if found else None
+
+probe, reference = one("probe"), one("reference")
+peak = probe["gflops"][-1] if probe else None
+
+def mfu(spec, variant, gflops_key):
+    """MFU against the FMA peak measured at the start; the run's own figure for tables without a probe."""
+    if peak is None:
+        return med(spec, variant, "mfu")
+    g = med(spec, variant, gflops_key)
+    if g is None:  # MlpBench writes the reference's name for it
+        g = med(spec, variant, "achieved_gflops")
+    return g / peak if g is not None else None
+
 def n(spec, variant):
     return len(runs.get((spec, variant), []))
 
@@ -83,7 +108,15 @@ print()
 print(f"- start: {d0}, load average {l0}")
 print(f"- end: {d1}, load average {l1}")
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-print(f"- CPU: {cpu}; PyTorch's OpenBLAS core: {os.environ.get('OPENBLAS_CORETYPE', 'its own choice')}")
+print(f"- CPU: {cpu}")
+if probe:
+    print(f"- FMA peak measured at the start (io.accrue.bench.FmaPeak): {probe['gflops'][0]:.1f} GFLOP/s on 1 thread, "
+          f"{probe['gflops'][-1]:.1f} on {probe['threads'][-1]}")
+if reference:
+    lib = f" ({reference['blas_library']})" if reference.get("blas_library") else ""
+    core = os.environ.get("OPENBLAS_CORETYPE") if "openblas" in reference["blas"] else None
+    print(f"- reference: torch {reference['torch']}, BLAS {reference['blas']}{lib}"
+          + (f", OpenBLAS core {core}" if core else ""))
 if baseline:
     print(f"- baseline: Accrue classes at `{baseline}`")
 print()
@@ -111,7 +144,7 @@ for spec in configs.split():
     if baseline:
         o = rate(spec, "baseline")
         row += f" {f(o, ',.0f')} | {f(a / o if a and o else None, '.2f')} |"
-    ma, mp = med(spec, "accrue", "mfu"), med(spec, "pytorch", "mfu")
+    ma, mp = mfu(spec, "accrue", "gflops"), mfu(spec, "pytorch", "achieved_gflops")
     row += (f" {f(med(spec, 'accrue', 'peak_rss_mb'), '.0f')} | {f(med(spec, 'pytorch', 'peak_rss_mb'), '.0f')} |"
             f" {f(ma * 100 if ma is not None else None, '.1f')}{'%' if ma is not None else ''} |"
             f" {f(mp * 100 if mp is not None else None, '.1f')}{'%' if mp is not None else ''} |"
@@ -120,13 +153,26 @@ for spec in configs.split():
     print(row)
 print()
 print("Throughput: the median over the runs of each run's median optimizer step (tokens/s for GPT, samples/s for")
-print("the MLP), or of each run's training images/s over all its steps (CNN); MFU against 2 x 105.6 GFLOP/s.")
+print("the MLP), or of each run's training images/s over all its steps (CNN); MFU against the FMA peak above.")
 print("Raw JSON lines: " + raw)
+shapes = [spec for (spec, v) in runs if v == "gemm-torch"]
+if shapes:
+    print()
+    print(f"GEMM C[M,N] = A[M,K]·B[K,N], {threads} threads: Accrue's (GemmBench, dX form) against torch's matmul "
+          "(matmul_peak.py), GFLOP/s")
+    print()
+    print("| M | K | N | Accrue | torch | Accrue/torch | torch / FMA peak |")
+    print("|---|---|---|---|---|---|---|")
+    for spec in shapes:
+        m, k, n = spec.split(":")
+        a, t = med(spec, "gemm-accrue", "gflops"), med(spec, "gemm-torch", "gflops")
+        print(f"| {m} | {k} | {n} | {f(a, '.1f')} | {f(t, '.1f')} | {f(a / t if a and t else None, '.2f')} |"
+              f" {f(t / peak if t and peak else None, '.2f')} |")
 EOF
 }
 
 if [ -n "${TABLE_ONLY:-}" ]; then
-  specs=$(python3 -c 'import json,sys; s=[]; [s.append(json.loads(l)["spec"]) for l in open(sys.argv[1]) if json.loads(l)["spec"] not in s]; print(" ".join(s))' "$TABLE_ONLY")
+  specs=$(python3 -c 'import json,sys; s=[]; [s.append(r["spec"]) for r in map(json.loads, open(sys.argv[1])) if r["variant"] in ("accrue", "pytorch", "baseline") and r["spec"] not in s]; print(" ".join(s))' "$TABLE_ONLY")
   base=$(grep -q '"variant": "baseline"' "$TABLE_ONLY" && echo "${BASELINE_CP:-baseline}" || true)
   make_table "$TABLE_ONLY" "$specs" "$REPS" "(see file)" "-" "(see file)" "-" "$base" "$THREADS" "${QUICK:-}"
   exit 0
@@ -207,7 +253,7 @@ lib = ctypes.CDLL(sys.argv[1]); lib.openblas_get_corename.restype = ctypes.c_cha
 print(lib.openblas_get_corename().decode())
 EOF2
 }
-if [ -z "${NO_PYTORCH:-}" ] && [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+if [ -z "${NO_PYTORCH:-}" ] && [ "$REF" = pytorch-ref ] && [ -z "${OPENBLAS_CORETYPE:-}" ]; then
   blas_lib=$(dpkg -L libopenblas0-openmp 2>/dev/null | grep '/libopenblas.so.0$' | head -1 || true)
   if [ -n "$blas_lib" ]; then
     case "$(blas_core "$blas_lib")" in
@@ -221,6 +267,36 @@ fi
 start_date=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 start_load=$(load)
 echo "compare.sh: $start_date, load $start_load, configs: $CONFIGS, reps $REPS${QUICK:+ (quick)}" >&2
+
+# The machine's FMA peak, which both sides' MFU is quoted against; the reference's torch and BLAS.
+run_one probe fma "${JAVA[@]}" -cp "$CP" io.accrue.bench.FmaPeak --threads "$THREADS"
+peak=$(tail -n 1 "$raw" | python3 -c 'import json, sys; r = json.load(sys.stdin)["result"]; print(r["gflops"][-1] if r else "")')
+peak_args=()
+[ -n "$peak" ] && peak_args=(--peak-gflops "$peak")
+if [ -z "${NO_PYTORCH:-}" ]; then
+  # the wrappers run scripts by their path relative to $REF_DIR
+  run_one reference torch "$REF_DIR/$REF" "$(realpath --relative-to="$REF_DIR" bench/torch_info.py)"
+fi
+# GEMM: torch's matmul and Accrue's on the same shapes (M:K:N), each line one shape.
+if [ -z "$QUICK" ] && [ -z "${NO_PYTORCH:-}" ]; then
+  echo "  GEMM: torch's matmul_peak.py and GemmBench on $GEMM_SHAPES" >&2
+  { "$REF_DIR/$REF" matmul_peak.py "$THREADS" 2>/dev/null || true; } | python3 -c '
+import json, sys
+shapes = sys.argv[1].split()
+for line in sys.stdin:
+    if line.startswith("{"):
+        r = json.loads(line); spec = "%d:%d:%d" % (r["M"], r["K"], r["N"])
+        if spec in shapes:
+            print(json.dumps({"variant": "gemm-torch", "spec": spec, "result": r}))' "$GEMM_SHAPES" >> "$raw"
+  gemm_shapes=$(for s in $GEMM_SHAPES; do IFS=: read -r m k n <<< "$s"; printf '%s:%s:%s,' "$m" "$n" "$k"; done)
+  { "${JAVA[@]}" -cp "$CP" io.accrue.bench.GemmBench --shapes "${gemm_shapes%,}" --forms dx --threads "$THREADS" \
+      2>/dev/null || true; } | python3 -c '
+import json, re, sys
+for line in sys.stdin:
+    m = re.match(r"RESULT shape=(\d+):(\d+):(\d+) form=dx .*gflops=([\d.]+)", line)
+    if m:  # GemmBench names a shape tokens:in:out; the dX form is C[tokens, in] = A[tokens, out]·B[out, in]
+        print(json.dumps({"variant": "gemm-accrue", "spec": f"{m[1]}:{m[3]}:{m[2]}", "result": {"gflops": float(m[4])}}))' >> "$raw"
+fi
 
 variants=(accrue)
 [ -z "${NO_PYTORCH:-}" ] && variants+=(pytorch)
@@ -240,29 +316,32 @@ for spec in $CONFIGS; do
       echo "  $spec rep $((rep + 1))/$REPS: $variant (steps $steps, warm-up $warmup)" >&2
       case "$variant" in
         accrue|baseline)
-          cp=$CP; extra=("${concurrent[@]}")
+          # a baseline build may predate --concurrent and --peak-gflops (its MFU is not shown)
+          cp=$CP; extra=("${peak_args[@]}")
           [ "$variant" = baseline ] && cp=$BASELINE_CP && extra=()
           if [ "$kind" = cnn ]; then
             run_one "$variant" "$spec" "${JAVA[@]}" -cp "$cp" io.accrue.bench.FashionMnistBench --model "$name" \
               --micro-batch "$b" --accum "$k" --max-steps "$steps" --test-limit 1000 --threads "$THREADS"
           elif [ "$kind" = gpt ]; then
+            [ "$variant" = accrue ] && extra+=("${concurrent[@]}")
             run_one "$variant" "$spec" "${JAVA[@]}" -cp "$cp" io.accrue.bench.GptBench --config "$name" \
               --micro-batch "$b" --accum "$k" --steps "$steps" --warmup "$warmup" --threads "$THREADS" \
               "${extra[@]}"
           else
             run_one "$variant" "$spec" "${JAVA[@]}" -cp "$cp" io.accrue.bench.MlpBench \
-              --micro-batch "$b" --accum "$k" --steps "$steps" --warmup "$warmup" --threads "$THREADS"
+              --micro-batch "$b" --accum "$k" --steps "$steps" --warmup "$warmup" --threads "$THREADS" \
+              "${extra[@]}"
           fi ;;
         pytorch)
           if [ "$kind" = cnn ]; then
             run_one pytorch "$spec" "$TORCH_PYTHON" bench/cnn_bench.py --model "$name" --micro-batch "$b" \
               --accum "$k" --max-steps "$steps" --test-limit 1000 --threads "$THREADS"
           elif [ "$kind" = gpt ]; then
-            run_one pytorch "$spec" "$REF_DIR/pytorch-ref" gpt_bench.py --config "$name" --micro-batch "$b" \
-              --accum "$k" --steps "$steps" --warmup "$warmup" --threads "$THREADS" "${calib[@]}"
+            run_one pytorch "$spec" "$REF_DIR/$REF" gpt_bench.py --config "$name" --micro-batch "$b" \
+              --accum "$k" --steps "$steps" --warmup "$warmup" --threads "$THREADS" "${calib[@]}" "${peak_args[@]}"
           else
-            run_one pytorch "$spec" "$REF_DIR/pytorch-ref" mlp_bench.py --micro-batch "$b" --accum "$k" \
-              --steps "$steps" --warmup "$warmup" --threads "$THREADS" "${calib[@]}"
+            run_one pytorch "$spec" "$REF_DIR/$REF" mlp_bench.py --micro-batch "$b" --accum "$k" \
+              --steps "$steps" --warmup "$warmup" --threads "$THREADS" "${calib[@]}" "${peak_args[@]}"
           fi ;;
       esac
     done

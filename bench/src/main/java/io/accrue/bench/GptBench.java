@@ -10,7 +10,8 @@ import java.util.Locale;
  * measurement is {@link Throughput#measure} (also behind {@code accrue bench}).
  *
  * <p>Usage: {@code GptBench --config small --micro-batch 8 --accum 4 --steps 3 --warmup 1 [--threads 2] [--concurrent 2]
- * [--checkpointing]}
+ * [--checkpointing]
+ * [--peak-gflops G]}: MFU against G, by default the FMA peak {@link FmaPeak} measures first
  */
 public final class GptBench {
     private GptBench() {
@@ -25,6 +26,7 @@ public final class GptBench {
         int threads = Runtime.getRuntime().availableProcessors();
         int concurrent = 1;
         boolean checkpointing = false;
+        double peak = 0;
         for (int i = 0; i < args.length; i += 2) {
             if (args[i].equals("--checkpointing")) {
                 checkpointing = true;
@@ -40,11 +42,15 @@ public final class GptBench {
                 case "--warmup" -> warmup = Integer.parseInt(v);
                 case "--threads" -> threads = Integer.parseInt(v);
                 case "--concurrent" -> concurrent = Integer.parseInt(v);
+                case "--peak-gflops" -> peak = Double.parseDouble(v);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
+        if (peak <= 0) {
+            peak = FmaPeak.measure(threads)[1];
+        }
         Throughput.Result r = Throughput.measure(config, GptConfig.named(config), b, k, steps, warmup, threads,
-                concurrent, checkpointing,
+                concurrent, checkpointing, peak,
                 (StepMetrics m) -> System.err.printf(Locale.ROOT, "step %d: %.3f s, loss %.4f%n", m.step(),
                         m.seconds(), m.loss()));
         System.out.println(r.toJson());

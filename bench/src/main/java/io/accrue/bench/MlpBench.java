@@ -23,7 +23,8 @@ import java.util.Map;
  * pool of max(4096, 2·B·K) keyed N(0, 1) vectors with random labels, read in order
  * and wrapped, as in the reference.
  *
- * <p>Usage: {@code MlpBench --micro-batch 64 --accum 1 --steps 200 --warmup 20 [--threads 2] [--hidden 1024]}
+ * <p>Usage: {@code MlpBench --micro-batch 64 --accum 1 --steps 200 --warmup 20 [--threads 2] [--hidden 1024]
+ * [--peak-gflops G]}: MFU against G, by default the FMA peak {@link FmaPeak} measures first
  */
 public final class MlpBench {
     private static final int INPUTS = 784;
@@ -34,7 +35,7 @@ public final class MlpBench {
 
     public static void main(String[] args) {
         Map<String, String> o = BenchSupport.options(args, Map.of("micro-batch", "64", "accum", "1", "steps", "200",
-                "warmup", "20", "threads", BenchSupport.allCores(), "hidden", "1024", "seed", "1337"));
+                "warmup", "20", "threads", BenchSupport.allCores(), "hidden", "1024", "seed", "1337", "peak-gflops", "0"));
         int b = Integer.parseInt(o.get("micro-batch"));
         int k = Integer.parseInt(o.get("accum"));
         int steps = Integer.parseInt(o.get("steps"));
@@ -75,7 +76,8 @@ public final class MlpBench {
         long params = model.parameters().size();
         int samples = b * k;
         double achieved = samples * 6.0 * params / median / 1e9;
-        double peak = threads * Throughput.PEAK_GFLOPS_PER_THREAD;
+        double given = Double.parseDouble(o.get("peak-gflops"));
+        double peak = given > 0 ? given : FmaPeak.measure(threads)[1];
         System.out.printf(Locale.ROOT, "{\"impl\": \"accrue\", \"config\": \"mlp-784-%d-%d-10\", \"params\": %d, "
                         + "\"B\": %d, \"K\": %d, \"effective_batch\": %d, \"warmup\": %d, \"steps\": %d, "
                         + "\"samples_per_sec\": %.1f, \"sec_per_optimizer_step\": %.6f, \"sec_per_step_min\": %.6f, "

@@ -32,8 +32,6 @@ import java.util.Locale;
  * whose prediction is reported beside the measured peak. Used by {@code accrue bench} and {@code GptBench}.
  */
 public final class Throughput {
-    /** fp32 peak per thread used for MFU, as in the reference: 32 FLOP/cycle × 3.3 GHz. */
-    public static final double PEAK_GFLOPS_PER_THREAD = 105.6;
     /** {@code warmup} for {@link #measure}: untimed steps until the JIT has compiled the step ({@link JitWarmup}). */
     public static final int AUTO_WARMUP = -1;
 
@@ -53,8 +51,10 @@ public final class Throughput {
      * @param secPerOptimizerStep median wall time of the timed steps
      * @param bestStepSec         fastest timed step
      * @param tokensPerSec        B·K·T / median
-     * @param mfu                 model FLOP utilisation against {@link #PEAK_GFLOPS_PER_THREAD} per thread
+     * @param mfu                 model FLOP utilisation: gflops / peakGflops
      * @param gflops              achieved model GFLOP/s
+     * @param peakGflops          the machine's FMA peak on {@code threads} threads ({@link FmaPeak}), measured by
+     *                            the caller
      * @param peakRssMb           the process's peak resident set (VmHWM) in MiB, NaN where unknown
      * @param arenaHighWaterMb    the activation arena's high-water mark in MiB
      * @param allocatedMbPerStep  heap the JVM's threads allocated per timed step (median), in MiB: 0 when the
@@ -66,7 +66,8 @@ public final class Throughput {
      */
     public record Result(String config, long params, int b, int k, int t, int threads, int concurrent,
                          double secPerOptimizerStep,
-                         double bestStepSec, double tokensPerSec, double mfu, double gflops, double peakRssMb,
+                         double bestStepSec, double tokensPerSec, double mfu, double gflops, double peakGflops,
+                         double peakRssMb,
                          double arenaHighWaterMb, double allocatedMbPerStep, double[] stepTimes, MemoryPlan plan,
                          boolean checkpointing, int warmupSteps) {
 
@@ -76,12 +77,13 @@ public final class Throughput {
                             + "\"K\": %d, \"T\": %d, \"threads\": %d, \"concurrent_micro_batches\": %d, "
                             + "\"sec_per_optimizer_step\": %.6f, "
                             + "\"best_step_sec\": %.6f, \"tokens_per_sec\": %.1f, \"mfu\": %.4f, \"gflops\": %.1f, "
+                            + "\"peak_gflops\": %.1f, "
                             + "\"peak_rss_mb\": %s, \"arena_high_water_mb\": %.1f, \"allocated_mb_per_step\": %.1f, "
                             + "\"predicted_arena_mb\": %.1f, "
                             + "\"predicted_peak_mb\": %.0f, \"checkpointing\": %b, \"warmup_steps\": %d, "
                             + "\"step_times\": %s}",
                     Json.quote(config), params, b, k, t, threads, concurrent, secPerOptimizerStep, bestStepSec, tokensPerSec, mfu,
-                    gflops, Double.isFinite(peakRssMb) ? String.format(Locale.ROOT, "%.0f", peakRssMb) : "null",
+                    gflops, peakGflops, Double.isFinite(peakRssMb) ? String.format(Locale.ROOT, "%.0f", peakRssMb) : "null",
                     arenaHighWaterMb, allocatedMbPerStep, plan.activationBytes() / 1048576.0,
                     plan.totalBytes() / 1048576.0,
                     checkpointing, warmupSteps, Arrays.toString(stepTimes));
@@ -108,20 +110,22 @@ public final class Throughput {
 
     /**
      * Trains a fresh {@code cfg} GPT (seed 1337, AdamW lr 6e-4, betas 0.9/0.95, weight decay 0.1) for
-     * {@code warmup + steps} steps on random tokens and times them.
+     * {@code warmup + steps} steps on random tokens and times them; MFU is against {@code peakGflops}, the machine's
+     * measured FMA peak on {@code threads} threads ({@link FmaPeak#measure}).
      *
      * @param warmup   untimed steps first, or {@link #AUTO_WARMUP}
      * @param progress told of every step (warmup included), or null
      * @throws IllegalArgumentException if a count is not positive ({@code warmup} may be 0 or {@link #AUTO_WARMUP})
      */
     public static Result measure(String name, GptConfig cfg, int b, int k, int steps, int warmup, int threads,
-                                 boolean checkpointing, StepListener progress) {
-        return measure(name, cfg, b, k, steps, warmup, threads, 1, checkpointing, progress);
+                                 boolean checkpointing, double peakGflops, StepListener progress) {
+        return measure(name, cfg, b, k, steps, warmup, threads, 1, checkpointing, peakGflops, progress);
     }
 
     /** {@link #measure} with {@code concurrent} micro-batches run at once ({@link TrainConfig#concurrentMicroBatches}). */
     public static Result measure(String name, GptConfig cfg, int b, int k, int steps, int warmup, int threads,
-                                 int concurrent, boolean checkpointing, StepListener progress) {
+                                 int concurrent, boolean checkpointing, double peakGflops,
+                                 StepListener progress) {
         if (b <= 0 || k <= 0 || steps <= 0 || warmup < AUTO_WARMUP || threads <= 0) {
             throw new IllegalArgumentException("throughput needs positive B, K, steps and threads and warmup ≥ 0 "
                     + "or AUTO_WARMUP, "
@@ -181,9 +185,9 @@ public final class Throughput {
         long nonPosition = params - (long) cfg.context() * cfg.width();
         double flopsPerToken = 6.0 * nonPosition + 12.0 * cfg.layers() * cfg.width() * t;
         double tokensPerSec = (double) b * k * t / median;
-        double mfu = tokensPerSec * flopsPerToken / (threads * PEAK_GFLOPS_PER_THREAD * 1e9);
-        return new Result(name, params, b, k, t, threads, concurrent, median, timed[0], tokensPerSec, mfu,
-                tokensPerSec * flopsPerToken / 1e9, peakRssMb(), arena[0] * (double) Float.BYTES / 1048576.0,
+        double gflops = tokensPerSec * flopsPerToken / 1e9;
+        return new Result(name, params, b, k, t, threads, concurrent, median, timed[0], tokensPerSec,
+                gflops / peakGflops, gflops, peakGflops, peakRssMb(), arena[0] * (double) Float.BYTES / 1048576.0,
                 stepAllocations[steps / 2], timed, plan, checkpointing, warmup);
     }
 

@@ -4,6 +4,7 @@ import io.accrue.run.ModelShapes;
 import io.accrue.models.GptConfig;
 import io.accrue.train.MemoryPlan;
 import io.accrue.train.StepMetrics;
+import io.accrue.bench.FmaPeak;
 import io.accrue.bench.Throughput;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,8 +17,10 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code accrue bench}: GPT training throughput as ONE JSON line with the PyTorch reference's fields (impl, config,
- * params, B, K, T, threads, concurrent_micro_batches, sec_per_optimizer_step, best_step_sec, tokens_per_sec, mfu, gflops, peak_rss_mb,
- * arena_high_water_mb, allocated_mb_per_step, step_times); the measurement is {@link Throughput#measure}.
+ * params, B, K, T, threads, concurrent_micro_batches, sec_per_optimizer_step, best_step_sec, tokens_per_sec, mfu, gflops,
+ * peak_gflops, peak_rss_mb, arena_high_water_mb, allocated_mb_per_step, step_times); the measurement is
+ * {@link Throughput#measure}, MFU against this machine's FMA peak on the run's threads, which {@link FmaPeak} measures
+ * first.
  */
 @Command(name = "bench", sortOptions = false, showDefaultValues = true, mixinStandardHelpOptions = true,
         description = {"Measure GPT training throughput on random tokens; print one JSON line with the same fields "
@@ -96,8 +99,13 @@ final class BenchCommand implements Callable<Integer> {
             return 0;
         }
         PrintWriter err = spec.commandLine().getErr();
+        double[] peak = FmaPeak.measure(t);
+        if (verbose) {
+            err.println(FmaPeak.describe(peak, t));
+            err.flush();
+        }
         Throughput.Result r = Throughput.measure(model, cfg, microBatch, accum, steps, warmup, t, concurrent,
-                checkpointing,
+                checkpointing, peak[1],
                 verbose ? (StepMetrics m) -> {
                     err.printf(Locale.ROOT, "step %d%s: %.3f s, loss %.4f%n", m.step() + 1,
                             m.step() < warmup ? " (warmup)" : "", m.seconds(), m.loss());

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@code accrue bench}: one JSON line with the PyTorch reference's fields. */
 class CliBenchTest {
     private static final List<String> FIELDS = List.of("impl", "config", "params", "B", "K", "T", "threads",
-            "concurrent_micro_batches", "sec_per_optimizer_step", "best_step_sec", "tokens_per_sec", "mfu", "gflops", "peak_rss_mb",
+            "concurrent_micro_batches", "sec_per_optimizer_step", "best_step_sec", "tokens_per_sec", "mfu", "gflops", "peak_gflops", "peak_rss_mb",
             "arena_high_water_mb", "allocated_mb_per_step");
 
     @Test
@@ -54,10 +54,13 @@ class CliBenchTest {
         assertEquals(1L, j.get("threads"));
         assertEquals(1L, j.get("concurrent_micro_batches"));
         for (String f : List.of("sec_per_optimizer_step", "best_step_sec", "tokens_per_sec", "mfu", "gflops",
-                "arena_high_water_mb")) {
+                "peak_gflops", "arena_high_water_mb")) {
             assertInstanceOf(Number.class, j.get(f), f);
             assertTrue(((Number) j.get(f)).doubleValue() > 0, f + " = " + j.get(f));
         }
+        double gflops = ((Number) j.get("gflops")).doubleValue();
+        double peak = ((Number) j.get("peak_gflops")).doubleValue();
+        assertEquals(gflops / peak, ((Number) j.get("mfu")).doubleValue(), 1e-3, "MFU against the measured peak");
         double sec = ((Number) j.get("sec_per_optimizer_step")).doubleValue();
         double tps = ((Number) j.get("tokens_per_sec")).doubleValue();
         assertEquals(2 * 2 * 16 / sec, tps, tps * 0.01, "tokens/s = B·K·T / median step");

@@ -92,7 +92,9 @@ public final class KvCache {
         Tensor y = tape.output(rows, c); // (R, C)
         int pairs = rows * heads;
         int parts = Math.min(pairs, tape.compute().threads());
-        Tensor scores = tape.scratch(parts, capacity); // per part: the attention row of the pair in hand
+        // per part: the attention row of the pair in hand, then the softmax's two statistics (not needed here)
+        int rowFloats = capacity + 2;
+        Tensor scores = tape.scratch(parts, rowFloats);
         if (tape.planning()) {
             return y;
         }
@@ -104,7 +106,7 @@ public final class KvCache {
         float[] v = values.data();
         float[] p = scores.data();
         tape.compute().parallel().forParts(pairs, 1, (part, from, to) -> {
-            int po = scores.offset() + part * capacity;
+            int po = scores.offset() + part * rowFloats;
             for (int pair = from; pair < to; pair++) {
                 int r = pair / heads;
                 int h = pair % heads;
@@ -113,11 +115,11 @@ public final class KvCache {
                 int qo = qkv.offset() + r * 3 * c + h * hs;
                 // s = q·Kᵀ over the positions so far, one fma chain per score along the head's features
                 AttentionKernels.multiply(p, po, len, false, q, qo, 3 * c, 1, k, keys.offset() + head * hs * keyLd,
-                        keyLd, 1, len, hs, AttentionKernels.FULL);
-                AttentionKernels.softmaxRow(p, po, len, len, scale);
+                        keyLd, 1, len, hs, AttentionKernels.FULL, 0);
+                AttentionKernels.softmaxRow(p, po, len, len, scale, p, po + capacity);
                 // y = p·V: the full pass runs the same chain on to its row block's end over zero probabilities
                 AttentionKernels.multiply(y.data(), y.offset() + r * c + h * hs, c, false, p, po, len, 1, v,
-                        values.offset() + head * capacity * hs, hs, 1, hs, len, AttentionKernels.FULL);
+                        values.offset() + head * capacity * hs, hs, 1, hs, len, AttentionKernels.FULL, 0);
             }
         });
         return y;

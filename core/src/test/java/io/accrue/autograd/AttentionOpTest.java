@@ -3,7 +3,10 @@ package io.accrue.autograd;
 import io.accrue.tensor.Arena;
 import io.accrue.tensor.Compute;
 import io.accrue.tensor.Tensor;
+import io.accrue.tensor.attention.AttentionKernels;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Arrays;
 import java.util.List;
@@ -21,6 +24,95 @@ class AttentionOpTest {
     void gradientsMatchFiniteDifferences() {
         Tensor qkv = GradCheck.random(1, 1f, 2, 5, 3 * 6); // B=2, T=5, C=6, NH=2, HS=3
         GradCheck.check(t -> AttentionOp.forward(t, qkv, 2), List.of(qkv), 1e-2, 3e-3);
+    }
+
+    /** Over two blocks of query rows (T = 66): probabilities recomputed in backward, dK and dV added block by block. */
+    @Test
+    void gradientsMatchFiniteDifferencesAcrossBlocks() {
+        Tensor qkv = GradCheck.random(14, 1f, 1, AttentionOp.ROWS + 2, 3 * 2); // B=1, C=2, NH=1, HS=2
+        GradCheck.check(t -> AttentionOp.forward(t, qkv, 1), List.of(qkv), 1e-2, 3e-3);
+    }
+
+    /**
+     * The tiled op gives the bits of the untiled computation — whole (T, T) matrices of scores, probabilities and
+     * their gradients, from the kernels' scalar oracles — for T within one block, at a block's end and across
+     * several blocks, on 1 and 3 threads, adding to a gradient that holds values.
+     */
+    @Test
+    void tiledEqualsTheUntiledScalarOracle() {
+        int c = 32;
+        int heads = 2;
+        for (int t : new int[] {1, 13, AttentionOp.ROWS, AttentionOp.ROWS + 1, 2 * AttentionOp.ROWS + 22}) {
+            Tensor qkv = GradCheck.random(20 + t, 1.5f, 2, t, 3 * c);
+            Tensor dy = GradCheck.random(21 + t, 1f, 2, t, c);
+            float[] start = GradCheck.random(22 + t, 1f, 2, t, 3 * c).toArray();
+            float[][] expected = untiled(qkv.toArray(), dy.toArray(), start, 2, t, c, heads);
+            for (int threads : new int[] {1, 3}) {
+                try (Compute compute = new Compute(threads)) {
+                    Tape tape = new Tape(compute, new Arena());
+                    qkv.grad().copyFrom(start);
+                    Tensor y = AttentionOp.forward(tape, qkv, heads);
+                    tape.grad(y).copyFrom(dy.toArray());
+                    tape.backward();
+                    String what = "T=" + t + ", " + threads + " threads";
+                    assertArrayEquals(bits(expected[0]), bits(y.toArray()), "y, " + what);
+                    assertArrayEquals(bits(expected[1]), bits(qkv.grad().toArray()), "dqkv, " + what);
+                }
+            }
+        }
+    }
+
+    /** Attention over whole (T, T) matrices with the scalar kernels; dqkv adds to {@code start}. Returns {y, dqkv}. */
+    private static float[][] untiled(float[] x, float[] dy, float[] start, int bsz, int t, int c, int heads) {
+        int hs = c / heads;
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        float[] y = new float[bsz * t * c];
+        float[] dx = start.clone();
+        for (int b = 0; b < bsz; b++) {
+            for (int h = 0; h < heads; h++) {
+                int q0 = b * t * 3 * c + h * hs; // row i of q at q0 + i·3C, of k at q0 + C + i·3C
+                int y0 = b * t * c + h * hs;
+                float[] kt = transposed(x, q0 + c, 3 * c, t, hs);
+                float[] vt = transposed(x, q0 + 2 * c, 3 * c, t, hs);
+                float[] p = new float[t * t];
+                float[] ds = new float[t * t];
+                AttentionKernels.multiplyScalar(p, 0, t, false, x, q0, 3 * c, 1, kt, 0, t, t, t, hs,
+                        AttentionKernels.CAUSAL_COLUMNS, 0);
+                for (int i = 0; i < t; i++) {
+                    AttentionKernels.softmaxRowScalar(p, i * t, i + 1, width(i, t), scale, new float[2], 0);
+                }
+                AttentionKernels.multiplyScalar(y, y0, c, false, p, 0, t, 1, x, q0 + 2 * c, 3 * c, t, hs, t,
+                        AttentionKernels.LOWER, 0);
+                AttentionKernels.multiplyScalar(ds, 0, t, false, dy, y0, c, 1, vt, 0, t, t, t, hs,
+                        AttentionKernels.CAUSAL_COLUMNS, 0);
+                for (int i = 0; i < t; i++) {
+                    AttentionKernels.softmaxBackwardRowScalar(ds, i * t, p, i * t, i + 1, width(i, t), scale);
+                }
+                AttentionKernels.multiplyScalar(dx, q0 + 2 * c, 3 * c, true, p, 0, 1, t, dy, y0, c, t, hs, t,
+                        AttentionKernels.UPPER, 0);
+                AttentionKernels.multiplyScalar(dx, q0, 3 * c, true, ds, 0, t, 1, x, q0 + c, 3 * c, t, hs, t,
+                        AttentionKernels.LOWER, 0);
+                AttentionKernels.multiplyScalar(dx, q0 + c, 3 * c, true, ds, 0, 1, t, x, q0, 3 * c, t, hs, t,
+                        AttentionKernels.UPPER, 0);
+            }
+        }
+        return new float[][] {y, dx};
+    }
+
+    /** The (cols, rows) transpose of rows × cols floats at {@code off}, rows {@code ld} apart. */
+    private static float[] transposed(float[] a, int off, int ld, int rows, int cols) {
+        float[] t = new float[cols * rows];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                t[j * rows + i] = a[off + i * ld + j];
+            }
+        }
+        return t;
+    }
+
+    /** The written columns of a causal row: up to the next multiple of 16 past the diagonal. */
+    private static int width(int i, int t) {
+        return Math.min(t, (i + 16) / 16 * 16);
     }
 
     @Test
@@ -55,9 +147,9 @@ class AttentionOpTest {
     }
 
     /** An example's output and gradient do not depend on the batch around it or the thread count. */
-    @Test
-    void exampleAloneEqualsExampleInsideABatch() {
-        int t = 7;
+    @ParameterizedTest
+    @ValueSource(ints = {7, AttentionOp.ROWS + 9})
+    void exampleAloneEqualsExampleInsideABatch(int t) {
         int c3 = 3 * 8;
         Tensor batch = GradCheck.random(2, 2f, 3, t, c3);
         Tensor dyBatch = GradCheck.random(3, 1f, 3, t, c3 / 3);
@@ -157,12 +249,12 @@ class AttentionOpTest {
     /**
      * P and dS are written only near the diagonal (up to the next multiple of 16 columns), and an op output's
      * gradient dqkv is written without being zeroed first: whatever the arena held is never read. On an arena full
-     * of NaN from an earlier micro-batch, T = 37 and 70 give the bits of a clean arena, and of a leaf's gradient
-     * that is added to.
+     * of NaN from an earlier micro-batch, T = 37, 70 and 150 (one, two and three blocks of rows) give the bits of a
+     * clean arena, and of a leaf's gradient that is added to.
      */
     @Test
     void staleArenaContentsAreNeverRead() {
-        for (int t : new int[] {37, 70}) {
+        for (int t : new int[] {37, 70, 150}) {
             Tensor qkv = GradCheck.random(12, 1.5f, 2, t, 3 * 8);
             Tensor dy = GradCheck.random(13, 1f, 2, t, 8);
             float[][] leaf = run(2, qkv, dy, 2);

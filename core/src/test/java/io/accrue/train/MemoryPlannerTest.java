@@ -39,12 +39,13 @@ class MemoryPlannerTest {
         // params: wte 12 + wpe 8 + block (ln 8+8, c_attn 48+12, c_proj 16+4, c_fc 64+16, c_proj 64+4) + ln_f 8
         assertEquals(272, cfg.parameterCount());
         // outputs: embeddings 3·N·C = 24, block 18·N·C = 144, ln_f N·C + logits N·V = 14 → 182
-        // scratch: ln 2N+2N, attention probs B·NH·T·T = 4, forward Kᵀ HS·(T+16) = 72 and V T·HS = 8, backward
-        // Vᵀ 72 + dS T·T 4 + K, Q, dY 3·T·HS 24, ln_f 2N, loss 3N → 202
+        // scratch: ln 2N+2N, attention's row statistics B·NH·T·2 = 4, forward Kᵀ HS·(T+16) = 72, V T·HS = 8 and
+        // a block of S min(64, T)·(T+16) = 36, backward Kᵀ and Vᵀ 144 + K, Q, dY 3·T·HS 24 + a block's P and dS 72,
+        // ln_f 2N, loss 3N → 378
         // recycled gradients, the most alive at once per size: 3 of N·C (a residual add's output and its two
         // inputs), 2 of 4·N·C (gelu's output and input), 1 of 3·N·C (qkv), 1 of N·V (logits) → 24+64+24+6 = 118
         Gpt shapes = Gpt.shapesOnly(cfg);
-        assertEquals(182 + 202 + 118, MemoryPlanner.arenaFloats(shapes, shapes.planningBatch(1), 1));
+        assertEquals(182 + 378 + 118, MemoryPlanner.arenaFloats(shapes, shapes.planningBatch(1), 1));
         MemoryPlan p = MemoryPlanner.plan(cfg, 1, 4, 2, OptimizerKind.ADAMW, 0, 1, false);
         assertEquals(4 * 272, p.weightsBytes(), "matrices this small are not held");
         // small at B = 1, K = 32 (256 rows): each layer holds c_attn 1152×384, attn c_proj 384×384, c_fc 1536×384
@@ -63,7 +64,7 @@ class MemoryPlannerTest {
                 "2,048 rows per micro-batch hold nothing");
         assertEquals(4 * (272 + 12), p.gradsBytes(), "plus the tied head's gradient slot");
         assertEquals(2 * 4 * 272, p.optimizerBytes());
-        assertEquals(4 * 502, p.activationBytes());
+        assertEquals(4 * 678, p.activationBytes());
         assertEquals(0, MemoryPlanner.plan(cfg, 1, 4, 2, OptimizerKind.SGD, 0, 1, false).optimizerBytes());
     }
 
@@ -244,6 +245,17 @@ class MemoryPlannerTest {
         var none = assertThrows(IllegalArgumentException.class,
                 () -> MemoryPlanner.fit(cnn, 1 << 20, 32, OptimizerKind.ADAMW, 0, 2, 1));
         assertTrue(none.getMessage().contains("micro-batch 1") && none.getMessage().contains("SGD"), none.getMessage());
+    }
+
+    /**
+     * gpt2-medium with AdamW at B = 1, T = 1024 fits 8 GiB without activation checkpointing: attention saves two
+     * floats per row instead of its (T, T) probabilities (1.5 GB over 24 layers and 16 heads).
+     */
+    @Test
+    void gpt2MediumAtMicroBatchOneFitsEightGigabytesWithoutCheckpointing() {
+        MemoryPlan p = MemoryPlanner.plan(GptConfig.named("gpt2-medium"), 1, 32, 1024, OptimizerKind.ADAMW, 0, 2,
+                false);
+        assertTrue(p.totalBytes() <= 8L << 30, "planned " + p.totalBytes() + " bytes");
     }
 
     /** A micro-batch whose logits would not fit one array cannot run: fit passes over it instead of failing. */

@@ -31,16 +31,28 @@ public final class AttentionKernels {
     /** Lanes of the row sums' partials. */
     static final int LANES = 8;
 
+    /*
+     * The bands below are stated for a diagonal d (the multiply's last argument): row i of A (or C) meets the
+     * diagonal at p = i + d (column j = i + d for CAUSAL_COLUMNS). d = 0 for whole (T, T) matrices; a block of rows
+     * that starts at row r0 of the whole has d = r0, and a block of p that starts at p0 has d = −p0, so each output
+     * keeps the p range, and the chain, it has in the whole matrix.
+     */
     /** All p in [0, k), all columns. */
     public static final int FULL = 0;
     /**
-     * Causal columns: row block [i0, i0 + MR) computes columns {@code [0, min(n, roundUp(i0 + MR, NR)))} only;
-     * columns j &gt; i among them hold values the caller must overwrite (they do not enter other outputs).
+     * Causal columns: row block [i0, i0 + MR) computes columns {@code [0, min(n, roundUp(i0 + d + MR, NR)))}
+     * only; columns j &gt; i + d among them hold values the caller must overwrite (they do not enter other outputs).
      */
     public static final int CAUSAL_COLUMNS = 1;
-    /** A is lower triangular (A(i, p) = 0 for p &gt; i): row block [i0, i0 + MR) runs p in [0, min(k, i0 + MR)). */
+    /**
+     * A is lower triangular (A(i, p) = 0 for p &gt; i + d): row block [i0, i0 + MR) runs p in
+     * {@code [0, clamp(i0 + d + MR, 0, k))}.
+     */
     public static final int LOWER = 2;
-    /** A is upper triangular (A(i, p) = 0 for p &lt; i): row block [i0, i0 + MR) runs p in [i0, k). */
+    /**
+     * A is upper triangular (A(i, p) = 0 for p &lt; i + d): row block [i0, i0 + MR) runs p in
+     * {@code [clamp(i0 + d, 0, k), k)}.
+     */
     public static final int UPPER = 3;
 
     private static final boolean VECTOR = VectorApi.AVAILABLE;
@@ -65,17 +77,18 @@ public final class AttentionKernels {
      * {@code C[i][j] = (accumulate ? C[i][j] : 0) + Σ_p A(i, p)·B[p][j]} for i in [0, m), j in [0, n), with
      * {@code A(i, p) = a[aOff + i·aRow + p·aCol]} (either layout, so Aᵀ needs no copy), {@code B[p][j] =
      * b[bOff + p·ldb + j]}, {@code C[i][j] = c[cOff + i·ldc + j]}, and the p range and columns of each row block
-     * set by {@code band} ({@link #FULL}, {@link #CAUSAL_COLUMNS}, {@link #LOWER}, {@link #UPPER}). Each output is
-     * one fma chain along p ascending.
+     * set by {@code band} ({@link #FULL}, {@link #CAUSAL_COLUMNS}, {@link #LOWER}, {@link #UPPER}) about the
+     * diagonal {@code p = i + diagonal}. Each output is one fma chain along p ascending.
      */
     public static void multiply(float[] c, int cOff, int ldc, boolean accumulate,
                                 float[] a, int aOff, int aRow, int aCol,
                                 float[] b, int bOff, int ldb,
-                                int m, int n, int k, int band) {
+                                int m, int n, int k, int band, int diagonal) {
         if (VECTOR) {
-            VectorAttention.multiply(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band);
+            VectorAttention.multiply(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band,
+                    diagonal);
         } else {
-            multiplyScalar(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band);
+            multiplyScalar(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band, diagonal);
         }
     }
 
@@ -83,9 +96,9 @@ public final class AttentionKernels {
     public static void multiplyScalar(float[] c, int cOff, int ldc, boolean accumulate,
                                       float[] a, int aOff, int aRow, int aCol,
                                       float[] b, int bOff, int ldb,
-                                      int m, int n, int k, int band) {
+                                      int m, int n, int k, int band, int diagonal) {
         for (int i = 0; i < m; i++) {
-            int i0 = i - i % MR;
+            int i0 = i - i % MR + diagonal; // the row block's start, on the diagonal's scale
             int p0 = pFrom(band, i0, k);
             int p1 = pTo(band, i0, k);
             int n1 = columns(band, i0, n);
@@ -100,14 +113,17 @@ public final class AttentionKernels {
         }
     }
 
+    /** The first p of a row block whose start, plus the diagonal, is {@code i0}. */
     static int pFrom(int band, int i0, int k) {
-        return band == UPPER ? Math.min(i0, k) : 0;
+        return band == UPPER ? Math.clamp(i0, 0, k) : 0;
     }
 
+    /** The end of the p range of a row block whose start, plus the diagonal, is {@code i0}. */
     static int pTo(int band, int i0, int k) {
-        return band == LOWER ? Math.min(k, i0 + MR) : k;
+        return band == LOWER ? Math.clamp(i0 + MR, 0, k) : k;
     }
 
+    /** The columns computed by a row block whose start, plus the diagonal, is {@code i0}. */
     static int columns(int band, int i0, int n) {
         return band == CAUSAL_COLUMNS ? Math.min(n, (i0 + MR + NR - 1) / NR * NR) : n;
     }
@@ -144,18 +160,22 @@ public final class AttentionKernels {
     /**
      * One causal softmax row in place: {@code s[j] ← s[j]·scale}, then {@code p[j] = e[j]·(1/Σe)} with
      * {@code e[j] = exp(s[j] − max)} ({@link Exp#exp}), {@link Exp#flushNegligible flushed}, for j
-     * in [0, len); {@code s[j] = 0} for j in [len, width).
+     * in [0, len); {@code s[j] = 0} for j in [len, width). The row's statistics, its log-sum-exp in two parts,
+     * go to {@code stats[statsOff] = max} and {@code stats[statsOff + 1] = 1/Σe}: {@link #probabilityRow} rebuilds
+     * the row's bits from them and the scores.
      */
-    public static void softmaxRow(float[] s, int off, int len, int width, float scale) {
+    public static void softmaxRow(float[] s, int off, int len, int width, float scale, float[] stats,
+                                  int statsOff) {
         if (VECTOR) {
-            VectorAttention.softmaxRow(s, off, len, width, scale);
+            VectorAttention.softmaxRow(s, off, len, width, scale, stats, statsOff);
         } else {
-            softmaxRowScalar(s, off, len, width, scale);
+            softmaxRowScalar(s, off, len, width, scale, stats, statsOff);
         }
     }
 
     /** The oracle of {@link #softmaxRow}. */
-    public static void softmaxRowScalar(float[] s, int off, int len, int width, float scale) {
+    public static void softmaxRowScalar(float[] s, int off, int len, int width, float scale, float[] stats,
+                                        int statsOff) {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < len; j++) {
             float v = s[off + j] * scale;
@@ -176,6 +196,37 @@ public final class AttentionKernels {
             sum += e;
         }
         float inv = 1f / sum;
+        normalize(s, off, len, width, inv);
+        stats[statsOff] = max;
+        stats[statsOff + 1] = inv;
+    }
+
+    /**
+     * The probabilities of a causal row rebuilt in place from its scores and the statistics {@link #softmaxRow}
+     * saved: {@code s[j] ← flush(exp(s[j]·scale − max)·inv)} for j in [0, len), {@code s[j] = 0} for j in
+     * [len, width) — the bits {@link #softmaxRow} gave for the same scores.
+     */
+    public static void probabilityRow(float[] s, int off, int len, int width, float scale, float[] stats,
+                                      int statsOff) {
+        if (VECTOR) {
+            VectorAttention.probabilityRow(s, off, len, width, scale, stats[statsOff], stats[statsOff + 1]);
+        } else {
+            probabilityRowScalar(s, off, len, width, scale, stats, statsOff);
+        }
+    }
+
+    /** The oracle of {@link #probabilityRow}. */
+    public static void probabilityRowScalar(float[] s, int off, int len, int width, float scale, float[] stats,
+                                            int statsOff) {
+        float max = stats[statsOff];
+        for (int j = 0; j < len; j++) {
+            s[off + j] = Exp.exp(s[off + j] * scale - max);
+        }
+        normalize(s, off, len, width, stats[statsOff + 1]);
+    }
+
+    /** {@code s[j] ← flush(s[j]·inv)} for j in [0, len), {@code s[j] = 0} for j in [len, width). */
+    private static void normalize(float[] s, int off, int len, int width, float inv) {
         for (int j = 0; j < len; j++) {
             s[off + j] = Exp.flushNegligible(s[off + j] * inv);
         }

@@ -43,17 +43,20 @@ final class VectorAttention {
     static void multiply(float[] c, int cOff, int ldc, boolean accumulate,
                          float[] a, int aOff, int aRow, int aCol,
                          float[] b, int bOff, int ldb,
-                         int m, int n, int k, int band) {
+                         int m, int n, int k, int band, int diagonal) {
         int i0 = 0;
         if (PAIRS) {
             for (; i0 + 2 * MR <= m; i0 += 2 * MR) {
-                int j = pairWide(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, n, k, band, i0);
-                rowBlock(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band, i0, j);
-                rowBlock(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band, i0 + MR, j);
+                int j = pairWide(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, n, k, band, diagonal,
+                        i0);
+                rowBlock(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band, diagonal, i0,
+                        j);
+                rowBlock(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band, diagonal,
+                        i0 + MR, j);
             }
         }
         for (; i0 < m; i0 += MR) {
-            rowBlock(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band, i0, 0);
+            rowBlock(c, cOff, ldc, accumulate, a, aOff, aRow, aCol, b, bOff, ldb, m, n, k, band, diagonal, i0, 0);
         }
     }
 
@@ -65,12 +68,14 @@ final class VectorAttention {
      * float is exact — so every output keeps its one chain, ascending.
      */
     private static int pairWide(float[] c, int cOff, int ldc, boolean accumulate, float[] a, int aOff, int aRow,
-                                int aCol, float[] b, int bOff, int ldb, int n, int k, int band, int i0) {
-        int pA0 = AttentionKernels.pFrom(band, i0, k);
-        int pB0 = AttentionKernels.pFrom(band, i0 + MR, k);
-        int pA1 = AttentionKernels.pTo(band, i0, k);
-        int pB1 = AttentionKernels.pTo(band, i0 + MR, k);
-        int n1 = Math.min(AttentionKernels.columns(band, i0, n), AttentionKernels.columns(band, i0 + MR, n));
+                                int aCol, float[] b, int bOff, int ldb, int n, int k, int band, int diagonal,
+                                int i0) {
+        int d0 = i0 + diagonal;
+        int pA0 = AttentionKernels.pFrom(band, d0, k);
+        int pB0 = AttentionKernels.pFrom(band, d0 + MR, k);
+        int pA1 = AttentionKernels.pTo(band, d0, k);
+        int pB1 = AttentionKernels.pTo(band, d0 + MR, k);
+        int n1 = Math.min(AttentionKernels.columns(band, d0, n), AttentionKernels.columns(band, d0 + MR, n));
         int j = 0;
         boolean aloneFirst = pA0 < pB0;
         for (; j + 2 * WW <= n1; j += 2 * WW) {
@@ -90,12 +95,12 @@ final class VectorAttention {
 
     /** Row block [i0, i0 + MR) from column j0 on (the columns before are done). */
     private static void rowBlock(float[] c, int cOff, int ldc, boolean accumulate, float[] a, int aOff, int aRow,
-                                 int aCol, float[] b, int bOff, int ldb, int m, int n, int k, int band, int i0,
-                                 int j0) {
+                                 int aCol, float[] b, int bOff, int ldb, int m, int n, int k, int band,
+                                 int diagonal, int i0, int j0) {
         int rows = Math.min(MR, m - i0);
-        int p0 = AttentionKernels.pFrom(band, i0, k);
-        int p1 = AttentionKernels.pTo(band, i0, k);
-        int n1 = AttentionKernels.columns(band, i0, n);
+        int p0 = AttentionKernels.pFrom(band, i0 + diagonal, k);
+        int p1 = AttentionKernels.pTo(band, i0 + diagonal, k);
+        int n1 = AttentionKernels.columns(band, i0 + diagonal, n);
         int j = j0;
         if (rows == MR) {
             for (; j + 2 * WW <= n1; j += 2 * WW) {
@@ -298,11 +303,9 @@ final class VectorAttention {
         c0.intoArray(c, co);
     }
 
-    static void softmaxRow(float[] s, int off, int len, int width, float scale) {
+    static void softmaxRow(float[] s, int off, int len, int width, float scale, float[] stats, int statsOff) {
         int bound = L.loopBound(len);
-        // The lanewise passes cover a ragged tail with one more vector where the row has room: its lanes past len
-        // hold whatever the caller left there, enter neither the max nor the sum, and are zeroed at the end.
-        int lanes = bound < len && bound + LW <= width ? bound + LW : bound;
+        int lanes = lanes(len, width);
         FloatVector vmax = FloatVector.broadcast(L, Float.NEGATIVE_INFINITY);
         int j = 0;
         for (; j < bound; j += LW) {
@@ -334,7 +337,38 @@ final class VectorAttention {
             sum += s[off + j];
         }
         float inv = 1f / sum;
-        for (j = 0; j < lanes; j += LW) {
+        normalize(s, off, len, width, lanes, inv);
+        stats[statsOff] = max;
+        stats[statsOff + 1] = inv;
+    }
+
+    static void probabilityRow(float[] s, int off, int len, int width, float scale, float max, float inv) {
+        int lanes = lanes(len, width);
+        FloatVector vm = FloatVector.broadcast(L, max);
+        for (int j = 0; j < lanes; j += LW) {
+            FloatVector.fromArray(L, s, off + j).mul(scale).sub(vm).intoArray(s, off + j);
+        }
+        VectorExp.expVectors(s, off, lanes);
+        for (int j = lanes; j < len; j++) {
+            s[off + j] = Exp.exp(s[off + j] * scale - max);
+        }
+        normalize(s, off, len, width, lanes, inv);
+    }
+
+    /**
+     * The end of a row's lanewise passes: they cover a ragged tail with one more vector where the row has room. Its
+     * lanes past len hold whatever the caller left there, enter neither the max nor the sum, and are zeroed at the
+     * end.
+     */
+    private static int lanes(int len, int width) {
+        int bound = L.loopBound(len);
+        return bound < len && bound + LW <= width ? bound + LW : bound;
+    }
+
+    /** {@code s[j] ← flush(s[j]·inv)} for j in [0, len) ({@code lanes} of them by vectors), 0 in [len, width). */
+    private static void normalize(float[] s, int off, int len, int width, int lanes, float inv) {
+        int j = 0;
+        for (; j < lanes; j += LW) {
             FloatVector p = FloatVector.fromArray(L, s, off + j).mul(inv);
             p.blend(0f, p.lt(Exp.NEGLIGIBLE)).intoArray(s, off + j);
         }

@@ -1,7 +1,7 @@
 /**
  * The attention family: the kernels of causal self-attention for one (example, head) pair — a register-blocked
- * product with causal bands, copies and a transpose of a head's rows, and the causal softmax rows forward and
- * backward.
+ * product with causal bands about a diagonal that a block of rows or of p shifts, copies and a transpose of a head's
+ * rows, and the causal softmax rows forward (saving each row's max and 1/Σ), rebuilt from those, and backward.
  *
  * <p>{@link io.accrue.tensor.attention.AttentionKernels} is the dispatcher and holds the scalar oracles ({@code
  * *Scalar}); {@link io.accrue.tensor.attention.VectorAttention} is the Vector API body, with the oracle's bits.

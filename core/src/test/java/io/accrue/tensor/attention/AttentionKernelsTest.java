@@ -27,35 +27,39 @@ class AttentionKernelsTest {
         return b;
     }
 
+    /** For every band, with the diagonal of whole matrices (0) and of blocks of rows (d &gt; 0) and of p (d &lt; 0). */
     @Test
     void multiplyEqualsTheScalarOracleForEveryBandAndLayout() {
         int[][] sizes = {{1, 1, 1}, {5, 7, 3}, {13, 37, 29}, {16, 32, 16}, {21, 21, 21}, {35, 64, 35}, {8, 9, 40}};
         for (int[] sz : sizes) {
-            int m = sz[0];
-            int n = sz[1];
-            int k = sz[2];
             for (int band = 0; band < 4; band++) {
-                for (boolean transA : new boolean[] {false, true}) {
-                    for (boolean acc : new boolean[] {false, true}) {
-                        int lda = (transA ? m : k) + 3;
-                        int ldb = n + 5;
-                        int ldc = n + 2;
-                        float[] a = random(1, 7 + Math.max(m, k) * lda);
-                        float[] b = random(2, 4 + k * ldb);
-                        float[] c0 = random(3, 6 + m * ldc);
-                        float[] fast = c0.clone();
-                        float[] slow = c0.clone();
-                        int aRow = transA ? 1 : lda;
-                        int aCol = transA ? lda : 1;
-                        AttentionKernels.multiply(fast, 6, ldc, acc, a, 7, aRow, aCol, b, 4, ldb, m, n, k, band);
-                        AttentionKernels.multiplyScalar(slow, 6, ldc, acc, a, 7, aRow, aCol, b, 4, ldb, m, n, k,
-                                band);
-                        assertArrayEquals(bits(slow), bits(fast),
-                                "m=" + m + " n=" + n + " k=" + k + " band=" + band + " transA=" + transA);
+                for (int diagonal : band == AttentionKernels.UPPER ? new int[] {0, -8, -24} : new int[] {0, 8, 24}) {
+                    for (boolean transA : new boolean[] {false, true}) {
+                        for (boolean acc : new boolean[] {false, true}) {
+                            assertMultiplyMatchesOracle(sz[0], sz[1], sz[2], band, diagonal, transA, acc);
+                        }
                     }
                 }
             }
         }
+    }
+
+    private static void assertMultiplyMatchesOracle(int m, int n, int k, int band, int diagonal, boolean transA,
+                                                    boolean acc) {
+        int lda = (transA ? m : k) + 3;
+        int ldb = n + 5;
+        int ldc = n + 2;
+        float[] a = random(1, 7 + Math.max(m, k) * lda);
+        float[] b = random(2, 4 + k * ldb);
+        float[] c0 = random(3, 6 + m * ldc);
+        float[] fast = c0.clone();
+        float[] slow = c0.clone();
+        int aRow = transA ? 1 : lda;
+        int aCol = transA ? lda : 1;
+        AttentionKernels.multiply(fast, 6, ldc, acc, a, 7, aRow, aCol, b, 4, ldb, m, n, k, band, diagonal);
+        AttentionKernels.multiplyScalar(slow, 6, ldc, acc, a, 7, aRow, aCol, b, 4, ldb, m, n, k, band, diagonal);
+        assertArrayEquals(bits(slow), bits(fast), "m=" + m + " n=" + n + " k=" + k + " band=" + band + " diagonal="
+                + diagonal + " transA=" + transA + " accumulate=" + acc);
     }
 
     /** The oracle is one plain fma chain per output over the band's p range. */
@@ -68,9 +72,9 @@ class AttentionKernelsTest {
         float[] b = random(5, k * n);
         float[] c = random(6, m * n);
         float[] lower = c.clone();
-        AttentionKernels.multiplyScalar(lower, 0, n, true, a, 0, k, 1, b, 0, n, m, n, k, AttentionKernels.LOWER);
+        AttentionKernels.multiplyScalar(lower, 0, n, true, a, 0, k, 1, b, 0, n, m, n, k, AttentionKernels.LOWER, 0);
         float[] upper = c.clone();
-        AttentionKernels.multiplyScalar(upper, 0, n, false, a, 0, k, 1, b, 0, n, m, n, k, AttentionKernels.UPPER);
+        AttentionKernels.multiplyScalar(upper, 0, n, false, a, 0, k, 1, b, 0, n, m, n, k, AttentionKernels.UPPER, 0);
         for (int i = 0; i < m; i++) {
             int i0 = i / 4 * 4;
             for (int j = 0; j < n; j++) {
@@ -88,6 +92,44 @@ class AttentionKernelsTest {
         }
     }
 
+    /**
+     * A causal product taken in blocks — of C's rows (diagonal r0) or of p (diagonal −p0, each block adding to C) —
+     * gives the whole product's bits: each output keeps its one chain.
+     */
+    @Test
+    void blocksWithTheirDiagonalGiveTheWholeProductsBits() {
+        int t = 45;
+        int n = 19;
+        float[] a = random(10, t * t);
+        float[] b = random(11, t * n);
+        float[] c0 = random(12, t * n);
+        // LOWER: C (t, n) += A (t, t)·B (t, n); CAUSAL_COLUMNS: C (t, t) += A (t, n)·B (n, t)
+        for (int band : new int[] {AttentionKernels.LOWER, AttentionKernels.CAUSAL_COLUMNS}) {
+            boolean lower = band == AttentionKernels.LOWER;
+            int cols = lower ? n : t;
+            int k = lower ? t : n;
+            float[] c = random(13, t * cols);
+            float[] whole = c.clone();
+            AttentionKernels.multiply(whole, 0, cols, true, a, 0, k, 1, b, 0, cols, t, cols, k, band, 0);
+            float[] blocks = c.clone();
+            for (int r0 = 0; r0 < t; r0 += 16) {
+                int rows = Math.min(16, t - r0);
+                AttentionKernels.multiply(blocks, r0 * cols, cols, true, a, r0 * k, k, 1, b, 0, cols, rows, cols, k,
+                        band, r0);
+            }
+            assertArrayEquals(bits(whole), bits(blocks), "rows in blocks, band " + band);
+        }
+        float[] whole = c0.clone();
+        AttentionKernels.multiply(whole, 0, n, true, a, 0, 1, t, b, 0, n, t, n, t, AttentionKernels.UPPER, 0);
+        float[] blocks = c0.clone();
+        for (int p0 = 0; p0 < t; p0 += 16) {
+            int depth = Math.min(16, t - p0);
+            AttentionKernels.multiply(blocks, 0, n, true, a, p0 * t, 1, t, b, p0 * n, n, p0 + depth, n, depth,
+                    AttentionKernels.UPPER, -p0);
+        }
+        assertArrayEquals(bits(whole), bits(blocks), "p in blocks, UPPER");
+    }
+
     @Test
     void softmaxRowsEqualTheScalarOracle() {
         for (int width : new int[] {1, 7, 8, 19, 64, 130}) {
@@ -100,9 +142,19 @@ class AttentionKernelsTest {
                 }
                 float[] fast = s.clone();
                 float[] slow = s.clone();
-                AttentionKernels.softmaxRow(fast, 3, len, width, 0.3f);
-                AttentionKernels.softmaxRowScalar(slow, 3, len, width, 0.3f);
+                float[] rebuilt = s.clone();
+                float[] rebuiltScalar = s.clone();
+                float[] stats = new float[3];
+                float[] statsScalar = new float[3];
+                AttentionKernels.softmaxRow(fast, 3, len, width, 0.3f, stats, 1);
+                AttentionKernels.softmaxRowScalar(slow, 3, len, width, 0.3f, statsScalar, 1);
                 assertArrayEquals(bits(slow), bits(fast), "softmax len=" + len + " width=" + width);
+                assertArrayEquals(bits(statsScalar), bits(stats), "statistics len=" + len + " width=" + width);
+                AttentionKernels.probabilityRow(rebuilt, 3, len, width, 0.3f, stats, 1);
+                AttentionKernels.probabilityRowScalar(rebuiltScalar, 3, len, width, 0.3f, stats, 1);
+                assertArrayEquals(bits(fast), bits(rebuilt), "rebuilt len=" + len + " width=" + width);
+                assertArrayEquals(bits(fast), bits(rebuiltScalar), "rebuilt (oracle) len=" + len + " width="
+                        + width);
                 double sum = 0;
                 for (int j = 0; j < len; j++) {
                     sum += fast[3 + j];

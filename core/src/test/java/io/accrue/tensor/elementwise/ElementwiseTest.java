@@ -220,8 +220,8 @@ class ElementwiseTest {
         Elementwise.softmaxAddScalar(addScalar, 0, x, 0, 19, 0f, (float) sum);
         float[] row = x.clone();
         float[] rowScalar = x.clone();
-        AttentionKernels.softmaxRow(row, 0, 19, 19, 1f);
-        AttentionKernels.softmaxRowScalar(rowScalar, 0, 19, 19, 1f);
+        AttentionKernels.softmaxRow(row, 0, 19, 19, 1f, new float[2], 0);
+        AttentionKernels.softmaxRowScalar(rowScalar, 0, 19, 19, 1f, new float[2], 0);
         assertTrue(Math.exp(-50) / 17 < 0x1p-64 && Math.exp(-40) / 17 > 0x1p-64);
         for (float[] p : new float[][] {add, addScalar, row, rowScalar}) {
             assertEquals(0f, p[17]);

@@ -62,8 +62,8 @@ final class GemmProbe {
         float[] b = values(k * n, random);
         float[] fast = values(m * n, random);
         float[] slow = fast.clone();
-        AttentionKernels.multiply(fast, 0, n, true, a, 0, k, 1, b, 0, n, m, n, k, band);
-        AttentionKernels.multiplyScalar(slow, 0, n, true, a, 0, k, 1, b, 0, n, m, n, k, band);
+        AttentionKernels.multiply(fast, 0, n, true, a, 0, k, 1, b, 0, n, m, n, k, band, 0);
+        AttentionKernels.multiplyScalar(slow, 0, n, true, a, 0, k, 1, b, 0, n, m, n, k, band, 0);
         return Arrays.equals(fast, slow);
     }
 
