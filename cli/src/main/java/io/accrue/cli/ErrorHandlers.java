@@ -51,6 +51,13 @@ public final class ErrorHandlers {
     static void planned(long peakBytes, long heapBytes) {
         plannedBytes = peakBytes;
         plannedHeapBytes = heapBytes;
+        LauncherLink.tell("plan", plan());
+    }
+
+    /** The recorded plan in words: "a predicted peak of 7.7 GiB with a heap of 7.9 GiB". */
+    private static String plan() {
+        return "a predicted peak of " + io.accrue.run.Run.bytes(plannedBytes) + " with a heap of "
+                + io.accrue.run.Run.bytes(plannedHeapBytes);
     }
 
     /**
@@ -60,8 +67,7 @@ public final class ErrorHandlers {
     static String outOfMemory(OutOfMemoryError e) {
         String what = e.getMessage() == null ? "memory" : e.getMessage();
         long max = Runtime.getRuntime().maxMemory();
-        String plan = plannedBytes > 0 ? "; the memory plan predicted a peak of " + io.accrue.run.Run.bytes(plannedBytes)
-                + " with a heap of " + io.accrue.run.Run.bytes(plannedHeapBytes) : "";
+        String plan = plannedBytes > 0 ? "; the memory plan: " + plan() : "";
         return "out of memory (" + what + ") with a maximum Java heap of " + io.accrue.run.Run.bytes(max) + plan
                 + "; run through ./accrue without ACCRUE_HEAP (it sizes the heap from the plan), or use "
                 + "--checkpointing, a smaller --micro-batch, or --memory SIZE";

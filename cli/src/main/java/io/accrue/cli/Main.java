@@ -38,11 +38,13 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
+        LauncherLink.watchLauncher();
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         int code = commandLine(out, err).execute(args);
         out.flush();
         err.flush();
+        LauncherLink.tell("exit", Integer.toString(code));
         System.exit(code);
     }
 }

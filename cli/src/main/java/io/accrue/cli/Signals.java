@@ -6,13 +6,14 @@ import sun.misc.SignalHandler;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * SIGINT (Ctrl-C) and SIGTERM while a run trains: the first asks it to stop after the current micro-batch, where it
  * writes a checkpoint and returns, and the command then exits with 128 + the signal's number (130, 143); a second
  * one ends the process at once with that code — a checkpoint being written then is lost, and the previous one stays
- * valid (checkpoints are written atomically).
+ * valid (checkpoints are written atomically). A signal that comes within {@link #SAME_DELIVERY_NANOS} of the first
+ * is the same request delivered twice: the launcher passes on what it gets, and a signal for the whole process group
+ * (Ctrl-C, {@code timeout}, a service manager) reaches both.
  *
  * <p>Why {@code sun.misc.Signal}: it is the JDK's supported way to handle a signal (module {@code jdk.unsupported},
  * kept open for exactly this), needs no command-line flag (unlike {@code jdk.internal.misc.Signal}) and lets the
@@ -24,11 +25,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class Signals implements AutoCloseable {
     private static final List<String> NAMES = List.of("INT", "TERM");
+    /** How close a repeat must be to count as the first signal again, not as a second one. */
+    static final long SAME_DELIVERY_NANOS = 300_000_000L;
 
     private final List<Signal> signals = new ArrayList<>();
     private final List<SignalHandler> previous = new ArrayList<>();
-    private final AtomicInteger received = new AtomicInteger();
+    private int received;
     private volatile int first;
+    private long firstNanos;
 
     private Signals() {
     }
@@ -51,10 +55,14 @@ final class Signals implements AutoCloseable {
         return s;
     }
 
-    private void received(Signal sig, Runnable stop, PrintWriter err) {
+    private synchronized void received(Signal sig, Runnable stop, PrintWriter err) {
         int code = 128 + sig.getNumber();
-        if (received.incrementAndGet() == 1) {
+        if (received > 0 && System.nanoTime() - firstNanos < SAME_DELIVERY_NANOS) {
+            return;
+        }
+        if (++received == 1) {
             first = code;
+            firstNanos = System.nanoTime();
             err.println("accrue: SIG" + sig.getName() + ": stopping after the current micro-batch to write a checkpoint"
                     + " (" + (sig.getName().equals("INT") ? "Ctrl-C" : "the signal") + " again stops at once)");
             err.flush();
@@ -63,6 +71,7 @@ final class Signals implements AutoCloseable {
             err.println("accrue: SIG" + sig.getName() + " again: stopped at once; the last complete checkpoint stays "
                     + "valid");
             err.flush();
+            LauncherLink.tell("exit", Integer.toString(code));
             Runtime.getRuntime().halt(code);
         }
     }

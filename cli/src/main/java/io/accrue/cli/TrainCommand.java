@@ -239,6 +239,7 @@ final class TrainCommand implements Callable<Integer> {
         if (tensorboard != null) {
             run.logTo(new TensorBoardLogger(tensorboard));
         }
+        LauncherLink.tell("run", run.spec().out().toString());
         CliListener listener = new CliListener(run, console, progress, logEvery, stopAfter, stepDelay, microBatchDelay,
                 checkpointDelay);
         RunResult result;

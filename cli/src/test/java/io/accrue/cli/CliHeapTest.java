@@ -114,7 +114,7 @@ class CliHeapTest {
         assertEquals(ErrorHandlers.OUT_OF_MEMORY, child.exitValue(), String.join("\n", lines));
         assertEquals(1, lines.size(), String.join("\n", lines));
         assertTrue(lines.get(0).startsWith("accrue: out of memory (Java heap space) with a maximum Java heap of ")
-                && lines.get(0).contains("the memory plan predicted a peak of ")
+                && lines.get(0).contains("; the memory plan: a predicted peak of ")
                 && lines.get(0).contains("run through ./accrue"), lines.get(0));
     }
 }
