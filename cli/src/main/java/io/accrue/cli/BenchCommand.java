@@ -47,7 +47,7 @@ final class BenchCommand implements Callable<Integer> {
     int steps;
 
     @Option(names = "--warmup", paramLabel = "W|auto", defaultValue = "auto", description = "Untimed steps first; "
-            + "auto: until the JIT has compiled the step (5 steps in a row with under 1% of their time spent "
+            + "auto: until the JIT has compiled the step (5 steps in a row with under 1%% of their time spent "
             + "compiling; at most 300 steps or 2 minutes). The JSON's warmup_steps says how many ran.")
     String warmupOption;
 

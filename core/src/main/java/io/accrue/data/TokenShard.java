@@ -12,6 +12,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -21,7 +24,8 @@ import java.util.Objects;
  * (nanoGPT's {@code train.bin}/{@code val.bin}, uint16) or 4 (uint32, for vocabularies beyond 65,536).
  *
  * <p>The mapping lives as long as the shard is reachable (a {@link Arena#ofAuto() GC-managed arena}); reads are safe
- * from any thread. A file changed under the running process is detected ({@link #checkUnchanged}) rather than read.
+ * from any thread. A file changed under the running process is detected ({@link #checkUnchanged}, and
+ * {@link #checkContent} for a change that keeps its size and time) rather than read.
  */
 public final class TokenShard {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -86,6 +90,44 @@ public final class TokenShard {
             throw new EnvironmentException(file + " " + change + " while the run read it; put the original back (the "
                     + "run's checkpoints name its SHA-256)");
         }
+    }
+
+    /**
+     * Returns normally when the mapped bytes still hash to {@code expectedSha256}: what {@link #checkUnchanged} cannot
+     * see, a file rewritten in place with its size and modification time kept (a copy that preserves times, a restore
+     * from a backup of other data). One pass over the file, through the mapping: for once per epoch, not per batch.
+     *
+     * @throws EnvironmentException one line: the file no longer holds the data, and what to do
+     */
+    public void checkContent(String expectedSha256) {
+        String now;
+        try {
+            now = sha256();
+        } catch (InternalError e) {
+            throw faulted(e);
+        }
+        if (!now.equals(expectedSha256)) {
+            throw new EnvironmentException(file + " holds other tokens than it was prepared with (SHA-256 "
+                    + now.substring(0, 12) + "…, not " + expectedSha256.substring(0, Math.min(12,
+                    expectedSha256.length())) + "…): it was rewritten since, perhaps while the run read it; put the "
+                    + "original back (the run's checkpoints name its SHA-256) or prepare the data again and start a new "
+                    + "run");
+        }
+    }
+
+    /** The SHA-256 of the file's bytes as mapped, in hex. */
+    public String sha256() {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        long chunk = 1L << 30; // a ByteBuffer view holds at most 2^31-1 bytes
+        for (long at = 0; at < bytes.byteSize(); at += chunk) {
+            md.update(bytes.asSlice(at, Math.min(chunk, bytes.byteSize() - at)).asByteBuffer());
+        }
+        return HexFormat.of().formatHex(md.digest());
     }
 
     /**

@@ -2,6 +2,8 @@ package io.accrue.data;
 
 import io.accrue.models.TokenBatch;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 /**
  * A token stream as next-token-prediction examples: example i is the window of T+1 tokens starting at token i·T
  * (stride T, so every token after the first is a target exactly once per epoch); the last window may be shorter and
@@ -19,15 +21,26 @@ public final class TokenWindows implements Dataset<TokenBatch> {
     private final int seq;
     private final int vocab;
     private final int size;
+    /** The SHA-256 the shard must still have, or null. */
+    private final String sha256;
+    /** Windows read so far: a content check in each batch that reads the window numbered a multiple of {@link #size}. */
+    private final AtomicLong served = new AtomicLong();
+
+    /** The windows of {@code tokens}, checked before each batch with {@link TokenShard#checkUnchanged} only. */
+    public TokenWindows(TokenShard tokens, int seq, int vocab) {
+        this(tokens, seq, vocab, null);
+    }
 
     /**
      * The windows of {@code tokens}.
      *
-     * @param seq   T
-     * @param vocab V: every id read must be below it
+     * @param seq    T
+     * @param vocab  V: every id read must be below it
+     * @param sha256 the SHA-256 the shard was prepared with ({@code meta.json}'s), checked at the first batch and
+     *               once per epoch's worth of windows after ({@link TokenShard#checkContent}); null: none
      * @throws IllegalArgumentException when the shard holds fewer than 2 tokens or more windows than an int counts
      */
-    public TokenWindows(TokenShard tokens, int seq, int vocab) {
+    public TokenWindows(TokenShard tokens, int seq, int vocab, String sha256) {
         if (seq <= 0) {
             throw new IllegalArgumentException("sequence length must be positive, got " + seq);
         }
@@ -45,6 +58,7 @@ public final class TokenWindows implements Dataset<TokenBatch> {
         this.seq = seq;
         this.vocab = vocab;
         this.size = (int) windows;
+        this.sha256 = sha256;
     }
 
     @Override
@@ -71,11 +85,16 @@ public final class TokenWindows implements Dataset<TokenBatch> {
      * {@inheritDoc}
      *
      * @throws EnvironmentException when the shard's file was deleted, replaced or changed since it was mapped (a
-     *                              truncated mapping would fault on a read)
+     *                              truncated mapping would fault on a read), or no longer has its SHA-256
      */
     @Override
     public TokenBatch batch(int[] indices) {
         tokens.checkUnchanged();
+        long before = served.getAndAdd(indices.length);
+        long epochStart = (before + size - 1) / size * size; // the next window that starts an epoch's worth
+        if (sha256 != null && epochStart < before + indices.length) {
+            tokens.checkContent(sha256);
+        }
         try {
             return read(indices);
         } catch (InternalError e) {

@@ -140,7 +140,7 @@ public record TokenData(String description, Dataset<TokenBatch> data, int seq, i
                     + " tokens; training needs at least 2 (ideally many times the context " + t + "); prepare more "
                     + "text");
         }
-        TokenWindows windows = new TokenWindows(train, t, vocab);
+        TokenWindows windows = new TokenWindows(train, t, vocab, p.trainSha256());
         Validation validation = null;
         if (spec.evalEvery() > 0) {
             TokenShard val = p.val();
@@ -177,11 +177,12 @@ public record TokenData(String description, Dataset<TokenBatch> data, int seq, i
      */
     public static TokenData bytes(Path file, int seq) {
         long n = checkReadable(file, seq);
-        TokenWindows windows = new TokenWindows(TokenShard.map(file, 1), seq, 256);
+        String sha = PreparedData.sha256(file);
+        TokenWindows windows = new TokenWindows(TokenShard.map(file, 1), seq, 256, sha);
         Map<String, String> id = new LinkedHashMap<>();
         id.put("task", "bytes");
         id.put("data", file.toString());
-        id.put("data_sha256", PreparedData.sha256(file));
+        id.put("data_sha256", sha);
         id.put("context", Integer.toString(seq));
         return new TokenData(String.format("%,d bytes of %s in %,d sequences of up to %d+1 bytes (V 256)", n,
                 file, windows.size(), seq), windows, seq, 256, null, id, "text", null);

@@ -69,4 +69,36 @@ class TokenShardFaultsTest {
         Files.setLastModifiedTime(f, FileTime.fromMillis(Files.getLastModifiedTime(f).toMillis() + 60_000));
         assertEquals(f + " was rewritten (modified ", fault(rewritten).substring(0, f.toString().length() + 25));
     }
+
+    /**
+     * A file rewritten in place with its size and modification time kept passes the stat before each batch; its
+     * SHA-256, checked at the first batch and once per epoch's worth of windows, does not.
+     */
+    @Test
+    void aFileRewrittenWithItsSizeAndTimeKeptFailsTheChecksumAtTheNextEpoch() throws Exception {
+        Path f = shard();
+        TokenShard shard = TokenShard.map(f, 1);
+        String sha = shard.sha256();
+        assertEquals(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(f))), sha, "the mapping's hash is the file's");
+        TokenWindows w = new TokenWindows(shard, 16, 256, sha);
+        assertEquals(768, w.size());
+        for (int i = 0; i < 767; i++) {
+            w.batch(new int[] {i}); // the first epoch, checked at its first batch
+        }
+        FileTime time = Files.getLastModifiedTime(f);
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {42}), 100);
+        }
+        Files.setLastModifiedTime(f, time);
+        shard.checkUnchanged();
+        w.batch(new int[] {5}); // still the first epoch's worth
+        String m = assertThrows(EnvironmentException.class, () -> w.batch(new int[] {5, 6})).getMessage();
+        assertEquals(f + " holds other tokens than it was prepared with (SHA-256 " + shard.sha256().substring(0, 12)
+                + "…, not " + sha.substring(0, 12) + "…): it was rewritten since, perhaps while the run read it; put "
+                + "the original back (the run's checkpoints name its SHA-256) or prepare the data again and start a "
+                + "new run", m);
+        assertThrows(EnvironmentException.class, () -> new TokenWindows(shard, 16, 256, sha).batch(new int[] {0}),
+                "checked at the first batch");
+    }
 }
