@@ -96,6 +96,7 @@ public final class FashionMnistBench {
         double[] trainSeconds = new double[1];
         long[] images = new long[1];
         double[] lastLoss = {Double.NaN};
+        int evalBatch = b; // test images per forward pass: no more activations than training's, as PyTorch's no_grad
         try (Compute eval = new Compute(threads);
              Trainer<FeatureBatch> trainer = new Trainer<>(tc, model, train)) {
             long planned = trainer.plannedSteps();
@@ -109,7 +110,7 @@ public final class FashionMnistBench {
                             m.epoch(), m.loss(), images[0] / trainSeconds[0]);
                 }
                 if (epochEnd || m.step() + 1 == planned) {
-                    double acc = Accuracy.evaluate(eval, model::logits, test, 500);
+                    double acc = Accuracy.evaluate(eval, model::logits, test, evalBatch);
                     accuracies.add(acc);
                     System.out.printf(Locale.ROOT, "epoch %d step %d: train loss %.4f, test accuracy %.4f, "
                                     + "%.0f images/s (training only)%n", m.epoch(), m.step() + 1, m.loss(), acc,
