@@ -1,6 +1,7 @@
 package io.accrue.tensor.conv;
 
 import io.accrue.tensor.Parallel;
+import io.accrue.tensor.VectorApi;
 import io.accrue.tensor.elementwise.Elementwise;
 
 import java.util.Arrays;
@@ -10,13 +11,14 @@ import java.util.Arrays;
  * {@code *Scalar} methods are the oracles — one element at a time, a bounds check per element — and the public
  * methods are the fast paths with the oracles' bits: im2col copies whole rows of an image
  * ({@link System#arraycopy} at stride 1) between the zero runs of the padding, col2im adds whole rows with the
- * elementwise family's vector add, and 2×2 pooling with stride 2 has its own loop.
+ * elementwise family's vector add, and 2×2 pooling with stride 2 runs on vectors ({@link VectorPool}).
  *
  * <p>The batched layout: the im2col matrix is (Cin·KH·KW, N·Ho·Wo), example n's positions in columns
  * {@code [n·Ho·Wo, (n+1)·Ho·Wo)}, so one GEMM covers the whole micro-batch; its product (Cout, N·Ho·Wo) is
  * channel-major and {@link #fromChannelMajor} copies it to (N, Cout, Ho, Wo).
  */
 public final class ConvKernels {
+    private static final boolean VECTOR = VectorApi.AVAILABLE;
     /** Floats a thread part should move at least: waking a thread for less costs more than it saves. */
     private static final int GRAIN_FLOATS = 1 << 14;
 
@@ -183,6 +185,10 @@ public final class ConvKernels {
             maxPoolScalar(y, yOff, x, xOff, from, to, h, w, ho, wo, kernel, stride);
             return;
         }
+        if (VECTOR) {
+            VectorPool.maxPool(y, yOff, x, xOff, from, to, h, w, ho, wo);
+            return;
+        }
         for (int pl = from; pl < to; pl++) {
             int src = xOff + pl * h * w;
             int dst = yOff + pl * ho * wo;
@@ -220,6 +226,10 @@ public final class ConvKernels {
         for (int pl = from; pl < to; pl++) {
             if (fresh) {
                 Arrays.fill(dx, dxOff + pl * h * w, dxOff + (pl + 1) * h * w, 0f);
+            }
+            if (twoByTwo && VECTOR) {
+                VectorPool.maxPoolBackward(dx, dxOff, x, xOff, dy, dyOff, pl, pl + 1, h, w, ho, wo);
+                continue;
             }
             int src = xOff + pl * h * w;
             int g = dyOff + pl * ho * wo;

@@ -68,13 +68,12 @@ class ConvKernelsTest {
         assertArrayEquals(x, back);
     }
 
-    @ParameterizedTest(name = "kernel {0}, stride {1}")
-    @CsvSource({"2, 2", "3, 2", "2, 1"})
-    void maxPoolMatchesItsOracleWithTies(int kernel, int stride) {
-        Random rnd = new Random(kernel * 10L + stride);
+    @ParameterizedTest(name = "kernel {0}, stride {1}, width {2}")
+    @CsvSource({"2, 2, 8", "2, 2, 37", "2, 2, 28", "3, 2, 8", "2, 1, 8"}) // 37, 28: several vectors a row, a tail
+    void maxPoolMatchesItsOracleWithTies(int kernel, int stride, int w) {
+        Random rnd = new Random(kernel * 10L + stride + w);
         int planes = 5;
         int h = 7;
-        int w = 8;
         int ho = (h - kernel) / stride + 1;
         int wo = (w - kernel) / stride + 1;
         float[] x = new float[planes * h * w];
