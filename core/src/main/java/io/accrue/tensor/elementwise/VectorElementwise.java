@@ -35,7 +35,11 @@ final class VectorElementwise {
         for (int i = 0; i < bound; i += LW) {
             FloatVector.fromArray(L, a, aOff + i).add(FloatVector.fromArray(L, b, bOff + i)).intoArray(y, yOff + i);
         }
-        Elementwise.addScalar(y, yOff + bound, a, aOff + bound, b, bOff + bound, n - bound);
+        if (bound < n) { // one masked vector, not a scalar loop: col2im adds many rows shorter than two vectors
+            VectorMask<Float> tail = L.indexInRange(bound, n);
+            FloatVector.fromArray(L, a, aOff + bound, tail).add(FloatVector.fromArray(L, b, bOff + bound, tail))
+                    .intoArray(y, yOff + bound, tail);
+        }
     }
 
     /** Columns summed at once: four vectors of accumulators, loaded once and stored once for all rows. */
