@@ -54,6 +54,11 @@ launch() {
       "smaller --micro-batch, --checkpointing)" >&2
     exit 3
   fi
+  if ! env --default-signal=INT true 2>/dev/null; then
+    # coreutils before 8.31 (or not GNU): without a way to give the JVM its Ctrl-C back, run it in this shell's
+    # place as before; memory running out is then the JVM's own report
+    exec java "${ACCRUE_JVM_OPTS[@]}" -XX:ErrorFile="$errors" -Xmx"$heap" "$@" 2> >(accrue_stderr)
+  fi
   local status fatal=(-XX:+SuppressFatalErrorMessage)
   status="$(mktemp "${TMPDIR:-/tmp}/accrue-status.XXXXXX")"
   if [ -n "${ACCRUE_DEBUG:-}" ]; then
