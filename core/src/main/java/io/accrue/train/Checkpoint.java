@@ -698,7 +698,8 @@ public final class Checkpoint {
     }
 
     /**
-     * Copies the saved optimizer state into {@code optimizer}, which updates {@code store}, and sets its step count.
+     * Reads the saved optimizer state into {@code optimizer}'s own buffers (no second copy on the heap), which update
+     * {@code store}, and sets its step count; a failure part way leaves the buffers partly read (the run stops).
      * Reads both layouts, told apart by the file's tensor names: per parameter ({@code exp_avg.<parameter>}, version 3)
      * and flat ({@code adamw.0}, before).
      *
@@ -717,9 +718,9 @@ public final class Checkpoint {
             throw new CheckpointException(optimizerFile, "holds " + h.tensors().size() + " tensors, " + optimizer.name()
                     + " of this model has " + live.size() * perBuffer);
         }
-        List<float[]> restored = new ArrayList<>();
         for (int i = 0; i < live.size(); i++) {
-            float[] buf = new float[live.get(i).length];
+            // read in place: a second copy of the state would not fit the planned heap (AdamW's is twice the weights)
+            float[] buf = live.get(i);
             List<SafeTensors.Entry> entries = flat
                     ? List.of(new SafeTensors.Entry(optimizer.name() + "." + i, new int[] {buf.length}, buf, 0, false))
                     : perParameter(store, optimizer.stateNames().get(i), buf);
@@ -730,8 +731,7 @@ public final class Checkpoint {
                 }
                 SafeTensors.read(optimizerFile, h, s, e);
             }
-            restored.add(buf);
         }
-        optimizer.restore(restored, optimizerSteps);
+        optimizer.restore(live, optimizerSteps);
     }
 }

@@ -271,8 +271,8 @@ public final class SafeTensors {
         }
         int width = ELEMENT_BYTES.get(stored.dtype());
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer buf = ByteBuffer.allocate(CHUNK * width).order(ByteOrder.LITTLE_ENDIAN);
             long n = into.size();
+            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHUNK, n) * width).order(ByteOrder.LITTLE_ENDIAN);
             int cols = into.shape().length == 2 ? into.shape()[1] : 1;
             int rows = into.shape().length == 2 ? into.shape()[0] : 1;
             long pos = header.dataStart() + stored.begin();

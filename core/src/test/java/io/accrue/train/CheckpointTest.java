@@ -27,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The safetensors layout byte by byte, the layout each parameter declares, and a save/load round trip. */
@@ -133,6 +134,41 @@ class CheckpointTest {
             CheckpointException e = assertThrows(CheckpointException.class, () -> cp.restoreWeights(other.parameters()));
             assertTrue(e.getMessage().contains("model-00000001.safetensors: tensor 'wte.weight' has shape [5, 8]"),
                     e.getMessage());
+        }
+    }
+
+    /**
+     * Resuming reads the optimizer state into the optimizer's own buffers: a second copy of AdamW's state (twice the
+     * weights) on the heap made a resumed gpt2-medium run exceed the heap its plan sized (8 GiB) and stop with
+     * OutOfMemoryError. Restoring allocates the I/O buffers the file's bytes pass through, not another copy.
+     */
+    @Test
+    void restoringTheOptimizerAllocatesNoCopyOfItsState() throws IOException {
+        GptConfig shape = new GptConfig(2, 4, 128, 16, 1024, 0f);
+        Gpt a = new Gpt(shape, 7);
+        Gpt b = new Gpt(shape, 8);
+        try (Parallel parallel = new Parallel(1)) {
+            AdamW adamA = new AdamW(a.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
+            java.util.Arrays.fill(a.parameters().grads(), 0.5f);
+            adamA.step(0.01f);
+            Checkpoint.save(tmp, a.parameters(), adamA, new TrainerState(1, 0, 16), Map.of());
+            Checkpoint cp = Checkpoint.load(tmp);
+            AdamW adamB = new AdamW(b.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
+            float[] m = adamB.state().get(0);
+            var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            cp.restoreOptimizer(adamB, b.parameters()); // once for the JIT and class loading
+            long before = threads.getCurrentThreadAllocatedBytes();
+            cp.restoreOptimizer(adamB, b.parameters());
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            long state = 2 * 4L * m.length;
+            // the file's bytes pass through I/O buffers of at most 256 KiB (garbage as they go); a copy is another
+            // state's worth, held until the copy into the optimizer
+            assertTrue(allocated < state * 3 / 2, "restoring " + state + " bytes of AdamW state allocated "
+                    + allocated + " bytes");
+            assertSame(m, adamB.state().get(0), "the same buffer, read in place");
+            for (int i = 0; i < adamA.state().size(); i++) {
+                assertArrayEquals(adamA.state().get(i), adamB.state().get(i));
+            }
         }
     }
 
