@@ -223,13 +223,13 @@ public final class ConvKernels {
                                        int dyOff, int from, int to, int h, int w, int ho, int wo, int kernel,
                                        int stride) {
         boolean twoByTwo = kernel == 2 && stride == 2;
+        if (twoByTwo && VECTOR) {
+            VectorPool.maxPoolBackward(dx, dxOff, fresh, x, xOff, dy, dyOff, from, to, h, w, ho, wo);
+            return;
+        }
         for (int pl = from; pl < to; pl++) {
             if (fresh) {
                 Arrays.fill(dx, dxOff + pl * h * w, dxOff + (pl + 1) * h * w, 0f);
-            }
-            if (twoByTwo && VECTOR) {
-                VectorPool.maxPoolBackward(dx, dxOff, x, xOff, dy, dyOff, pl, pl + 1, h, w, ho, wo);
-                continue;
             }
             int src = xOff + pl * h * w;
             int g = dyOff + pl * ho * wo;

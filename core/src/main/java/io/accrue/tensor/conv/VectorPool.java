@@ -44,10 +44,13 @@ final class VectorPool {
     }
 
     /** {@link ConvKernels#maxPoolBackward} for kernel 2, stride 2, planes {@code [from, to)}. */
-    static void maxPoolBackward(float[] dx, int dxOff, float[] x, int xOff, float[] dy, int dyOff, int from, int to,
-                                int h, int w, int ho, int wo) {
-        int[] winners = new int[L];
+    static void maxPoolBackward(float[] dx, int dxOff, boolean fresh, float[] x, int xOff, float[] dy, int dyOff,
+                                int from, int to, int h, int w, int ho, int wo) {
+        int[] winners = new int[L]; // one per call (a thread's range of planes), not per plane
         for (int pl = from; pl < to; pl++) {
+            if (fresh) {
+                java.util.Arrays.fill(dx, dxOff + pl * h * w, dxOff + (pl + 1) * h * w, 0f);
+            }
             for (int i = 0; i < ho; i++) {
                 int top = xOff + pl * h * w + 2 * i * w;
                 int g = dyOff + (pl * ho + i) * wo;
