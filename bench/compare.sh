@@ -4,7 +4,8 @@
 # 1 and THREADS threads), then for each
 # config runs Accrue and PyTorch ALTERNATELY, REPS times, each run a fresh process (the order rotates every
 # repetition so that neither side always runs first), and prints a markdown table of the medians over the runs.
-# Without --quick it also times torch's matmul (matmul_peak.py) and Accrue's GEMM (GemmBench) on the same shapes.
+# Without --quick it also times torch's GEMM (bench/gemm_forms.py) and Accrue's (GemmBench) on the linear layers of
+# small, gpt2 and gpt2-medium in the three forms of a training step (forward, dX, dW), on 1 thread and on THREADS.
 #
 #   bench/compare.sh                                  # the default configs, 3 repetitions, PyTorch 2 (MKL)
 #   bench/compare.sh --quick                          # fewer timed steps, 1 repetition, no GEMM probes
@@ -42,7 +43,9 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-1200}
 REF_DIR=${REF_DIR:-../shared/bench}   # relative to the repository root (the script cd-s there)
 TORCH_PYTHON=${TORCH_PYTHON:-$HOME/.cache/accrue-torch2/bin/python}
 REF=${REF:-pytorch2-ref}
-GEMM_SHAPES="512:512:512 1024:1024:1024 2048:2048:2048 1024:768:2304 1024:768:3072"  # matmul_peak.py's M:K:N
+# linear layers as tokens:in:out: small's MLP at B = 8 (2,048 tokens), gpt2's attention input and MLP output, and
+# gpt2-medium's MLP, at B = 1 (1,024 tokens)
+GEMM_SHAPES="2048:384:1536 2048:1536:384 1024:768:2304 1024:3072:768 1024:1024:4096 1024:4096:1024"
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -137,8 +140,9 @@ for spec in configs.split():
         name, b, k = f"{parts[1]} (images/s)", parts[2], parts[3]
     else:
         name, b, k = "mlp (samples/s)", parts[1], parts[2]
-    if parts[0] == "gpt" and len(parts) > 4:
-        name += f" ({parts[4]} at once)"
+    lanes = med(spec, "accrue", "concurrent_micro_batches")  # GptBench's given N, or what auto chose
+    if lanes and lanes > 1:
+        name += f" ({lanes:.0f} at once)"
     a, p = rate(spec, "accrue"), rate(spec, "pytorch")
     row = f"| {name} | {b} | {k} | {f(a, ',.0f')} | {f(p, ',.0f')} | {f(a / p if a and p else None, '.2f')} |"
     if baseline:
@@ -158,16 +162,17 @@ print("Raw JSON lines: " + raw)
 shapes = [spec for (spec, v) in runs if v == "gemm-torch"]
 if shapes:
     print()
-    print(f"GEMM C[M,N] = A[M,K]·B[K,N], {threads} threads: Accrue's (GemmBench, dX form) against torch's matmul "
-          "(matmul_peak.py), GFLOP/s")
+    print("GEMM of a linear layer with W (out, in) and N tokens, forward Y = X·Wᵀ, dX = dY·W, dW = dYᵀ·X: Accrue's "
+          "(GemmBench) against torch's (bench/gemm_forms.py: torch.mm on transposed views, as nn.Linear), GFLOP/s")
     print()
-    print("| M | K | N | Accrue | torch | Accrue/torch | torch / FMA peak |")
-    print("|---|---|---|---|---|---|---|")
-    for spec in shapes:
-        m, k, n = spec.split(":")
+    print("| form | threads | N | in | out | Accrue | torch | Accrue/torch | torch / FMA peak |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for spec in sorted(shapes, key=lambda s: (s.split(":")[0] != "forward", s.split(":")[0], int(s.split(":")[1]))):
+        form, t_, tokens, n_in, n_out = spec.split(":")
         a, t = med(spec, "gemm-accrue", "gflops"), med(spec, "gemm-torch", "gflops")
-        print(f"| {m} | {k} | {n} | {f(a, '.1f')} | {f(t, '.1f')} | {f(a / t if a and t else None, '.2f')} |"
-              f" {f(t / peak if t and peak else None, '.2f')} |")
+        fma = probe["gflops"][0 if t_ == "1" else -1] if probe else None
+        print(f"| {form} | {t_} | {tokens} | {n_in} | {n_out} | {f(a, '.1f')} | {f(t, '.1f')} |"
+              f" {f(a / t if a and t else None, '.2f')} | {f(t / fma if t and fma else None, '.2f')} |")
 EOF
 }
 
@@ -277,25 +282,29 @@ if [ -z "${NO_PYTORCH:-}" ]; then
   # the wrappers run scripts by their path relative to $REF_DIR
   run_one reference torch "$REF_DIR/$REF" "$(realpath --relative-to="$REF_DIR" bench/torch_info.py)"
 fi
-# GEMM: torch's matmul and Accrue's on the same shapes (M:K:N), each line one shape.
+# GEMM: torch's and Accrue's on the same linear layers (tokens:in:out), forms and thread counts; spec FORM:T:SHAPE.
 if [ -z "$QUICK" ] && [ -z "${NO_PYTORCH:-}" ]; then
-  echo "  GEMM: torch's matmul_peak.py and GemmBench on $GEMM_SHAPES" >&2
-  { "$REF_DIR/$REF" matmul_peak.py "$THREADS" 2>/dev/null || true; } | python3 -c '
+  gemm_threads=$(printf '%s\n' 1 "$THREADS" | sort -un | paste -sd,)
+  gemm_shapes=$(echo $GEMM_SHAPES | tr ' ' ,)
+  echo "  GEMM: bench/gemm_forms.py and GemmBench, forward/dx/dw on $GEMM_SHAPES, threads $gemm_threads" >&2
+  for t in ${gemm_threads//,/ }; do
+    { "$REF_DIR/$REF" "$(realpath --relative-to="$REF_DIR" bench/gemm_forms.py)" "$t" "$gemm_shapes" 2>/dev/null \
+        || true; } | python3 -c '
 import json, sys
-shapes = sys.argv[1].split()
 for line in sys.stdin:
     if line.startswith("{"):
-        r = json.loads(line); spec = "%d:%d:%d" % (r["M"], r["K"], r["N"])
-        if spec in shapes:
-            print(json.dumps({"variant": "gemm-torch", "spec": spec, "result": r}))' "$GEMM_SHAPES" >> "$raw"
-  gemm_shapes=$(for s in $GEMM_SHAPES; do IFS=: read -r m k n <<< "$s"; printf '%s:%s:%s,' "$m" "$n" "$k"; done)
-  { "${JAVA[@]}" -cp "$CP" io.accrue.bench.GemmBench --shapes "${gemm_shapes%,}" --forms dx --threads "$THREADS" \
-      2>/dev/null || true; } | python3 -c '
+        r = json.loads(line)
+        spec = "%s:%d:%d:%d:%d" % (r["form"], r["threads"], r["tokens"], r["in"], r["out"])
+        print(json.dumps({"variant": "gemm-torch", "spec": spec, "result": r}))' >> "$raw"
+  done
+  { "${JAVA[@]}" -cp "$CP" io.accrue.bench.GemmBench --shapes "$gemm_shapes" --forms forward,dx,dw \
+      --threads "$gemm_threads" 2>/dev/null || true; } | python3 -c '
 import json, re, sys
 for line in sys.stdin:
-    m = re.match(r"RESULT shape=(\d+):(\d+):(\d+) form=dx .*gflops=([\d.]+)", line)
-    if m:  # GemmBench names a shape tokens:in:out; the dX form is C[tokens, in] = A[tokens, out]·B[out, in]
-        print(json.dumps({"variant": "gemm-accrue", "spec": f"{m[1]}:{m[3]}:{m[2]}", "result": {"gflops": float(m[4])}}))' >> "$raw"
+    m = re.match(r"RESULT shape=(\d+):(\d+):(\d+) form=(\w+) threads=(\d+) .* gflops=([\d.]+)", line)
+    if m:
+        spec = f"{m[4]}:{m[5]}:{m[1]}:{m[2]}:{m[3]}"
+        print(json.dumps({"variant": "gemm-accrue", "spec": spec, "result": {"gflops": float(m[6])}}))' >> "$raw"
 fi
 
 variants=(accrue)

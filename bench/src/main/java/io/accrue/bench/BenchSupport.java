@@ -1,10 +1,18 @@
 package io.accrue.bench;
 
+import io.accrue.models.Model;
+import io.accrue.run.MachineMemory;
+import io.accrue.train.MemoryPlan;
+import io.accrue.train.MemoryPlanner;
+import io.accrue.train.MicroBatchLanes;
+import io.accrue.train.OptimizerKind;
+
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.IntFunction;
 
 /**
  * Helpers of the end-to-end benchmarks beyond {@link io.accrue.train.Throughput} (which holds the GPT measurement,
@@ -33,6 +41,20 @@ final class BenchSupport {
             out.put(name.substring(2), args[i + 1]);
         }
         return out;
+    }
+
+    /**
+     * {@code --concurrent}: a count, or {@code auto} for what {@code accrue train} would run (AdamW; one lane per
+     * thread when K allows it and the plan fits this machine's memory, {@link MicroBatchLanes}).
+     */
+    static int lanes(String option, Model<?> model, int b, int k, int threads) {
+        if (!option.equals("auto")) {
+            return Integer.parseInt(option);
+        }
+        long machine = MachineMemory.bytes();
+        IntFunction<MemoryPlan> plan = n -> MemoryPlanner.plan(model, b, k, OptimizerKind.ADAMW, 0, threads, n);
+        return MicroBatchLanes.choose(threads, k, model.mixesExamples(), plan.apply(1).activationBytes(),
+                n -> plan.apply(n).totalBytes() <= machine);
     }
 
     /** Default thread count: one per available processor. */

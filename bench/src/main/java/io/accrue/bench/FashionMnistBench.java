@@ -28,7 +28,7 @@ import java.util.Locale;
  * splits of the same effective batch give bit-identical weights. The PyTorch counterpart is {@code cnn_bench.py}.
  *
  * <p>Usage: {@code FashionMnistBench [--model cnn] --norm group --micro-batch 4 --accum 16 [--epochs 1] [--max-steps 0]
- * [--threads 2] [--lr 1e-3] [--seed 1337] [--train-limit 0] [--test-limit 0] [--data DIR]
+ * [--threads 2] [--concurrent auto] [--lr 1e-3] [--seed 1337] [--train-limit 0] [--test-limit 0] [--data DIR]
  * [--identical-with 64,1 --identical-steps 5]}
  */
 public final class FashionMnistBench {
@@ -43,6 +43,7 @@ public final class FashionMnistBench {
         int epochs = 1;
         long maxSteps = 0;
         int threads = Runtime.getRuntime().availableProcessors();
+        String concurrent = "auto";
         double lr = 1e-3;
         long seed = 1337;
         int trainLimit = 0;
@@ -63,6 +64,7 @@ public final class FashionMnistBench {
                 case "--epochs" -> epochs = Integer.parseInt(v);
                 case "--max-steps" -> maxSteps = Long.parseLong(v);
                 case "--threads" -> threads = Integer.parseInt(v);
+                case "--concurrent" -> concurrent = v;
                 case "--lr" -> lr = Double.parseDouble(v);
                 case "--seed" -> seed = Long.parseLong(v);
                 case "--train-limit" -> trainLimit = Integer.parseInt(v);
@@ -87,8 +89,10 @@ public final class FashionMnistBench {
         }
 
         Cnn model = new Cnn(CnnConfig.fashionMnist(layout, norm, seed));
+        int lanes = BenchSupport.lanes(concurrent, model, b, k, threads);
         TrainConfig.Builder cb = TrainConfig.builder().microBatch(b).accumulationSteps(k).threads(threads).lr(lr)
-                .seed(seed).weightDecay(0).schedule(ScheduleKind.CONSTANT).clipNorm(Double.POSITIVE_INFINITY);
+                .concurrentMicroBatches(lanes).seed(seed).weightDecay(0).schedule(ScheduleKind.CONSTANT)
+                .clipNorm(Double.POSITIVE_INFINITY);
         TrainConfig tc = (maxSteps > 0 ? cb.maxSteps(maxSteps) : cb.epochs(epochs)).build();
         int eff = b * k;
         long stepsPerEpoch = (train.size() + eff - 1) / eff;
@@ -122,12 +126,13 @@ public final class FashionMnistBench {
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         System.out.printf(Locale.ROOT, "{\"bench\": \"fashion_mnist_cnn\", \"impl\": \"accrue\", \"model\": \"%s\", "
                         + "\"norm\": \"%s\", "
-                        + "\"micro_batch\": %d, \"accum\": %d, \"effective_batch\": %d, \"threads\": %d, \"lr\": %s, "
+                        + "\"micro_batch\": %d, \"accum\": %d, \"effective_batch\": %d, \"threads\": %d, "
+                        + "\"concurrent_micro_batches\": %d, \"lr\": %s, "
                         + "\"train_images\": %d, \"images_trained\": %d, \"train_seconds\": %.2f, "
                         + "\"images_per_s\": %.1f, \"final_train_loss\": %.4f, \"test_accuracy\": %s, "
                         + "\"peak_rss_mb\": %.0f, "
                         + "\"loadavg_1m_end\": %.2f}%n",
-                layout.id(), norm.name().toLowerCase(Locale.ROOT), b, k, eff, threads, lr, train.size(), images[0],
+                layout.id(), norm.name().toLowerCase(Locale.ROOT), b, k, eff, threads, lanes, lr, train.size(), images[0],
                 trainSeconds[0], images[0] / trainSeconds[0], lastLoss[0],
                 accuracies.stream().map(a -> String.format(Locale.ROOT, "%.4f", a)).toList(), Throughput.peakRssMb(),
                 load);

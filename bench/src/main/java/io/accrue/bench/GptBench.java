@@ -1,6 +1,7 @@
 package io.accrue.bench;
 
 import io.accrue.models.GptConfig;
+import io.accrue.run.MachineMemory;
 import io.accrue.train.StepMetrics;
 
 import java.util.Locale;
@@ -9,8 +10,8 @@ import java.util.Locale;
  * GPT training throughput with the PyTorch reference's JSON fields ({@code ../shared/bench/gpt_bench.py}); the
  * measurement is {@link Throughput#measure} (also behind {@code accrue bench}).
  *
- * <p>Usage: {@code GptBench --config small --micro-batch 8 --accum 4 --steps 3 --warmup 1 [--threads 2] [--concurrent 2]
- * [--checkpointing]
+ * <p>Usage: {@code GptBench --config small --micro-batch 8 --accum 4 --steps 3 --warmup 1 [--threads 2]
+ * [--concurrent auto|N] [--checkpointing]
  * [--peak-gflops G]}: MFU against G, by default the FMA peak {@link FmaPeak} measures first
  */
 public final class GptBench {
@@ -24,7 +25,7 @@ public final class GptBench {
         int steps = 3;
         int warmup = 1;
         int threads = Runtime.getRuntime().availableProcessors();
-        int concurrent = 1;
+        String concurrent = "auto";
         boolean checkpointing = false;
         double peak = 0;
         for (int i = 0; i < args.length; i += 2) {
@@ -41,7 +42,7 @@ public final class GptBench {
                 case "--steps" -> steps = Integer.parseInt(v);
                 case "--warmup" -> warmup = Integer.parseInt(v);
                 case "--threads" -> threads = Integer.parseInt(v);
-                case "--concurrent" -> concurrent = Integer.parseInt(v);
+                case "--concurrent" -> concurrent = v;
                 case "--peak-gflops" -> peak = Double.parseDouble(v);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
@@ -49,8 +50,12 @@ public final class GptBench {
         if (peak <= 0) {
             peak = FmaPeak.measure(threads)[1];
         }
-        Throughput.Result r = Throughput.measure(config, GptConfig.named(config), b, k, steps, warmup, threads,
-                concurrent, checkpointing, peak,
+        GptConfig cfg = GptConfig.named(config);
+        int lanes = concurrent.equals("auto")
+                ? Throughput.lanes(cfg, b, k, threads, checkpointing, MachineMemory.bytes()
+                        - Throughput.dataBytes(cfg, b, k, steps, warmup))
+                : Integer.parseInt(concurrent);
+        Throughput.Result r = Throughput.measure(config, cfg, b, k, steps, warmup, threads, lanes, checkpointing, peak,
                 (StepMetrics m) -> System.err.printf(Locale.ROOT, "step %d: %.3f s, loss %.4f%n", m.step(),
                         m.seconds(), m.loss()));
         System.out.println(r.toJson());

@@ -23,8 +23,8 @@ import java.util.Map;
  * pool of max(4096, 2·B·K) keyed N(0, 1) vectors with random labels, read in order
  * and wrapped, as in the reference.
  *
- * <p>Usage: {@code MlpBench --micro-batch 64 --accum 1 --steps 200 --warmup 20 [--threads 2] [--hidden 1024]
- * [--peak-gflops G]}: MFU against G, by default the FMA peak {@link FmaPeak} measures first
+ * <p>Usage: {@code MlpBench --micro-batch 64 --accum 1 --steps 200 --warmup 20 [--threads 2] [--concurrent auto|N]
+ * [--hidden 1024] [--peak-gflops G]}: MFU against G, by default the FMA peak {@link FmaPeak} measures first
  */
 public final class MlpBench {
     private static final int INPUTS = 784;
@@ -35,7 +35,8 @@ public final class MlpBench {
 
     public static void main(String[] args) {
         Map<String, String> o = BenchSupport.options(args, Map.of("micro-batch", "64", "accum", "1", "steps", "200",
-                "warmup", "20", "threads", BenchSupport.allCores(), "hidden", "1024", "seed", "1337", "peak-gflops", "0"));
+                "warmup", "20", "threads", BenchSupport.allCores(), "hidden", "1024", "seed", "1337", "peak-gflops", "0",
+                "concurrent", "auto"));
         int b = Integer.parseInt(o.get("micro-batch"));
         int k = Integer.parseInt(o.get("accum"));
         int steps = Integer.parseInt(o.get("steps"));
@@ -54,9 +55,11 @@ public final class MlpBench {
         }
         FeatureDataset data = new FeatureDataset(x, y, INPUTS);
         Mlp model = new Mlp(new MlpConfig(INPUTS, List.of(hidden, hidden), CLASSES, NormKind.NONE, 0, 0f, seed));
+        int concurrent = BenchSupport.lanes(o.get("concurrent"), model, b, k, threads);
         int total = warmup + steps;
         TrainConfig tc = TrainConfig.builder().microBatch(b).accumulationSteps(k).epochs(0).maxSteps(total)
-                .threads(threads).lr(1e-3).weightDecay(0.01).shuffle(false).dropLast(true).seed(seed)
+                .threads(threads).concurrentMicroBatches(concurrent).lr(1e-3).weightDecay(0.01).shuffle(false)
+                .dropLast(true).seed(seed)
                 .schedule(ScheduleKind.CONSTANT).clipNorm(Double.POSITIVE_INFINITY).build();
         List<Double> times = new ArrayList<>();
         double[] loss = new double[1];
@@ -83,9 +86,9 @@ public final class MlpBench {
                         + "\"samples_per_sec\": %.1f, \"sec_per_optimizer_step\": %.6f, \"sec_per_step_min\": %.6f, "
                         + "\"sec_per_step_mean\": %.6f, \"ms_per_sample\": %.4f, \"peak_rss_mb\": %.1f, "
                         + "\"achieved_gflops\": %.2f, \"peak_gflops\": %.1f, \"mfu\": %.4f, \"final_loss\": %.4f, "
-                        + "\"threads\": %d}%n",
+                        + "\"threads\": %d, \"concurrent_micro_batches\": %d}%n",
                 hidden, hidden, params, b, k, samples, warmup, steps, samples / median, median, timed[0], mean,
                 1000 * median / samples, Throughput.peakRssMb(), achieved, peak, achieved / peak, loss[0],
-                threads);
+                threads, concurrent);
     }
 }

@@ -8,6 +8,7 @@ import io.accrue.tensor.KeyedRandom;
 import io.accrue.train.Json;
 import io.accrue.train.MemoryPlan;
 import io.accrue.train.MemoryPlanner;
+import io.accrue.train.MicroBatchLanes;
 import io.accrue.train.OptimizerKind;
 import io.accrue.train.ScheduleKind;
 import io.accrue.train.StepListener;
@@ -97,6 +98,15 @@ public final class Throughput {
     public static MemoryPlan plan(GptConfig cfg, int b, int k, int threads, int concurrent, boolean checkpointing) {
         return MemoryPlanner.plan(cfg, b, k, cfg.context(), OptimizerKind.ADAMW, 0, threads, checkpointing,
                 concurrent);
+    }
+
+    /**
+     * Micro-batches run at once when left to Accrue ({@link MicroBatchLanes#choose}): one per thread when K allows it
+     * and {@link #plan}'s predicted peak fits {@code budgetBytes}.
+     */
+    public static int lanes(GptConfig cfg, int b, int k, int threads, boolean checkpointing, long budgetBytes) {
+        return MicroBatchLanes.choose(threads, k, false, plan(cfg, b, k, threads, 1, checkpointing).activationBytes(),
+                n -> plan(cfg, b, k, threads, n, checkpointing).totalBytes() <= budgetBytes);
     }
 
     /**

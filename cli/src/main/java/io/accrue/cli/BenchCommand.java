@@ -1,8 +1,10 @@
 package io.accrue.cli;
 
+import io.accrue.run.MachineMemory;
 import io.accrue.run.ModelShapes;
 import io.accrue.models.GptConfig;
 import io.accrue.train.MemoryPlan;
+import io.accrue.train.TrainConfig;
 import io.accrue.train.StepMetrics;
 import io.accrue.bench.FmaPeak;
 import io.accrue.bench.Throughput;
@@ -54,10 +56,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "T", description = "Compute threads. Default: all cores.")
     Integer threads;
 
-    @Option(names = "--concurrent", paramLabel = "N", defaultValue = "1", description = "Micro-batches run at "
-            + "once, each on one thread (≤ threads): fewer hand-offs between threads for N micro-batches of "
-            + "activations. Default: 1.")
-    int concurrent;
+    @Option(names = "--concurrent", paramLabel = "N|auto", defaultValue = "auto", description = "Micro-batches run "
+            + "at once, each on one thread (≤ threads): fewer hand-offs between threads for N micro-batches of "
+            + "activations; auto: one per thread when K allows it and the plan fits this machine's memory. The "
+            + "JSON's concurrent_micro_batches says how many ran. Default: auto.")
+    String concurrentOption;
 
     @Option(names = {"-v", "--verbose"}, description = "Each step's time and loss on stderr.")
     boolean verbose;
@@ -77,21 +80,25 @@ final class BenchCommand implements Callable<Integer> {
         int warmup = parseWarmup(warmupOption);
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         positive("--threads", t);
-        if (concurrent < 1 || concurrent > t) {
+        int concurrent = TrainOptions.concurrentMicroBatches(concurrentOption);
+        if (concurrent > t) {
             throw new UsageException("--concurrent must be in [1, threads = " + t + "], got " + concurrent);
         }
         GptConfig cfg = ModelShapes.resolve(model);
+        long data = Throughput.dataBytes(cfg, microBatch, accum, steps, warmup);
         MemoryPlan plan;
         try {
+            if (concurrent == TrainConfig.AUTO_CONCURRENT) {
+                concurrent = Throughput.lanes(cfg, microBatch, accum, t, checkpointing, MachineMemory.bytes() - data);
+            }
             plan = Throughput.plan(cfg, microBatch, accum, t, concurrent, checkpointing);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--micro-batch " + microBatch + " cannot run model " + model + ": "
                     + e.getMessage() + "; use a smaller --micro-batch");
         }
-        long data = Throughput.dataBytes(cfg, microBatch, accum, steps, warmup);
         long heapMiB = MemoryPlan.xmxMiB(plan.heapBytes() + data);
         ErrorHandlers.planned(plan.totalBytes() + data, heapMiB << 20);
-        MachineMemory.refuseBeyond(plan.totalBytes() + data, "bench --model " + model + " -b " + microBatch,
+        MemoryRefusal.refuseBeyond(plan.totalBytes() + data, "bench --model " + model + " -b " + microBatch,
                 checkpointing ? "use a smaller --micro-batch" : "use --checkpointing or a smaller --micro-batch");
         if (heapOnly) {
             spec.commandLine().getOut().println(heapMiB);

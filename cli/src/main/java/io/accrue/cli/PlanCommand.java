@@ -2,6 +2,7 @@ package io.accrue.cli;
 
 import io.accrue.run.ModelShapes;
 import io.accrue.models.GptConfig;
+import io.accrue.run.MachineMemory;
 import io.accrue.train.MemoryPlan;
 import io.accrue.train.MemoryPlanner;
 import io.accrue.train.OptimizerKind;
@@ -83,24 +84,8 @@ public final class PlanCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Parses {@code 16g}, {@code 800m}, {@code 64k} or a byte count. */
+    /** Parses {@code 16g}, {@code 800m}, {@code 64k} or a byte count given to {@code --memory}. */
     static long parseBytes(String s) {
-        String v = s.trim().toLowerCase(Locale.ROOT);
-        long unit = switch (v.isEmpty() ? ' ' : v.charAt(v.length() - 1)) {
-            case 'g' -> 1L << 30;
-            case 'm' -> 1L << 20;
-            case 'k' -> 1L << 10;
-            default -> 1;
-        };
-        String digits = unit == 1 ? v : v.substring(0, v.length() - 1);
-        try {
-            double d = Double.parseDouble(digits);
-            if (!(d > 0) || Double.isInfinite(d)) {
-                throw new NumberFormatException();
-            }
-            return (long) (d * unit);
-        } catch (NumberFormatException e) {
-            throw new UsageException("--memory: '" + s + "' is not a size; write e.g. 16g, 800m or 1048576");
-        }
+        return MachineMemory.parseSize("--memory", s);
     }
 }

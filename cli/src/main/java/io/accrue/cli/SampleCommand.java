@@ -117,7 +117,7 @@ final class SampleCommand implements Callable<Integer> {
         MemoryPlan plan = MemoryPlanner.planDecoding(Gpt.shapesOnly(cfg), new int[] {in.length}, n, threads);
         long heapMiB = MemoryPlan.xmxMiB(plan.heapBytes());
         ErrorHandlers.planned(plan.totalBytes(), heapMiB << 20);
-        MachineMemory.refuseBeyond(plan.totalBytes(), "sampling from model " + source.model(), "sample from a smaller "
+        MemoryRefusal.refuseBeyond(plan.totalBytes(), "sampling from model " + source.model(), "sample from a smaller "
                 + "model");
         if (heapOnly) {
             spec.commandLine().getOut().println(heapMiB);

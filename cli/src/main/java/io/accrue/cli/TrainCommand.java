@@ -216,7 +216,7 @@ final class TrainCommand implements Callable<Integer> {
         if (run.plan() != null) {
             long planned = run.plannedBytes();
             ErrorHandlers.planned(planned, run.heapMiB() << 20);
-            MachineMemory.refuseBeyond(planned, "this run", run.task().unitsPerExample() > 1
+            MemoryRefusal.refuseBeyond(planned, "this run", run.task().unitsPerExample() > 1
                     ? "use --checkpointing, a smaller --micro-batch, or --memory SIZE to let the planner choose B and K"
                     : "use a smaller --micro-batch, or --memory SIZE to let the planner choose B and K");
         }

@@ -74,10 +74,11 @@ final class TrainOptions {
             + "(its matrices are too small to split), else all cores.")
     Integer threads;
 
-    @Option(names = "--concurrent", paramLabel = "N", description = "Micro-batches of a step run at once, each on "
-            + "one of the threads (≤ --threads): fewer hand-offs between threads, for N micro-batches of "
-            + "activations in memory. The same bits as 1. Default: 1.")
-    Integer concurrent;
+    @Option(names = "--concurrent", paramLabel = "N|auto", description = "Micro-batches of a step run at once, each "
+            + "on one of the threads (≤ --threads): fewer hand-offs between threads, for N micro-batches of "
+            + "activations in memory. The same bits as 1. Default: auto (one per thread when K allows it and the "
+            + "plan fits this machine's memory or --memory; 1 with BatchNorm).")
+    String concurrent;
 
     /** Whether a batch size (B or K) was given, which {@code --memory} chooses itself. */
     boolean batchGiven() {
@@ -169,8 +170,20 @@ final class TrainOptions {
         if (threads != null) {
             b.threads(threads);
         }
-        if (concurrent != null) {
-            b.concurrentMicroBatches(concurrent);
+        b.concurrentMicroBatches(concurrentMicroBatches(concurrent));
+    }
+
+    /** {@code --concurrent}: a positive count, or {@code auto} (also when not given). */
+    static int concurrentMicroBatches(String option) {
+        if (option == null || option.equalsIgnoreCase("auto")) {
+            return TrainConfig.AUTO_CONCURRENT;
+        }
+        try {
+            int n = Integer.parseInt(option.strip());
+            positive("--concurrent", n);
+            return n;
+        } catch (NumberFormatException e) {
+            throw new UsageException("--concurrent: '" + option + "' is neither a count nor auto; use e.g. 2 or auto");
         }
     }
 

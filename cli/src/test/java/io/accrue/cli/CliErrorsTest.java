@@ -121,6 +121,20 @@ class CliErrorsTest {
     }
 
     @Test
+    void concurrentIsACountOrAuto() {
+        bad("--concurrent: 'lots' is neither a count nor auto; use e.g. 2 or auto", "train", "--concurrent", "lots",
+                "--out", out());
+        bad("--concurrent must be a positive integer, got 0", "train", "--concurrent", "0", "--out", out());
+        bad("concurrentMicroBatches must be in [1, threads = 2], got 3", "train", "--concurrent", "3", "--threads",
+                "2", "--out", out());
+        nothingWritten();
+        CliRun auto = CliRun.of("train", "--concurrent", "auto", "--threads", "2", "--print-spec");
+        assertEquals(0, auto.code(), auto.err());
+        assertTrue(auto.out().contains("\"concurrent_micro_batches\": 1"), "the adder's kernels are too small for "
+                + "lanes to pay; the spec holds the count chosen: " + auto.out());
+    }
+
+    @Test
     void stepsAndEpochs() {
         bad("exclude each other", "train", "--steps", "5", "--epochs", "1", "--out", out());
         nothingWritten();

@@ -47,7 +47,7 @@ class CliHeapTest {
 
     @Test
     void aPlanBeyondTheMachinesMemoryIsRefusedBeforeAnyAllocation() {
-        System.setProperty(MachineMemory.PROPERTY, "200m");
+        System.setProperty(io.accrue.run.MachineMemory.PROPERTY, "200m");
         try {
             Path out = tmp.resolve("out");
             CliRun train = CliRun.of("train", "--model", "small", "-b", "64", "--steps", "1", "--out", out.toString());
@@ -63,7 +63,7 @@ class CliHeapTest {
             assertTrue(bench.err().contains("more than this machine's 200.0 MiB; use --checkpointing or a smaller "
                     + "--micro-batch"), bench.err());
         } finally {
-            System.clearProperty(MachineMemory.PROPERTY);
+            System.clearProperty(io.accrue.run.MachineMemory.PROPERTY);
         }
     }
 

@@ -11,6 +11,7 @@ import io.accrue.train.HuggingFaceGpt2;
 import io.accrue.train.Json;
 import io.accrue.train.MemoryPlan;
 import io.accrue.train.MemoryUsage;
+import io.accrue.train.MicroBatchLanes;
 import io.accrue.train.StepListener;
 import io.accrue.train.StepMetrics;
 import io.accrue.train.TrainConfig;
@@ -116,10 +117,23 @@ public final class Run<I> {
                     + "if missing)");
         }
         checkWritable(spec.out());
-        MemoryPlan plan = task.plan(spec.train(), spec.memoryBudget());
-        RunSpec planned = spec;
+        boolean autoLanes = spec.train().concurrentMicroBatches() == TrainConfig.AUTO_CONCURRENT;
+        RunSpec planned = autoLanes ? spec.withTrain(spec.train().withConcurrentMicroBatches(1)) : spec;
+        MemoryPlan plan = task.plan(planned.train(), spec.memoryBudget());
         if (spec.memoryBudget() > 0) {
-            planned = spec.withTrain(spec.train().withBatch(plan.microBatch(), plan.accumulation()));
+            planned = planned.withTrain(planned.train().withBatch(plan.microBatch(), plan.accumulation()));
+        }
+        if (autoLanes && plan != null) {
+            TrainConfig one = planned.train();
+            long budget = spec.memoryBudget() > 0 ? spec.memoryBudget() : MachineMemory.bytes();
+            long rest = task.dataBytes() + task.evaluationBytes();
+            int lanes = MicroBatchLanes.choose(one.threads(), one.accumulationSteps(), task.shapes().mixesExamples(),
+                    plan.activationBytes(),
+                    n -> task.plan(one.withConcurrentMicroBatches(n), 0).totalBytes() + rest <= budget);
+            if (lanes > 1) {
+                planned = planned.withTrain(one.withConcurrentMicroBatches(lanes));
+                plan = task.plan(planned.train(), 0);
+            }
         }
         int examples = task.train().size();
         if (planned.train().microBatch() > examples) {
@@ -275,6 +289,8 @@ public final class Run<I> {
         private final RunListener listener;
         private final long planned;
         private final long firstStep;
+        /** Examples of the first window done before a resume: not part of its time here. */
+        private final int resumedExamples;
         private final Path checkpointDir = spec.out().resolve(CHECKPOINT_DIR);
         private final Checkpoint.Metadata meta;
         private final List<StepMetrics> history = new ArrayList<>();
@@ -302,6 +318,7 @@ public final class Run<I> {
             this.listener = listener;
             this.planned = trainer.plannedSteps();
             this.firstStep = trainer.state().step();
+            this.resumedExamples = trainer.state().windowExamples();
             Map<String, String> strings = new LinkedHashMap<>(task.identity());
             strings.putAll(task.metadata());
             if (spec.tokenizer() != null) {
@@ -445,7 +462,8 @@ public final class Run<I> {
         public void onStep(StepMetrics m) {
             history.add(m);
             double elapsed = (System.nanoTime() - startNanos) / 1e9;
-            double rate = m.examples() * (double) task.unitsPerExample() / m.seconds();
+            int examples = m.examples() - (m.step() == firstStep ? resumedExamples : 0);
+            double rate = examples * (double) task.unitsPerExample() / m.seconds();
             MemoryUsage memory = trainer.memoryUsage();
             long heap = rt.totalMemory() - rt.freeMemory();
             peakHeap = Math.max(peakHeap, heap);
@@ -611,9 +629,15 @@ public final class Run<I> {
                     (long) config.effectiveBatch() * task.unitsPerExample()) : "";
             String length = config.epochs() > 0 && config.maxSteps() == 0
                     ? " (" + config.epochs() + (config.epochs() == 1 ? " epoch)" : " epochs)") : "";
-            return String.format(Locale.ROOT, "B=%d × K=%d = effective %d examples%s; %d steps%s",
+            return String.format(Locale.ROOT, "B=%d × K=%d = effective %d examples%s; %d steps%s%s",
                     config.microBatch(), config.accumulationSteps(), config.effectiveBatch(), perStep, planned,
-                    length);
+                    length, lanes());
+        }
+
+        /** Concurrent micro-batches, when more than one runs at once. */
+        private String lanes() {
+            int n = spec.train().concurrentMicroBatches();
+            return n > 1 ? "; " + n + " micro-batches at once" : "";
         }
 
         /** The settings as the report lists them. */
@@ -638,7 +662,7 @@ public final class Run<I> {
             d.put("optimizer", config.optimizer() + " lr " + config.lr() + " wd " + config.weightDecay());
             d.put("schedule", config.schedule() + " warmup " + config.warmupSteps(planned) + " min lr " + config.minLr());
             d.put("clip", Double.toString(config.clipNorm()));
-            d.put("threads", Integer.toString(config.threads()));
+            d.put("threads", config.threads() + lanes());
             d.put("seed", Long.toString(config.seed()));
             if (resumeFrom != null) {
                 d.put("resumed from", resumeFrom.dir() + " " + resumeFrom.position());

@@ -32,7 +32,9 @@ import io.accrue.optim.LinearScaling;
  * @param accumulationSchedule K changing at given steps/epochs, or null
  * @param concurrentMicroBatches micro-batches of a window run at once, each on one thread (1: one at a time, on
  *                             all threads); more than 1 trades that many micro-batches of activations for fewer
- *                             hand-offs between threads, and changes no bit
+ *                             hand-offs between threads, and changes no bit; {@link #AUTO_CONCURRENT}: chosen by
+ *                             {@link MicroBatchLanes} against the memory plan (the run layer resolves it before
+ *                             building the {@link Trainer})
  */
 public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBatch, int epochs, long maxSteps,
                           boolean dropLast, boolean shuffle, OptimizerKind optimizer, double lr, double weightDecay,
@@ -109,7 +111,7 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
         if (threads <= 0 || threads > 256) {
             throw new IllegalArgumentException("threads must be in [1, 256], got " + threads);
         }
-        if (concurrentMicroBatches < 1 || concurrentMicroBatches > threads) {
+        if (concurrentMicroBatches < AUTO_CONCURRENT || concurrentMicroBatches > threads) {
             throw new IllegalArgumentException("concurrentMicroBatches must be in [1, threads = " + threads + "], got "
                     + concurrentMicroBatches + "; each runs on a thread of its own");
         }
@@ -133,6 +135,16 @@ public record TrainConfig(int microBatch, int accumulationSteps, int effectiveBa
                 beta1, beta2, adamEps, schedule, warmupSteps, minLr, clipNorm, seed, threads, accumulationSchedule,
                 concurrentMicroBatches);
     }
+
+    /** This configuration with {@code n} micro-batches run at once ({@link #concurrentMicroBatches}). */
+    public TrainConfig withConcurrentMicroBatches(int n) {
+        return new TrainConfig(microBatch, accumulationSteps, 0, epochs, maxSteps, dropLast, shuffle, optimizer, lr,
+                weightDecay, momentum, beta1, beta2, adamEps, schedule, warmupSteps, minLr, clipNorm, seed, threads,
+                accumulationSchedule, n);
+    }
+
+    /** {@link #concurrentMicroBatches} left to Accrue: {@link MicroBatchLanes#choose} resolves it. */
+    public static final int AUTO_CONCURRENT = 0;
 
     /** {@link #warmupSteps} when none is set: 100 steps, at most a tenth of the run's planned steps. */
     public static final int AUTO_WARMUP = -1;

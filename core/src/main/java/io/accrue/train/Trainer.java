@@ -88,6 +88,11 @@ public final class Trainer<I> implements AutoCloseable {
         this.plannedSteps = plannedSteps();
         this.compute = new Compute(config.threads());
         int concurrent = config.concurrentMicroBatches();
+        if (concurrent == TrainConfig.AUTO_CONCURRENT) {
+            throw new IllegalArgumentException("concurrentMicroBatches AUTO_CONCURRENT is chosen against a memory plan "
+                    + "before the trainer is built (Run.prepare does, or MicroBatchLanes.choose); give the trainer 1 "
+                    + "to threads");
+        }
         if (concurrent > 1 && model.mixesExamples()) {
             throw new IllegalArgumentException("concurrentMicroBatches " + concurrent + " needs a model without "
                     + "BatchNorm, whose running statistics every micro-batch updates in turn; use 1");

@@ -1,7 +1,6 @@
 package io.accrue.run;
 
 import io.accrue.autograd.Tape;
-import io.accrue.data.ByteTokenizer;
 import io.accrue.models.Gpt;
 import io.accrue.models.GptConfig;
 import io.accrue.tensor.Arena;
@@ -37,13 +36,7 @@ class ValidationTest {
 
     @BeforeEach
     void prepare() throws IOException {
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; text.length() < 12_000; i++) {
-            text.append("line ").append(i).append(": the quick brown fox ").append(i * 7 % 13).append(" jumps.\n");
-        }
-        Path f = Files.writeString(tmp.resolve("text.txt"), text);
-        data = tmp.resolve("data");
-        Prepare.run(new Prepare.Options(List.of(f), new ByteTokenizer(), 0.2, data), Prepare.Listener.NONE);
+        data = PreparedText.bytes(tmp, 12_000, 0.2);
     }
 
     private RunResult run(String name, int b, int k, long evalEvery) throws IOException {

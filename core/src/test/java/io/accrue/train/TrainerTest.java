@@ -49,6 +49,15 @@ class TrainerTest {
     }
 
     @Test
+    void concurrentMicroBatchesLeftToAccrueMustBeChosenBeforeTheTrainer() {
+        TrainConfig c = base().microBatch(2).accumulationSteps(2).threads(2)
+                .concurrentMicroBatches(TrainConfig.AUTO_CONCURRENT).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Trainer<>(c, mlp(NormKind.LAYER), Fixtures.features(16, 12, 4, 1)));
+        assertTrue(e.getMessage().contains("MicroBatchLanes.choose"), e.getMessage());
+    }
+
+    @Test
     void lastPartialWindowIsSteppedAndNormalizedByItsTrueSize() {
         FeatureDataset data = Fixtures.features(37, 12, 4, 1);
         Mlp accumulated = mlp(NormKind.LAYER);
