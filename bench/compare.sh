@@ -157,7 +157,8 @@ for spec in configs.split():
     print(row)
 print()
 print("Throughput: the median over the runs of each run's median optimizer step (tokens/s for GPT, samples/s for")
-print("the MLP), or of each run's training images/s over all its steps (CNN); MFU against the FMA peak above.")
+print("the MLP), or of each run's training images/s over all its steps (CNN); MFU against the FMA peak above;")
+print("heap MB/step: the median over the runs of the least heap a timed step allocated (the step loop's own).")
 print("Raw JSON lines: " + raw)
 shapes = [spec for (spec, v) in runs if v == "gemm-torch"]
 if shapes:

@@ -58,8 +58,10 @@ public final class Throughput {
      *                            the caller
      * @param peakRssMb           the process's peak resident set (VmHWM) in MiB, NaN where unknown
      * @param arenaHighWaterMb    the activation arena's high-water mark in MiB
-     * @param allocatedMbPerStep  heap the JVM's threads allocated per timed step (median), in MiB: 0 when the
-     *                            kernels' vectors stay in registers, the step loop allocating nothing
+     * @param allocatedMbPerStep  heap the JVM's threads allocated in the timed step that allocated least, in MiB: 0
+     *                            when the step loop allocates nothing (an allocation of the loop shows in every
+     *                            step; the median would also count Vector API boxes of code the JIT had not
+     *                            compiled yet, after a short warm-up)
      * @param stepTimes           the timed steps' seconds, sorted
      * @param plan                the memory planner's prediction for this run
      * @param checkpointing       whether activation checkpointing was on
@@ -198,7 +200,7 @@ public final class Throughput {
         double gflops = tokensPerSec * flopsPerToken / 1e9;
         return new Result(name, params, b, k, t, threads, concurrent, median, timed[0], tokensPerSec,
                 gflops / peakGflops, gflops, peakGflops, peakRssMb(), arena[0] * (double) Float.BYTES / 1048576.0,
-                stepAllocations[steps / 2], timed, plan, checkpointing, warmup);
+                stepAllocations[0], timed, plan, checkpointing, warmup);
     }
 
     /** Windows of random sequences {@link #measure} generates. */

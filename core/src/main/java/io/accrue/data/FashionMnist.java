@@ -23,6 +23,14 @@ public final class FashionMnist {
     /** Mean and standard deviation of the training pixels scaled to [0, 1]. */
     public static final float MEAN = 0.2860f;
     public static final float STD = 0.3530f;
+    /** The feature of each pixel value. */
+    private static final float[] NORMALIZED = new float[256];
+
+    static {
+        for (int v = 0; v < NORMALIZED.length; v++) {
+            NORMALIZED[v] = (v / 255f - MEAN) / STD;
+        }
+    }
 
     static final String TRAIN_IMAGES = "train-images-idx3-ubyte.gz";
     static final String TRAIN_LABELS = "train-labels-idx1-ubyte.gz";
@@ -57,7 +65,7 @@ public final class FashionMnist {
 
     /** One split: images and labels of the same count, 28×28, labels in [0, 10). */
     static FeatureDataset split(Path imagesFile, Path labelsFile) throws IOException {
-        IdxReader.Images images = IdxReader.readImages(imagesFile);
+        IdxReader.FloatImages images = IdxReader.readImages(imagesFile, NORMALIZED);
         int[] labels = IdxReader.readLabels(labelsFile);
         if (images.rows() != ROWS || images.cols() != COLS) {
             throw new IllegalArgumentException(imagesFile + ": images are " + images.rows() + "×" + images.cols()
@@ -73,11 +81,6 @@ public final class FashionMnist {
                         + " is outside [0, " + CLASSES + ")");
             }
         }
-        byte[] px = images.pixels();
-        float[] features = new float[px.length];
-        for (int i = 0; i < px.length; i++) {
-            features[i] = ((px[i] & 0xFF) / 255f - MEAN) / STD;
-        }
-        return new FeatureDataset(features, labels, ROWS * COLS);
+        return new FeatureDataset(images.pixels(), labels, ROWS * COLS);
     }
 }

@@ -54,11 +54,19 @@ class IdxReaderTest {
     void readsGzippedAndPlainImagesAndLabels() throws IOException {
         byte[] pixels = ramp(3 * 4 * 5);
         Path images = gz(dir.resolve("img.gz"), idx(IdxReader.IMAGES_MAGIC, new int[] {3, 4, 5}, pixels));
-        IdxReader.Images im = IdxReader.readImages(images);
+        float[] valueOf = new float[256];
+        for (int v = 0; v < 256; v++) {
+            valueOf[v] = v - 0.5f;
+        }
+        IdxReader.FloatImages im = IdxReader.readImages(images, valueOf);
         assertEquals(3, im.count());
         assertEquals(4, im.rows());
         assertEquals(5, im.cols());
-        assertArrayEquals(pixels, im.pixels());
+        float[] expected = new float[pixels.length];
+        for (int i = 0; i < pixels.length; i++) {
+            expected[i] = (pixels[i] & 0xFF) - 0.5f;
+        }
+        assertArrayEquals(expected, im.pixels(), "each unsigned byte through the table");
 
         Path labels = Files.write(dir.resolve("labels"), idx(IdxReader.LABELS_MAGIC, new int[] {4},
                 new byte[] {0, 9, (byte) 200, 3}));
@@ -69,24 +77,24 @@ class IdxReaderTest {
     void truncatedFileNamesFileAndProblem() throws IOException {
         byte[] full = idx(IdxReader.IMAGES_MAGIC, new int[] {3, 4, 5}, ramp(60));
         Path data = gz(dir.resolve("short-data.gz"), Arrays.copyOf(full, full.length - 7));
-        IOException e = assertThrows(IOException.class, () -> IdxReader.readImages(data));
+        IOException e = assertThrows(IOException.class, () -> IdxReader.readImages(data, new float[256]));
         assertOneLine(e, "short-data.gz", "truncated");
 
         Path header = gz(dir.resolve("short-header.gz"), Arrays.copyOf(full, 9));
-        e = assertThrows(IOException.class, () -> IdxReader.readImages(header));
+        e = assertThrows(IOException.class, () -> IdxReader.readImages(header, new float[256]));
         assertOneLine(e, "short-header.gz", "truncated");
 
         // a gzip stream cut in the middle
         byte[] zipped = Files.readAllBytes(gz(dir.resolve("whole.gz"), full));
         Path cut = Files.write(dir.resolve("cut-stream.gz"), Arrays.copyOf(zipped, zipped.length / 2));
-        e = assertThrows(IOException.class, () -> IdxReader.readImages(cut));
+        e = assertThrows(IOException.class, () -> IdxReader.readImages(cut, new float[256]));
         assertOneLine(e, "cut-stream.gz", "truncated");
     }
 
     @Test
     void wrongMagicNamesFileAndBothNumbers() throws IOException {
         Path labels = gz(dir.resolve("labels.gz"), idx(IdxReader.LABELS_MAGIC, new int[] {2}, new byte[] {1, 2}));
-        IOException e = assertThrows(IOException.class, () -> IdxReader.readImages(labels));
+        IOException e = assertThrows(IOException.class, () -> IdxReader.readImages(labels, new float[256]));
         assertOneLine(e, "labels.gz", "wrong magic number 0x00000801, expected 0x00000803");
     }
 
