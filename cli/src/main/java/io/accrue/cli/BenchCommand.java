@@ -58,8 +58,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--concurrent", paramLabel = "N|auto", defaultValue = "auto", description = "Micro-batches run "
             + "at once, each on one thread (≤ threads): fewer hand-offs between threads for N micro-batches of "
-            + "activations; auto: one per thread when K allows it and the plan fits this machine's memory. The "
-            + "JSON's concurrent_micro_batches says how many ran. Default: auto.")
+            + "activations; auto: one per thread where that pays (a micro-batch of 32-512 MiB of activations, two "
+            + "or more micro-batches per thread) and the plan fits this machine's memory. The JSON's "
+            + "concurrent_micro_batches says how many ran.")
     String concurrentOption;
 
     @Option(names = {"-v", "--verbose"}, description = "Each step's time and loss on stderr.")

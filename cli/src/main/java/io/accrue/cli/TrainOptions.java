@@ -76,8 +76,9 @@ final class TrainOptions {
 
     @Option(names = "--concurrent", paramLabel = "N|auto", description = "Micro-batches of a step run at once, each "
             + "on one of the threads (≤ --threads): fewer hand-offs between threads, for N micro-batches of "
-            + "activations in memory. The same bits as 1. Default: auto (one per thread when K allows it and the "
-            + "plan fits this machine's memory or --memory; 1 with BatchNorm).")
+            + "activations in memory. The same bits as 1. Default: auto (one per thread where that pays: a "
+            + "micro-batch of 32-512 MiB of activations, two or more micro-batches per thread, no BatchNorm; and "
+            + "when the plan fits this machine's memory or --memory).")
     String concurrent;
 
     /** Whether a batch size (B or K) was given, which {@code --memory} chooses itself. */
