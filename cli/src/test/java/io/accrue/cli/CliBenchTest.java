@@ -3,7 +3,11 @@ package io.accrue.cli;
 import io.accrue.models.GptConfig;
 import io.accrue.train.Json;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -13,6 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code accrue bench}: one JSON line with the PyTorch reference's fields. */
 class CliBenchTest {
+    @TempDir
+    Path tmp;
+
     private static final List<String> FIELDS = List.of("impl", "config", "params", "B", "K", "T", "threads",
             "concurrent_micro_batches", "sec_per_optimizer_step", "best_step_sec", "tokens_per_sec", "mfu", "gflops", "peak_gflops", "peak_rss_mb",
             "arena_high_water_mb", "allocated_mb_per_step");
@@ -92,5 +99,30 @@ class CliBenchTest {
         CliRun m = CliRun.of("bench", "--model", "huge");
         assertEquals(2, m.code());
         assertTrue(m.err().startsWith("accrue: --model: unknown model 'huge'"), m.err());
+    }
+
+    @Test
+    void runsTwoMicroBatchesAtOnceWhereThatPaysAndPlansTheirArenas() throws IOException {
+        // ~56 MB of activations a micro-batch of 2: within the range where lanes pay (MicroBatchLanes)
+        Path model = Files.writeString(tmp.resolve("m.json"),
+                "{\"layers\":4,\"heads\":4,\"width\":256,\"context\":256,\"vocab\":256}");
+        String[] args = {"bench", "--model", model.toString(), "-b", "2", "-k", "4", "--steps", "1", "--warmup", "0",
+                "--threads", "2"};
+        CliRun auto = CliRun.of(args);
+        assertEquals(0, auto.code(), auto.err());
+        Map<?, ?> j = (Map<?, ?>) Json.parse(auto.out().strip());
+        assertEquals(2L, j.get("concurrent_micro_batches"), "auto: " + auto.out());
+        assertEquals(((Number) j.get("predicted_arena_mb")).doubleValue(),
+                ((Number) j.get("arena_high_water_mb")).doubleValue(), 1e-9, "the plan counts both lanes' arenas");
+        String[] one = java.util.Arrays.copyOf(args, args.length + 2);
+        one[args.length] = "--concurrent";
+        one[args.length + 1] = "1";
+        Map<?, ?> j1 = (Map<?, ?>) Json.parse(CliRun.of(one).out().strip());
+        assertEquals(1L, j1.get("concurrent_micro_batches"));
+        assertTrue(((Number) j1.get("predicted_arena_mb")).doubleValue()
+                < ((Number) j.get("predicted_arena_mb")).doubleValue(), "one lane, one micro-batch of activations");
+        assertEquals(1L, ((Map<?, ?>) Json.parse(CliRun.of("bench", "--model", "adder", "-b", "2", "-k", "4",
+                "--steps", "1", "--warmup", "0", "--threads", "2").out().strip())).get("concurrent_micro_batches"),
+                "the adder's kernels are too small for lanes to pay");
     }
 }
