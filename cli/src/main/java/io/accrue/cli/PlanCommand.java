@@ -5,6 +5,7 @@ import io.accrue.models.GptConfig;
 import io.accrue.run.MachineMemory;
 import io.accrue.train.MemoryPlan;
 import io.accrue.train.MemoryPlanner;
+import io.accrue.train.MicroBatchLanes;
 import io.accrue.train.OptimizerKind;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -66,7 +67,11 @@ public final class PlanCommand implements Callable<Integer> {
         OptimizerKind opt = OptimizerKind.parse(optimizer);
         int th = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         long budget = parseBytes(memory);
-        MemoryPlan p = MemoryPlanner.fit(cfg, budget, effectiveBatch, t, opt, 0.9, th, checkpointing);
+        MemoryPlan one = MemoryPlanner.fit(cfg, budget, effectiveBatch, t, opt, 0.9, th, checkpointing);
+        // what `accrue train --memory` runs by default (--concurrent auto): lanes where they pay and fit the budget
+        int lanes = MicroBatchLanes.choose(th, one.accumulation(), false, one.activationBytes(),
+                n -> plan(cfg, one, t, opt, th, n).totalBytes() <= budget);
+        MemoryPlan p = lanes > 1 ? plan(cfg, one, t, opt, th, lanes) : one;
         PrintWriter out = spec.commandLine().getOut();
         if (heapOnly) {
             out.println(MemoryPlan.xmxMiB(p.heapBytes()));
@@ -76,12 +81,18 @@ public final class PlanCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "model %s (%,d parameters), sequence %d, %s%s, budget %s%n", model,
                 cfg.parameterCount(), t, opt.name().toLowerCase(Locale.ROOT),
                 checkpointing ? ", activation checkpointing" : "", memory);
-        out.printf(Locale.ROOT, "micro-batch %d × accumulation %d = effective batch %d%n", p.microBatch(),
-                p.accumulation(), effectiveBatch);
+        out.printf(Locale.ROOT, "micro-batch %d × accumulation %d = effective batch %d%s%n", p.microBatch(),
+                p.accumulation(), effectiveBatch, lanes > 1 ? "; " + lanes + " micro-batches at once" : "");
         out.println("predicted peak:");
         out.println(p.breakdown());
         out.printf(Locale.ROOT, "java heap: -Xmx%dm%n", MemoryPlan.xmxMiB(p.heapBytes()));
         return 0;
+    }
+
+    /** {@code fitted}'s B and K with {@code lanes} micro-batches at once. */
+    private MemoryPlan plan(GptConfig cfg, MemoryPlan fitted, int t, OptimizerKind opt, int threads, int lanes) {
+        return MemoryPlanner.plan(cfg, fitted.microBatch(), fitted.accumulation(), t, opt, 0.9, threads,
+                checkpointing, lanes);
     }
 
     /** Parses {@code 16g}, {@code 800m}, {@code 64k} or a byte count given to {@code --memory}. */

@@ -28,6 +28,20 @@ class CliPlanTest {
     }
 
     @Test
+    void plansTheMicroBatchesTrainRunsAtOnceWhereTheyPayAndFit() {
+        // N = 22 = 2 × 11: B = 2 fits 800 MB and B = 11 does not, K = 11 is enough rounds for 2 lanes
+        CliRun two = CliRun.of("plan", "--model", "small", "--memory", "800m", "--effective-batch", "22",
+                "--threads", "2");
+        assertEquals(0, two.code(), two.err());
+        assertTrue(two.out().contains("micro-batch 2 × accumulation 11 = effective batch 22; 2 micro-batches at once"),
+                two.out());
+        assertTrue(two.out().contains("(2 micro-batches at once of 2)"), "both arenas planned: " + two.out());
+        CliRun one = CliRun.of("plan", "--model", "small", "--memory", "800m", "--effective-batch", "22",
+                "--threads", "1");
+        assertTrue(one.out().contains("effective batch 22\n"), "one thread, one at a time: " + one.out());
+    }
+
+    @Test
     void impossibleBudgetIsRefusedWithTheBreakdownAndExitCode2() {
         CliRun r = CliRun.of("plan", "--model", "gpt2-medium", "--memory", "6g");
         assertEquals(2, r.code());
