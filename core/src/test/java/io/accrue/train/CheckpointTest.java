@@ -111,18 +111,27 @@ class CheckpointTest {
         assertThrows(IllegalArgumentException.class, () -> store.storeTransposed("missing"));
     }
 
+    private static AdamW adamW(Gpt model, Parallel parallel) {
+        return new AdamW(model.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
+    }
+
+    /** {@code model} after one AdamW step on gradients of 0.5, saved at step 1 and loaded back. */
+    private Checkpoint savedAfterOneStep(Gpt model, AdamW adam) throws IOException {
+        java.util.Arrays.fill(model.parameters().grads(), 0.5f);
+        adam.step(0.01f);
+        Checkpoint.save(tmp, model.parameters(), adam, new TrainerState(1, 0, 16), Map.of());
+        return Checkpoint.load(tmp);
+    }
+
     @Test
     void roundTripRestoresWeightsOptimizerAndState() throws IOException {
         Gpt a = new Gpt(SHAPE, 7);
         Gpt b = new Gpt(SHAPE, 8);
         try (Parallel parallel = new Parallel(1)) {
-            AdamW adamA = new AdamW(a.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
-            java.util.Arrays.fill(a.parameters().grads(), 0.5f);
-            adamA.step(0.01f);
-            Checkpoint.save(tmp, a.parameters(), adamA, new TrainerState(1, 0, 16), Map.of());
-            Checkpoint cp = Checkpoint.load(tmp);
+            AdamW adamA = adamW(a, parallel);
+            Checkpoint cp = savedAfterOneStep(a, adamA);
             assertEquals(new TrainerState(1, 0, 16), cp.state());
-            AdamW adamB = new AdamW(b.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
+            AdamW adamB = adamW(b, parallel);
             cp.restoreWeights(b.parameters());
             cp.restoreOptimizer(adamB, b.parameters());
             assertArrayEquals(a.parameters().values(), b.parameters().values());
@@ -148,12 +157,9 @@ class CheckpointTest {
         Gpt a = new Gpt(shape, 7);
         Gpt b = new Gpt(shape, 8);
         try (Parallel parallel = new Parallel(1)) {
-            AdamW adamA = new AdamW(a.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
-            java.util.Arrays.fill(a.parameters().grads(), 0.5f);
-            adamA.step(0.01f);
-            Checkpoint.save(tmp, a.parameters(), adamA, new TrainerState(1, 0, 16), Map.of());
-            Checkpoint cp = Checkpoint.load(tmp);
-            AdamW adamB = new AdamW(b.parameters(), parallel, 0.9f, 0.999f, 1e-8f, 0f);
+            AdamW adamA = adamW(a, parallel);
+            Checkpoint cp = savedAfterOneStep(a, adamA);
+            AdamW adamB = adamW(b, parallel);
             float[] m = adamB.state().get(0);
             var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
             cp.restoreOptimizer(adamB, b.parameters()); // once for the JIT and class loading
